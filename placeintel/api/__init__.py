@@ -1,0 +1,1 @@
+"""OGC API - Features through pygeoapi, over a release's files."""

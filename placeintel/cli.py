@@ -1,0 +1,175 @@
+"""The `placeintel` command: thin wrappers over the Python API.
+
+Exit codes: 0 success, 1 invalid data, 2 usage error. A user's mistake is one
+clear line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from placeintel.errors import PlaceintelError, UsageError
+
+
+class _Group(click.Group):
+    """Turn placeintel's own errors into a message and an exit code."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except PlaceintelError as error:
+            click.secho(f"Error: {error}", fg="red", err=True)
+            ctx.exit(error.exit_code)
+
+
+def _weights(values: tuple[str, ...]) -> dict[str, float]:
+    weights = {}
+    for value in values:
+        key, sep, number = value.partition("=")
+        try:
+            weights[key.strip()] = float(number)
+        except ValueError:
+            sep = ""
+        if not sep:
+            raise click.BadParameter(f"expected NAME=NUMBER, got {value!r}", param_hint="--weight")
+    return weights
+
+
+@click.group(cls=_Group)
+@click.version_option(package_name="placeintel")
+def main() -> None:
+    """Validate and publish council open data, and map digital-exclusion risk by ward."""
+
+
+@main.command()
+@click.argument("region")
+@click.option(
+    "--data-dir", type=click.Path(path_type=Path), help="Folder holding the source files."
+)
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Report format.",
+)
+def validate(region: str, data_dir: Path | None, output: str) -> None:
+    """Check a region's sources and report every problem with file, row and field."""
+    from placeintel.validate import validate as run_validation
+
+    report = run_validation(region, data_dir)
+    click.echo(report.to_json() if output == "json" else report.to_text())
+    sys.exit(0 if report.ok else 1)
+
+
+@main.command()
+@click.argument("region")
+@click.option(
+    "--data-dir", type=click.Path(path_type=Path), help="Folder holding the source files."
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("releases"),
+    show_default=True,
+    help="Where releases go: <out>/<region>/<version> and <out>/<region>/current.",
+)
+@click.option(
+    "--base",
+    type=click.Choice(["region", "local-authority"]),
+    help="Scale indicators within the whole region or within each local authority.",
+)
+@click.option(
+    "--weight",
+    "weights",
+    multiple=True,
+    metavar="NAME=N",
+    help="Override an indicator or component weight (0-10); repeatable.",
+)
+def build(
+    region: str, data_dir: Path | None, out: Path, base: str | None, weights: tuple[str, ...]
+) -> None:
+    """Build a region's release: indicators, index, data package, map."""
+    from placeintel.index import IndexSettings
+    from placeintel.pipeline import build as run_build
+    from placeintel.region import load_manifest
+
+    settings = None
+    if base or weights:
+        manifest = load_manifest(region, data_dir)
+        config = dict(manifest.index)
+        overrides = _weights(weights)
+        defaults = IndexSettings()
+        config["indicator_weights"] = {
+            **(config.get("indicator_weights") or {}),
+            **{k: v for k, v in overrides.items() if k not in defaults.component_weights},
+        }
+        config["component_weights"] = {
+            **(config.get("component_weights") or {}),
+            **{k: v for k, v in overrides.items() if k in defaults.component_weights},
+        }
+        if base:
+            config["base"] = base
+        settings = IndexSettings.from_manifest(config, "--weight/--base")
+    run_build(region, data_dir=data_dir, out=out, settings=settings, echo=click.echo)
+
+
+@main.command()
+@click.option(
+    "--region", default="demo", show_default=True, help="Region whose current release to serve."
+)
+@click.option(
+    "--releases",
+    type=click.Path(path_type=Path),
+    default=Path("releases"),
+    show_default=True,
+    help="Folder of releases.",
+)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+def serve(region: str, releases: Path, host: str, port: int, threads: int) -> None:
+    """Serve the current release as OGC API - Features (pygeoapi) with waitress."""
+    from placeintel.api.serve import run
+
+    run(region=region, releases=releases, host=host, port=port, threads=threads, echo=click.echo)
+
+
+@main.command("demo-data")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Where to write (default: datasets/demo in the project).",
+)
+def demo_data(out: Path | None) -> None:
+    """Regenerate the synthetic demo region, byte for byte (fixed seed)."""
+    from placeintel.demo.generate import generate
+    from placeintel.region import DATASETS_DIR
+
+    target = out or DATASETS_DIR / "demo"
+    for path in generate(target):
+        click.echo(f"wrote {path}")
+
+
+@main.command()
+@click.argument("region")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("releases"), show_default=True)
+def releases(region: str, out: Path) -> None:
+    """List a region's releases, newest last; `*` marks current."""
+    from placeintel.publish import list_releases
+
+    found = list_releases(out, region)
+    if not found:
+        raise UsageError(f"no releases for {region!r} in {out}")
+    current = (out / region / "current").resolve() if (out / region / "current").exists() else None
+    for path in found:
+        click.echo(f"{'*' if path == current else ' '} {path.name}")
+
+
+if __name__ == "__main__":
+    main()

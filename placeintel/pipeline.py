@@ -1,0 +1,299 @@
+"""`build`: read -> validate -> indicators -> index -> publish -> map -> switch `current`.
+
+The orchestration lives here, apart from the stages, so each stage stays a
+plain function of values in and values out, and the CLI and notebooks share
+one build with the same progress lines and timings.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from placeintel.errors import PlaceintelError
+from placeintel.index import IndexResult, IndexSettings, compute_index
+from placeintel.indicators import WardIndicators, ward_indicators
+from placeintel.indicators.catalogue import COMPONENTS, INDICATORS
+from placeintel.maps import build_map, write_map
+from placeintel.publish import abandon_release, begin_release, commit_release
+from placeintel.publish.package import ResourceSpec, validate_datapackage, write_datapackage
+from placeintel.publish.writers import write_csv, write_geojson, write_gpkg, write_parquet
+from placeintel.region import Manifest, load_manifest
+from placeintel.validate import Report, validate_sources
+
+Echo = Callable[[str], None]
+
+
+class ValidationFailed(PlaceintelError):
+    """The sources did not validate; the report says where."""
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+        super().__init__(f"{len(report.errors)} validation error(s); no release was written")
+
+
+@dataclass
+class Release:
+    """A published release: its folder, its ward and service layers, and its metadata."""
+
+    path: Path
+    version: str
+    wards: gpd.GeoDataFrame
+    services: gpd.GeoDataFrame
+    metadata: dict[str, Any]
+
+    @property
+    def package(self):  # -> frictionless.Package; imported lazily, it is slow to import
+        from frictionless import Package
+
+        return Package(str(self.path / "datapackage.json"))
+
+    @property
+    def map_path(self) -> Path:
+        return self.path / "map.html"
+
+    def explain(self, ward_code: str) -> pd.DataFrame:
+        """Why a ward ranks where it does: each indicator's value, 0-10 score and contribution."""
+        match = self.wards[self.wards["ward_code"] == ward_code]
+        if match.empty:
+            raise PlaceintelError(f"no ward {ward_code!r} in this release")
+        ward = match.iloc[0]
+        weights = self.metadata["index"]["effective_weights"]
+        rows = [
+            {
+                "indicator": i.key,
+                "label": i.label,
+                "component": i.component,
+                "value": ward.get(i.key),
+                "scaled_0_10": ward.get(f"{i.key}_scaled"),
+                "weight": weights[i.key],
+                "contribution": (ward.get(f"{i.key}_scaled") or 0) * weights[i.key],
+            }
+            for i in INDICATORS
+            if i.key in weights
+        ]
+        return pd.DataFrame(rows).sort_values("contribution", ascending=False, ignore_index=True)
+
+
+@contextmanager
+def _stage(echo: Echo, number: int, total: int, name: str) -> Iterator[None]:
+    started = time.perf_counter()
+    echo(f"[{number}/{total}] {name} ...")
+    yield
+    echo(f"[{number}/{total}] {name} done in {time.perf_counter() - started:.2f}s")
+
+
+def ward_columns(result: IndexResult) -> list[str]:
+    """Published column order: identity, score, components, indicators, scaled values, counts."""
+    frame = result.wards
+    head = ["ward_code", "ward_name", "lad_code", "lad_name", "deri_score", "deri_rank"]
+    head += [f"{c}_score" for c in COMPONENTS if f"{c}_score" in frame]
+    head += [i.key for i in INDICATORS if i.key in frame]
+    head += [f"{i.key}_scaled" for i in INDICATORS if f"{i.key}_scaled" in frame]
+    rest = [c for c in frame.columns if c not in head and c != "geometry"]
+    return head + rest + ["geometry"]
+
+
+def build(
+    region: str | Path,
+    data_dir: str | Path | None = None,
+    out: str | Path = "releases",
+    settings: IndexSettings | None = None,
+    echo: Echo = print,
+) -> Release:
+    """Build and publish a region's release; `current` moves only if every stage succeeds."""
+    total = 7
+    manifest = load_manifest(region, data_dir)
+    echo(f"Building {manifest.title} from {manifest.data_dir}")
+    with _stage(echo, 1, total, "read and validate sources"):
+        data, report = validate_sources(manifest)
+        if not report.ok:
+            echo(report.to_text())
+            raise ValidationFailed(report)
+        for finding in report.warnings:
+            echo(f"WARNING: {finding.message}" + (f" ({finding.hint})" if finding.hint else ""))
+    with _stage(echo, 2, total, "ward indicators"):
+        indicators = ward_indicators(data)
+    with _stage(echo, 3, total, "index (DERI method)"):
+        settings = settings or IndexSettings.from_manifest(
+            manifest.index, str(manifest.manifest_path)
+        )
+        result = compute_index(indicators.wards, settings, indicators.missing)
+        _report_missing(echo, result, report)
+    wards = gpd.GeoDataFrame(
+        result.wards[ward_columns(result)], geometry="geometry", crs="EPSG:27700"
+    )
+    services = indicators.services
+    staging = begin_release(Path(out), manifest.name)
+    try:
+        with _stage(echo, 4, total, "publish data"):
+            resources = _write_data(staging.path, wards, services, indicators, result, report)
+        with _stage(echo, 5, total, "map"):
+            attribution = "; ".join(
+                sorted({s.attribution for s in manifest.sources if s.attribution})
+            )
+            fmap = build_map(wards, services, manifest.title, attribution, data.one("districts"))
+            write_map(fmap, staging.path / "map.html")
+        with _stage(echo, 6, total, "data package"):
+            metadata = _metadata(manifest, indicators, result)
+            package = write_datapackage(
+                staging.path, manifest, staging.version, resources, metadata
+            )
+            problems = validate_datapackage(package)
+            if problems:
+                raise PlaceintelError(
+                    "the data package did not validate: " + "; ".join(problems[:5])
+                )
+        with _stage(echo, 7, total, "switch current"):
+            final = commit_release(staging)
+    except BaseException:
+        abandon_release(staging)
+        raise
+    echo(f"Release {staging.version} written to {final}")
+    echo(f"Map: {final / 'map.html'}")
+    top = wards.sort_values("deri_rank").head(5)
+    echo("Highest-risk wards:")
+    for row in top.itertuples():
+        echo(f"  {row.deri_rank:>3}. {row.ward_name} ({row.lad_name}) DERI {row.deri_score:.2f}")
+    return Release(final, staging.version, wards, services, metadata)
+
+
+def _report_missing(echo: Echo, result: IndexResult, report: Report) -> None:
+    for component in result.missing_components:
+        reasons = sorted(
+            {
+                result.missing_indicators[i.key]
+                for i in INDICATORS
+                if i.component == component and i.key in result.missing_indicators
+            }
+        )
+        if result.settings.component_weights.get(component, 0) == 0:
+            reasons = ["weight is 0"]
+        message = (
+            f"{component} component missing ({'; '.join(reasons)}); "
+            f"the index is built from {', '.join(result.used_components)} and this is "
+            "recorded in the release's datapackage.json"
+        )
+        echo(f"WARNING: {message}")
+        report.add("warning", "missing-component", message, field=component)
+    for key, reason in result.missing_indicators.items():
+        report.add("warning", "missing-indicator", f"{key} not used: {reason}", field=key)
+
+
+def _write_data(
+    root: Path,
+    wards: gpd.GeoDataFrame,
+    services: gpd.GeoDataFrame,
+    indicators: WardIndicators,
+    result: IndexResult,
+    report: Report,
+) -> list[ResourceSpec]:
+    labels = {i.key: i.label for i in INDICATORS}
+    labels |= {f"{i.key}_scaled": f"{i.label}, scaled 0-10 (10 = highest risk)" for i in INDICATORS}
+    labels |= {
+        "deri_score": "Digital Exclusion Risk Index, 0 (low) to 10 (high)",
+        "deri_rank": "Rank of deri_score in the region (1 = highest risk)",
+    }
+    specs = []
+    for name, frame, key, title in (
+        ("wards", wards, "ward_code", "Wards with DERI scores"),
+        ("services", services, "service_id", "Digital-support and other services"),
+    ):
+        specs += [
+            ResourceSpec(
+                f"{name}-csv",
+                write_csv(frame, root / f"{name}.csv"),
+                f"{title} (CSV, no geometry)",
+                frame.drop(columns="geometry"),
+                key,
+                labels,
+            ),
+            ResourceSpec(
+                f"{name}-geojson",
+                write_geojson(frame, root / f"{name}.geojson"),
+                f"{title} (GeoJSON)",
+            ),
+            ResourceSpec(
+                f"{name}-gpkg",
+                write_gpkg(frame, root / f"{name}.gpkg", name),
+                f"{title} (GeoPackage, EPSG:27700)",
+            ),
+            ResourceSpec(
+                f"{name}-parquet",
+                write_parquet(frame, root / f"{name}.parquet"),
+                f"{title} (GeoParquet, EPSG:27700)",
+            ),
+        ]
+    catalogue = pd.DataFrame(
+        [
+            {
+                "indicator": i.key,
+                "label": i.label,
+                "component": i.component,
+                "unit": i.unit,
+                "higher_is_worse": i.higher_is_worse,
+                "weight": result.settings.indicator_weights.get(i.key),
+                "effective_weight": result.effective_weights.get(i.key),
+                "status": "used" if i.key in result.used_indicators else "missing",
+                "method_or_reason": indicators.methods.get(i.key)
+                or result.missing_indicators.get(i.key, ""),
+            }
+            for i in INDICATORS
+        ]
+    )
+    specs.append(
+        ResourceSpec(
+            "indicators",
+            write_csv(catalogue, root / "indicators.csv"),
+            "Indicator catalogue: weights, methods and what is missing",
+            catalogue,
+            "indicator",
+        )
+    )
+    report_path = root / "validation-report.json"
+    report_path.write_text(report.to_json() + "\n", encoding="utf-8")
+    specs.append(ResourceSpec("validation-report", report_path, "Validation report"))
+    return specs
+
+
+def _metadata(
+    manifest: Manifest, indicators: WardIndicators, result: IndexResult
+) -> dict[str, Any]:
+    return {
+        "region": manifest.name,
+        "index": {
+            "method": "DERI: min-max 0-10 within base, weighted within and across components",
+            "base": result.settings.base,
+            "indicator_weights": result.settings.indicator_weights,
+            "component_weights": result.settings.component_weights,
+            "effective_weights": {k: float(v) for k, v in result.effective_weights.items()},
+            "used_components": result.used_components,
+            "missing_components": result.missing_components,
+            "missing_indicators": result.missing_indicators,
+        },
+        "methods": indicators.methods,
+    }
+
+
+def load_release(path: str | Path) -> Release:
+    """Read a published release folder back (the `current` link or a version folder)."""
+    folder = Path(path).resolve()
+    descriptor = folder / "datapackage.json"
+    if not descriptor.is_file():
+        raise PlaceintelError(f"{folder} is not a placeintel release (no datapackage.json)")
+    package = json.loads(descriptor.read_text(encoding="utf-8"))
+    return Release(
+        folder,
+        package["version"],
+        gpd.read_parquet(folder / "wards.parquet"),
+        gpd.read_parquet(folder / "services.parquet"),
+        package.get("placeintel", {}),
+    )

@@ -1,0 +1,56 @@
+"""Write frames in every published format: CSV, GeoJSON, GeoPackage, GeoParquet.
+
+Published CSV is safe to open in a spreadsheet: text cells that begin with
+`=`, `+`, `-` or `@` are prefixed with an apostrophe so that they are shown as
+text rather than run as formulas (CSV/formula injection).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Prefix text that a spreadsheet would treat as a formula; leave numbers alone."""
+    out = frame.copy()
+    for column in out.columns:
+        if pd.api.types.is_string_dtype(out[column]) or out[column].dtype == object:
+            text = out[column].astype("string")
+            risky = text.str.startswith(FORMULA_START).fillna(False)
+            if risky.any():
+                out[column] = text.mask(risky, "'" + text)
+    return out
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> Path:
+    table = frame.drop(columns="geometry", errors="ignore")
+    neutralise_formulas(pd.DataFrame(table)).to_csv(path, index=False, lineterminator="\n")
+    return path
+
+
+def write_geojson(frame: gpd.GeoDataFrame, path: Path) -> Path:
+    """RFC 7946: WGS84 coordinates and counter-clockwise exterior rings (GDAL does both)."""
+    pyogrio.write_dataframe(
+        frame.to_crs("OGC:CRS84"),
+        path,
+        driver="GeoJSON",
+        layer_options={"RFC7946": "YES", "WRITE_BBOX": "YES"},
+    )
+    return path
+
+
+def write_gpkg(frame: gpd.GeoDataFrame, path: Path, layer: str) -> Path:
+    pyogrio.write_dataframe(frame, path, layer=layer, driver="GPKG")
+    return path
+
+
+def write_parquet(frame: gpd.GeoDataFrame, path: Path) -> Path:
+    """GeoParquet with a bounding-box column, so readers can filter without decoding WKB."""
+    frame.to_parquet(path, index=False, write_covering_bbox=True)
+    return path

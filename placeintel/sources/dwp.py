@@ -1,0 +1,52 @@
+"""DWP Stat-Xplore table exports (e.g. Pension Credit claimants by LSOA).
+
+Stat-Xplore CSVs open with title lines, label each area as "E01012345 : Name",
+and end with a total row and footnotes; only the area rows are data.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from placeintel.errors import DataError
+from placeintel.sources.tables import parse_number
+
+_AREA = re.compile(r"^\s*([EWSN]\d{8})\s*(?::\s*(.*))?$")
+
+
+def read_stat_xplore(path: Path, role: str, options: dict) -> pd.DataFrame:
+    """Read area rows as `area_code` and the measure named by `measure:` (default `count`)."""
+    if not path.is_file():
+        raise DataError("file not found", file=path)
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252")
+    measure = options.get("measure", "count")
+    rows = []
+    for line_number, cells in enumerate(csv.reader(io.StringIO(text)), start=1):
+        if len(cells) < 2:
+            continue
+        match = _AREA.match(cells[0])
+        if not match:
+            continue
+        try:
+            value = parse_number(cells[1])
+        except ValueError:
+            raise DataError(
+                f"not a number: {cells[1]!r}", file=path, row=line_number, field=measure
+            ) from None
+        rows.append((match.group(1), value))
+    if not rows:
+        raise DataError(
+            'no area rows ("E01... : name") found',
+            file=path,
+            hint="export the table from Stat-Xplore as CSV with area codes shown",
+        )
+    return pd.DataFrame(rows, columns=["area_code", measure])

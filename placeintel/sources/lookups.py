@@ -1,0 +1,77 @@
+"""ONS lookup tables (OA -> LSOA -> MSOA -> LAD, best-fit LSOA -> ward).
+
+ONS names lookup columns `<LEVEL><YY><CD|NM>` (upper case on the portal, lower
+case in many mirrors). We recognise them by that pattern so that any vintage's
+lookup works, and keep the vintage so later checks can catch mismatches.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from placeintel.errors import DataError
+from placeintel.sources.tables import read_csv
+
+_ONS_COLUMN = re.compile(r"^(OA|LSOA|MSOA|WD|LAD|LTLA|UTLA|CAUTH)(\d\d)(CD|NM)$", re.IGNORECASE)
+
+#: Canonical column per ONS level; 2011/2021 small areas keep their vintage in the
+#: name because they are different geographies, wards and districts do not.
+_CANONICAL = {
+    "OA": "oa{yy}",
+    "LSOA": "lsoa{yy}",
+    "MSOA": "msoa{yy}",
+    "WD": "ward",
+    "LAD": "lad",
+    "LTLA": "lad",
+    "UTLA": "utla",
+    "CAUTH": "cauth",
+}
+
+
+def read_lookup(path: Path, role: str, options: dict) -> pd.DataFrame:
+    """Read a lookup as canonical `<level>_code`/`<level>_name` columns."""
+    frame = read_csv(path)
+    renamed: dict[str, str] = {}
+    vintages: dict[str, str] = {}
+    for column in frame.columns:
+        match = _ONS_COLUMN.match(column)
+        if not match:
+            continue
+        level, yy, kind = match.group(1).upper(), match.group(2), match.group(3).upper()
+        stem = _CANONICAL[level].format(yy=yy)
+        target = f"{stem}_{'code' if kind == 'CD' else 'name'}"
+        if target not in renamed.values():
+            renamed[column] = target
+            vintages[stem] = f"{level}{yy}"
+    out = frame[list(renamed)].rename(columns=renamed)
+    for column in out.columns:
+        out[column] = out[column].str.strip()
+    needed = {
+        "lookup-oa-lsoa": ("oa21_code", "lsoa21_code"),
+        "lookup-lsoa-ward": ("lsoa21_code", "ward_code"),
+    }.get(role, ())
+    for column in needed:
+        if column not in out.columns:
+            raise DataError(
+                "lookup lacks a required ONS code column",
+                file=path,
+                field=column,
+                hint=f"columns present: {', '.join(frame.columns)}",
+            )
+    key = needed[0] if needed else None
+    if key:
+        duplicated = out[key].duplicated()
+        if duplicated.any():
+            row = int(duplicated.to_numpy().nonzero()[0][0]) + 2
+            raise DataError(
+                f"code {out[key][duplicated].iloc[0]!r} appears more than once; "
+                "a best-fit lookup maps each area to exactly one parent",
+                file=path,
+                row=row,
+                field=key,
+            )
+    out.attrs["vintages"] = vintages
+    return out

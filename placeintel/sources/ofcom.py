@@ -1,0 +1,108 @@
+"""Ofcom Connected Nations fixed-broadband files (coverage and performance).
+
+Output-area files are keyed `oa11` up to about 2022 and `output_area` (2021 OAs)
+from 2024; postcode files by `postcode`. We keep premises and connection counts
+so that later aggregation sums people and lines rather than averaging percentages.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from placeintel.errors import DataError
+from placeintel.sources.headers import canonical_frame, match_headers
+from placeintel.sources.tables import find_column, read_csv
+
+_KEYS = {
+    "output_area": "oa21",
+    "oa21": "oa21",
+    "oa21cd": "oa21",
+    "oa11": "oa11",
+    "oa11cd": "oa11",
+    "postcode": "postcode",
+    "pcds": "postcode",
+    "postcode_space": "postcode",
+}
+
+COVERAGE_HEADERS: dict[str, tuple[str, ...]] = {
+    "all_premises": ("All Premises",),
+    "pct_sfbb_available": ("SFBB availability (% premises)",),
+    "pct_premises_below_30mbit": ("% of premises unable to receive 30Mbit/s",),
+    "premises_below_2mbit": (
+        "Number of premises with 0<2Mbit/s download speed",
+        "Number of premises with less than 2Mbit/s download speed",
+    ),
+    "premises_2_5mbit": ("Number of premises with 2<5Mbit/s download speed",),
+    "premises_5_10mbit": ("Number of premises with 5<10Mbit/s download speed",),
+    "premises_10_30mbit": ("Number of premises with 10<30Mbit/s download speed",),
+}
+PERFORMANCE_HEADERS: dict[str, tuple[str, ...]] = {
+    "median_download_mbit": ("Median download speed (Mbit/s)",),
+    "avg_download_mbit": ("Average download speed (Mbit/s)",),
+    "connections_below_2mbit": ("Number of connections < 2 Mbit/s",),
+    "connections_2_5mbit": ("Number of connections 2<5 Mbit/s",),
+    "connections_5_10mbit": ("Number of connections 5<10 Mbit/s",),
+    "connections_10_30mbit": ("Number of connections 10<30 Mbit/s",),
+    "connections_30_300mbit": ("Number of connections 30<300 Mbit/s",),
+    "connections_300mbit_plus": ("Number of connections >= 300 Mbit/s",),
+}
+_BELOW_30 = ("premises_below_2mbit", "premises_2_5mbit", "premises_5_10mbit", "premises_10_30mbit")
+_CONNECTION_BANDS = tuple(PERFORMANCE_HEADERS)[2:]
+
+
+def _key_column(frame: pd.DataFrame, path: Path) -> tuple[str, str]:
+    column = find_column(frame, *_KEYS, path=path)
+    return column, _KEYS[column.strip().lower()]
+
+
+def read_coverage(path: Path, role: str, options: dict) -> pd.DataFrame:
+    """Coverage per area: premises, and premises unable to receive 30 Mbit/s as a count."""
+    frame = read_csv(path)
+    key, kind = _key_column(frame, path)
+    columns = match_headers(frame, COVERAGE_HEADERS)
+    if "all_premises" not in columns:
+        raise DataError("required column is missing", file=path, field="All Premises")
+    out = canonical_frame(frame, columns, set(), path)
+    if all(c in out for c in _BELOW_30):
+        out["premises_below_30mbit"] = out[list(_BELOW_30)].sum(axis=1, min_count=1)
+    elif "pct_premises_below_30mbit" in out:
+        # Older files give only the percentage; recover the count it was made from.
+        out["premises_below_30mbit"] = np.round(
+            out["pct_premises_below_30mbit"] * out["all_premises"] / 100
+        )
+    else:
+        raise DataError(
+            "no column for premises unable to receive 30Mbit/s",
+            file=path,
+            field="% of premises unable to receive 30Mbit/s",
+        )
+    out.insert(0, "area_code", frame[key].str.strip())
+    out.attrs["key_kind"] = kind
+    return out[
+        ["area_code", "all_premises", "premises_below_30mbit"]
+        + [c for c in ("pct_sfbb_available",) if c in out]
+    ]
+
+
+def read_performance(path: Path, role: str, options: dict) -> pd.DataFrame:
+    """Performance per area: connections by speed band and the average download speed."""
+    frame = read_csv(path)
+    key, kind = _key_column(frame, path)
+    columns = match_headers(frame, PERFORMANCE_HEADERS)
+    missing = [c for c in _CONNECTION_BANDS if c not in columns]
+    if missing:
+        raise DataError(
+            "required column is missing", file=path, field=PERFORMANCE_HEADERS[missing[0]][0]
+        )
+    out = canonical_frame(frame, columns, set(), path)
+    bands = out[list(_CONNECTION_BANDS)]
+    out["connections_total"] = bands.sum(axis=1, min_count=1)
+    out["connections_below_10mbit"] = out[list(_CONNECTION_BANDS[:3])].sum(axis=1, min_count=1)
+    out.insert(0, "area_code", frame[key].str.strip())
+    out.attrs["key_kind"] = kind
+    keep = ["area_code", "connections_total", "connections_below_10mbit"]
+    keep += [c for c in ("avg_download_mbit", "median_download_mbit") if c in out]
+    return out[keep]

@@ -1,0 +1,143 @@
+"""Council service locations: CSV with lon/lat or easting/northing, or GeoJSON/GeoPackage.
+
+Some councils publish services as building polygons (OS OpenMap Local); those
+are reduced to a representative point, which always lies inside the building,
+and each such row says so in `location_note`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from placeintel.errors import DataError
+from placeintel.sources.boundaries import BNG
+from placeintel.sources.tables import find_column, numeric, read_csv
+
+#: The services that help people get online; DERI's access measures count only these.
+DIGITAL_SUPPORT = ("library", "digital-support", "tablet-lending", "free-data")
+CATEGORIES = DIGITAL_SUPPORT + ("jobcentre", "food-bank", "pharmacy", "post-office", "other")
+
+SERVICE_COLUMNS = [
+    "service_id",
+    "name",
+    "category",
+    "address",
+    "postcode",
+    "source_id",
+    "location_note",
+    "geometry",
+]
+
+
+def read_services(path: Path, role: str, options: dict) -> gpd.GeoDataFrame:
+    """Read one services file into the common service layout, as points in EPSG:27700."""
+    frame = _read_csv_points(path) if path.suffix.lower() == ".csv" else _read_vector(path)
+    name = find_column(
+        frame,
+        *([options["name_field"]] if "name_field" in options else ()),
+        "name",
+        "Name",
+        "pharmacy_name",
+        "title",
+        path=path,
+    )
+    out = gpd.GeoDataFrame(
+        {"name": frame[name].astype(str).str.strip()}, geometry=frame.geometry, crs=frame.crs
+    )
+    out["category"] = _categories(frame, options, path)
+    for field, candidates in {
+        "address": ("address", "Address"),
+        "postcode": ("postcode", "Postcode"),
+    }.items():
+        column = find_column(frame, *candidates, path=path, required=False)
+        out[field] = frame[column].astype(str).str.strip() if column else ""
+    polygonal = out.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
+    out["location_note"] = ""
+    if polygonal.any():
+        out.loc[polygonal, "geometry"] = out.geometry[polygonal].representative_point()
+        out.loc[polygonal, "location_note"] = "representative point of the building polygon"
+    out["source_id"] = options.get("source_id", path.stem)
+    out["service_id"] = [f"{out['source_id'].iat[0]}-{n:04d}" for n in range(1, len(out) + 1)]
+    return out[SERVICE_COLUMNS]
+
+
+def _categories(frame: pd.DataFrame, options: dict, path: Path) -> pd.Series:
+    if "category" in options:
+        values = pd.Series(options["category"], index=frame.index)
+    else:
+        column = find_column(frame, options.get("category_field", "category"), path=path)
+        mapping = options.get("category_map", {})
+        values = frame[column].astype(str).str.strip().map(lambda v: mapping.get(v, v))
+    unknown = ~values.isin(CATEGORIES)
+    if unknown.any():
+        row = int(unknown.to_numpy().nonzero()[0][0])
+        raise DataError(
+            f"unknown service category {values.iloc[row]!r}",
+            file=path,
+            row=row + 2,
+            field=options.get("category_field", "category"),
+            hint=f"one of {', '.join(CATEGORIES)}, or map it with category_map",
+        )
+    return values
+
+
+def _read_csv_points(path: Path) -> gpd.GeoDataFrame:
+    frame = read_csv(path)
+    lon = find_column(frame, "lon", "longitude", "long", path=path, required=False)
+    lat = find_column(frame, "lat", "latitude", path=path, required=False)
+    if lon and lat:
+        x, y = numeric(frame, lon, path), numeric(frame, lat, path)
+        crs, bounds = "OGC:CRS84", (-180, -90, 180, 90)
+        fields = (lon, lat)
+    else:
+        east = find_column(frame, "easting", "x", "bng_e", path=path, required=False)
+        north = find_column(frame, "northing", "y", "bng_n", path=path, required=False)
+        if not (east and north):
+            raise DataError(
+                "no coordinates: expected lon/lat or easting/northing columns",
+                file=path,
+                field="lon",
+                hint="postcode-only services need a postcode lookup source",
+            )
+        x, y = numeric(frame, east, path), numeric(frame, north, path)
+        crs, bounds = BNG, (0, 0, 700_000, 1_300_000)
+        fields = (east, north)
+    for values, field, low, high in (
+        (x, fields[0], bounds[0], bounds[2]),
+        (y, fields[1], bounds[1], bounds[3]),
+    ):
+        bad = values.isna() | (values < low) | (values > high)
+        if bad.any():
+            row = int(bad.to_numpy().nonzero()[0][0])
+            raise DataError(
+                f"coordinate missing or out of range: {frame[field].iloc[row]!r}",
+                file=path,
+                row=row + 2,
+                field=field,
+            )
+    points = gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(x, y), crs=crs)
+    return points.to_crs(BNG)
+
+
+def _read_vector(path: Path) -> gpd.GeoDataFrame:
+    if not path.exists():
+        raise DataError("file not found", file=path)
+    try:
+        frame = gpd.read_file(path, engine="pyogrio")
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        raise DataError(f"cannot read services: {exc}", file=path) from None
+    if frame.crs is None:
+        raise DataError("services file has no CRS", file=path)
+    empty = frame.geometry.isna() | frame.geometry.is_empty
+    if empty.any():
+        raise DataError(
+            "feature has no geometry",
+            file=path,
+            row=int(empty.to_numpy().nonzero()[0][0]) + 1,
+            field="geometry",
+        )
+    return frame.to_crs(BNG)

@@ -1,0 +1,85 @@
+"""Validation findings and the report that collects them.
+
+Every finding names the file, row, field and rule, so a council officer can
+go straight to the cell that is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem in one place."""
+
+    severity: str  # "error" stops the build; "warning" is reported and recorded
+    rule: str
+    message: str
+    file: str = ""
+    row: int | None = None
+    field: str = ""
+    value: str = ""
+    hint: str = ""
+
+
+@dataclass
+class Report:
+    """All findings of one validation run."""
+
+    region: str
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def add(self, severity: str, rule: str, message: str, **where: Any) -> None:
+        self.findings.append(Finding(severity, rule, message, **where))
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            [asdict(f) for f in self.findings], columns=list(Finding.__dataclass_fields__)
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "region": self.region,
+            "valid": self.ok,
+            "errors": len(self.errors),
+            "warnings": len(self.warnings),
+            "findings": [asdict(f) for f in self.findings],
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
+
+    def to_text(self) -> str:
+        lines = [f"{self.region}: {len(self.errors)} error(s), {len(self.warnings)} warning(s)"]
+        for f in self.findings:
+            where = ", ".join(
+                p
+                for p in (
+                    f.file,
+                    f"row {f.row}" if f.row else "",
+                    f"field {f.field!r}" if f.field else "",
+                )
+                if p
+            )
+            lines.append(
+                f"  {f.severity.upper():7} [{f.rule}] {where}: {f.message}"
+                + (f" ({f.hint})" if f.hint else "")
+            )
+        return "\n".join(lines)

@@ -1,0 +1,107 @@
+"""The command line as a user types it: exit codes, messages, no tracebacks."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from placeintel.region import DATASETS_DIR
+
+
+def placeintel(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "placeintel.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        check=False,
+        timeout=300,
+    )
+
+
+def test_build_demo_end_to_end(tmp_path: Path) -> None:
+    result = placeintel("build", "demo", "--out", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr
+    for stage in (
+        "read and validate sources",
+        "ward indicators",
+        "index",
+        "publish data",
+        "map",
+        "data package",
+        "switch current",
+    ):
+        assert stage in result.stdout
+    assert "Highest-risk wards:" in result.stdout
+    assert (
+        len([line for line in result.stdout.splitlines() if line.strip()[:3].strip(". ").isdigit()])
+        == 5
+    )
+    assert (tmp_path / "out" / "demo" / "current" / "map.html").is_file()
+    listing = placeintel("releases", "demo", "--out", str(tmp_path / "out"))
+    assert listing.returncode == 0 and listing.stdout.startswith("*")
+
+
+def test_weights_and_base_options(tmp_path: Path) -> None:
+    result = placeintel(
+        "build",
+        "demo",
+        "--out",
+        str(tmp_path),
+        "--base",
+        "local-authority",
+        "--weight",
+        "broadband=0",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "broadband component missing (weight is 0)" in result.stdout
+    bad = placeintel("build", "demo", "--out", str(tmp_path), "--weight", "broadband")
+    assert bad.returncode == 2 and "NAME=NUMBER" in bad.stderr
+
+
+def test_unknown_region_is_a_usage_error() -> None:
+    result = placeintel("build", "atlantis")
+    assert result.returncode == 2
+    assert "unknown region 'atlantis'" in result.stderr and "demo" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_validate_demo_and_json() -> None:
+    assert placeintel("validate", "demo").returncode == 0
+    result = placeintel("validate", "demo", "--format", "json")
+    assert '"valid": true' in result.stdout
+
+
+def test_invalid_data_exits_1_naming_file_row_field(tmp_path: Path) -> None:
+    import shutil
+
+    region = tmp_path / "broken"
+    shutil.copytree(DATASETS_DIR / "demo", region)
+    imd = next((region / "imd").glob("*.csv"))
+    lines = imd.read_text(encoding="utf-8").splitlines()
+    cells = lines[3].split(",")
+    cells[4] = "not-a-score"
+    lines[3] = ",".join(cells)
+    imd.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = placeintel("build", str(region), "--out", str(tmp_path / "out"))
+    assert result.returncode == 1
+    assert imd.name in result.stdout and "row 4" in result.stdout
+    assert "Index of Multiple Deprivation (IMD) Score" in result.stdout
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out" / "demo" / "current").exists()
+    validation = placeintel("validate", str(region))
+    assert validation.returncode == 1 and "row 4" in validation.stdout
+
+
+def test_serve_without_a_release_says_how_to_make_one(tmp_path: Path) -> None:
+    result = placeintel("serve", "--releases", str(tmp_path))
+    assert result.returncode == 2
+    assert "placeintel build demo" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", [["--help"], ["build", "--help"], ["serve", "--help"]])
+def test_help(command: list[str]) -> None:
+    assert placeintel(*command).returncode == 0
