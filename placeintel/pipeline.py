@@ -23,6 +23,7 @@ from placeintel.index import IndexResult, IndexSettings, compute_index
 from placeintel.indicators import WardIndicators, ward_indicators
 from placeintel.indicators.catalogue import COMPONENTS, INDICATORS
 from placeintel.maps import build_map, write_map
+from placeintel.maps.hotspot_map import compact_attribution
 from placeintel.publish import abandon_release, begin_release, commit_release
 from placeintel.publish.package import ResourceSpec, validate_datapackage, write_datapackage
 from placeintel.publish.writers import write_csv, write_geojson, write_gpkg, write_parquet
@@ -137,9 +138,7 @@ def build(
         with _stage(echo, 4, total, "publish data"):
             resources = _write_data(staging.path, wards, services, indicators, result, report)
         with _stage(echo, 5, total, "map"):
-            attribution = "; ".join(
-                sorted({s.attribution for s in manifest.sources if s.attribution})
-            )
+            attribution = compact_attribution([s.attribution for s in manifest.sources])
             fmap = build_map(wards, services, manifest.title, attribution, data.one("districts"))
             write_map(fmap, staging.path / "map.html")
         with _stage(echo, 6, total, "data package"):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -39,6 +40,8 @@ CATEGORY_COLOURS = {
 ASSETS = "assets/leaflet"
 #: Simplification tolerance in metres; coverage simplification keeps shared borders shared.
 SIMPLIFY_METRES = 15.0
+#: Output precision: 1e-5 degrees is about a metre, finer than the 15 m simplification.
+GRID_DEGREES = 1e-5
 
 
 def simplify_coverage(
@@ -89,10 +92,7 @@ def _popup(row: dict) -> str:
 
 
 def _fmt(value: object) -> str:
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return "n/a"
+    number = _number(value)
     return "n/a" if not np.isfinite(number) else f"{number:.1f}"
 
 
@@ -123,61 +123,32 @@ def build_map(
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
 
     records = shapes.drop(columns="geometry").to_dict("records")
-    classes, bins = classify(shapes["deri_score"].to_numpy(dtype=float), scheme)
-    features = []
-    for record, geometry, cls in zip(records, shapes.geometry, classes, strict=True):
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": shapely.geometry.mapping(geometry),
-                "properties": {
-                    "label": html.escape(
-                        f"{record['ward_name']}: {_fmt(record.get('deri_score'))}"
-                    ),
-                    "colour": PALETTE[cls] if cls >= 0 else NO_DATA,
-                    "popup": _popup(record),
-                    **{f"{c}_score": record.get(f"{c}_score") for c in COMPONENTS},
-                },
-            }
-        )
-    collection = json.loads(
-        json.dumps({"type": "FeatureCollection", "features": features}, default=_json_default)
+    geometries = [
+        shapely.geometry.mapping(g)
+        for g in shapely.set_precision(shapes.geometry.to_numpy(), GRID_DEGREES)
+    ]
+    bins = _choropleth(
+        fmap,
+        records,
+        geometries,
+        "deri_score",
+        "DERI score (quantiles)",
+        scheme,
+        show=True,
+        with_popup=True,
     )
-    score_layer = folium.GeoJson(
-        collection,
-        name="DERI score (quantiles)",
-        style_function=lambda f: {
-            "fillColor": f["properties"]["colour"],
-            "color": "#333333",
-            "weight": 0.8,
-            "fillOpacity": 0.75,
-        },
-        highlight_function=lambda f: {"weight": 3, "color": "#000000"},
-        tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
-        popup=folium.GeoJsonPopup(fields=["popup"], labels=False),
-    )
-    score_layer.add_to(fmap)
     for component in COMPONENTS:
-        column = f"{component}_score"
-        if column not in shapes:
-            continue
-        component_classes, _ = classify(shapes[column].to_numpy(dtype=float), scheme)
-        colours = {
-            f["properties"]["label"]: PALETTE[c] if c >= 0 else NO_DATA
-            for f, c in zip(features, component_classes, strict=True)
-        }
-        folium.GeoJson(
-            collection,
-            name=f"{component.title()} component",
-            show=False,
-            style_function=lambda f, colours=colours: {
-                "fillColor": colours[f["properties"]["label"]],
-                "color": "#555555",
-                "weight": 0.5,
-                "fillOpacity": 0.7,
-            },
-            tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
-        ).add_to(fmap)
+        if f"{component}_score" in shapes:
+            _choropleth(
+                fmap,
+                records,
+                geometries,
+                f"{component}_score",
+                f"{component.title()} component",
+                scheme,
+                show=False,
+                with_popup=False,
+            )
     if districts is not None and not districts.empty:
         folium.GeoJson(
             json.loads(
@@ -188,39 +159,115 @@ def build_map(
         ).add_to(fmap)
     _services(fmap, services)
     folium.LayerControl(collapsed=False).add_to(fmap)
-    fmap.get_root().html.add_child(folium.Element(_legend(title, bins, attribution)))
+    fmap.get_root().html.add_child(folium.Element(_legend(title, bins)))
     return fmap
 
 
+def _choropleth(
+    fmap: folium.Map,
+    records: list[dict],
+    geometries: list[dict],
+    column: str,
+    name: str,
+    scheme: str,
+    show: bool,
+    with_popup: bool,
+) -> list[float]:
+    """Add one classed ward layer; each layer carries only the properties it uses,
+    because folium embeds every layer's data in the page."""
+    classes, bins = classify(np.array([_number(r.get(column)) for r in records]), scheme)
+    features = []
+    for record, geometry, cls in zip(records, geometries, classes, strict=True):
+        properties = {
+            "label": html.escape(f"{record['ward_name']}: {_fmt(record.get(column))}"),
+            "colour": PALETTE[cls] if cls >= 0 else NO_DATA,
+        }
+        if with_popup:
+            properties["popup"] = _popup(record)
+        features.append({"type": "Feature", "geometry": geometry, "properties": properties})
+    folium.GeoJson(
+        {"type": "FeatureCollection", "features": features},
+        name=name,
+        show=show,
+        style_function=lambda f: {
+            "fillColor": f["properties"]["colour"],
+            "color": "#333333",
+            "weight": 0.8,
+            "fillOpacity": 0.75,
+        },
+        highlight_function=lambda f: {"weight": 3, "color": "#000000"},
+        tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
+        popup=folium.GeoJsonPopup(fields=["popup"], labels=False) if with_popup else None,
+    ).add_to(fmap)
+    return bins
+
+
+def _number(value: object) -> float:
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return float("nan")
+
+
 def _services(fmap: folium.Map, services: gpd.GeoDataFrame) -> None:
+    """One toggleable layer per category. GeoJson popups and tooltips need only Leaflet;
+    folium's Popup would need jQuery, which the release does not ship."""
     if services.empty:
         return
     points = services.to_crs("EPSG:4326")
     for category, group in points.groupby("category"):
-        layer = folium.FeatureGroup(name=f"Services: {category}")
         colour = CATEGORY_COLOURS.get(str(category), "#666666")
-        for name, address, point in zip(
-            group["name"], group["address"], group.geometry, strict=True
-        ):
-            folium.CircleMarker(
-                [point.y, point.x],
+        features = [
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [p.x, p.y]},
+                "properties": {
+                    "label": html.escape(str(name)),
+                    "popup": f"<b>{html.escape(str(name))}</b><br>{html.escape(str(category))}"
+                    f"<br>{html.escape(str(address))}",
+                },
+            }
+            for name, address, p in zip(
+                group["name"], group["address"], group.geometry, strict=True
+            )
+        ]
+        folium.GeoJson(
+            {"type": "FeatureCollection", "features": features},
+            name=f"Services: {category}",
+            marker=folium.CircleMarker(
                 radius=6,
                 color="#ffffff",
                 weight=1.5,
                 fill=True,
                 fill_color=colour,
                 fill_opacity=0.95,
-                tooltip=html.escape(str(name)),
-                popup=folium.Popup(
-                    f"<b>{html.escape(str(name))}</b><br>{html.escape(str(category))}"
-                    f"<br>{html.escape(str(address))}",
-                    max_width=260,
-                ),
-            ).add_to(layer)
-        layer.add_to(fmap)
+            ),
+            tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
+            popup=folium.GeoJsonPopup(fields=["popup"], labels=False),
+        ).add_to(fmap)
 
 
-def _legend(title: str, bins: list[float], attribution: str) -> str:
+def compact_attribution(attributions: list[str]) -> str:
+    """One line from many sources: repeated sentences once, OS copyright years merged."""
+    sentences: list[str] = []
+    years: set[str] = set()
+    for text in attributions:
+        for sentence in re.split(r"(?<=\.)\s+|;\s*", text):
+            sentence = sentence.strip().rstrip(".")
+            match = re.match(
+                r"Contains OS data © Crown copyright and database right (\d{4})", sentence
+            )
+            if match:
+                years.add(match.group(1))
+            elif sentence and sentence not in sentences:
+                sentences.append(sentence)
+    if years:
+        span = min(years) if len(years) == 1 else f"{min(years)}-{max(years)}"
+        sentences.append(f"Contains OS data © Crown copyright and database right {span}")
+    return ". ".join(sentences) + ("." if sentences else "")
+
+
+def _legend(title: str, bins: list[float]) -> str:
     rows, low = [], 0.0
     for colour, high in zip(PALETTE, bins, strict=False):
         rows.append(
@@ -229,25 +276,16 @@ def _legend(title: str, bins: list[float], attribution: str) -> str:
         low = high
     return f"""
 <style>
-.placeintel-legend {{position:absolute; bottom:24px; left:10px; z-index:1000; background:#fff;
+.placeintel-legend {{position:absolute; top:80px; left:10px; z-index:1000; background:#fff;
   padding:8px 10px; border:1px solid #888; font:14px/1.4 sans-serif; max-width:22em}}
 .placeintel-legend span {{display:inline-block; width:1.2em; height:1em; margin-right:.4em;
   border:1px solid #555; vertical-align:middle}}
-.placeintel-legend small {{display:block; margin-top:4px; color:#333}}
+.leaflet-control-attribution {{font-size:11px}}
 </style>
 <div class="placeintel-legend" role="region" aria-label="Legend">
 <b>{html.escape(title)}</b><br>
 Digital Exclusion Risk Index (0 low &ndash; 10 high), quintiles of wards:
-{"".join(rows)}<div><span style='background:{NO_DATA}'></span>no data</div>
-<small>{html.escape(attribution)}</small></div>"""
-
-
-def _json_default(value: object) -> object:
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return None if not np.isfinite(value) else float(value)
-    return str(value)
+{"".join(rows)}<div><span style='background:{NO_DATA}'></span>no data</div></div>"""
 
 
 def write_map(fmap: folium.Map, path: Path) -> Path:
