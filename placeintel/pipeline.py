@@ -138,13 +138,13 @@ def build(
         with _stage(echo, 4, total, "publish data"):
             resources = _write_data(staging.path, wards, services, indicators, result, report)
         with _stage(echo, 5, total, "map"):
-            attribution = compact_attribution([s.attribution for s in manifest.sources])
+            attribution = compact_attribution([s.attribution for s in data.used_sources()])
             fmap = build_map(wards, services, manifest.title, attribution, data.one("districts"))
             write_map(fmap, staging.path / "map.html")
         with _stage(echo, 6, total, "data package"):
             metadata = _metadata(manifest, indicators, result)
             package = write_datapackage(
-                staging.path, manifest, staging.version, resources, metadata
+                staging.path, manifest, data.used_sources(), staging.version, resources, metadata
             )
             problems = validate_datapackage(package)
             if problems:

@@ -105,3 +105,10 @@ def test_serve_without_a_release_says_how_to_make_one(tmp_path: Path) -> None:
 @pytest.mark.parametrize("command", [["--help"], ["build", "--help"], ["serve", "--help"]])
 def test_help(command: list[str]) -> None:
     assert placeintel(*command).returncode == 0
+
+
+def test_missing_files_point_to_data_dir() -> None:
+    result = placeintel("validate", "greater-manchester", "--data-dir", str(DATASETS_DIR / "demo"))
+    assert result.returncode == 1
+    assert "gm_wards_2023_generalised.geojson" in result.stdout
+    assert "--data-dir" in result.stdout and "geoportal.statistics.gov.uk" in result.stdout

@@ -55,3 +55,12 @@ def test_services_from_every_file(gm_release) -> None:
     counts = release.services["category"].value_counts()
     assert counts["library"] == 141 and counts["jobcentre"] == 26
     assert counts["post-office"] == 343  # building polygons reduced to points
+
+
+def test_only_sources_read_are_credited(gm_release) -> None:
+    release, _ = gm_release
+    package = json.loads((release.path / "datapackage.json").read_text())
+    titles = " ".join(s["title"] for s in package["sources"])
+    assert "Wards (May 2023)" in titles and "Ofcom" not in titles
+    assert not any("Ofcom" in a for a in package["attribution"])
+    assert "Ofcom" not in (release.path / "map.html").read_text(encoding="utf-8")

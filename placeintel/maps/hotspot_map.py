@@ -22,6 +22,7 @@ import shapely
 import xstatic.pkg.leaflet as xstatic_leaflet
 
 from placeintel.indicators.catalogue import COMPONENTS, INDICATORS
+from placeintel.sources.services import DIGITAL_SUPPORT
 
 #: ColorBrewer YlOrRd, 5 classes: sequential and safe for colour-blind readers.
 PALETTE = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
@@ -234,6 +235,8 @@ def _services(fmap: folium.Map, services: gpd.GeoDataFrame) -> None:
         folium.GeoJson(
             {"type": "FeatureCollection", "features": features},
             name=f"Services: {category}",
+            # Digital-support services are what planners place; others start hidden.
+            show=category in DIGITAL_SUPPORT,
             marker=folium.CircleMarker(
                 radius=6,
                 color="#ffffff",

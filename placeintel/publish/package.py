@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 from frictionless import Package
 
-from placeintel.region import Manifest
+from placeintel.region import Manifest, Source
 
 PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
 OGL = {
@@ -106,13 +106,14 @@ def resource_descriptor(spec: ResourceSpec, root: Path) -> dict[str, Any]:
 def write_datapackage(
     root: Path,
     manifest: Manifest,
+    used: list[Source],
     version: str,
     resources: list[ResourceSpec],
     extra: dict[str, Any],
 ) -> Path:
-    """Write `datapackage.json` describing `resources`, plus placeintel's build record."""
+    """Write `datapackage.json` describing `resources`, crediting the `used` sources."""
     sources = []
-    for source in manifest.sources:
+    for source in used:
         entry = {"title": source.title or source.id, "path": source.url}
         if source.vintage:
             entry["version"] = str(source.vintage)
@@ -120,7 +121,7 @@ def write_datapackage(
             entry["attribution"] = source.attribution
         entry["license"] = source.licence
         sources.append(entry)
-    attributions = sorted({s.attribution for s in manifest.sources if s.attribution})
+    attributions = sorted({s.attribution for s in used if s.attribution})
     descriptor = {
         "$schema": PROFILE,
         "name": f"placeintel-{manifest.name}",

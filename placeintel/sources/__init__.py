@@ -47,6 +47,10 @@ class RegionData:
         """The sources playing a role, with their frames, in manifest order."""
         return [(s, self.frames[s.id]) for s in self.manifest.by_role(role) if s.id in self.frames]
 
+    def used_sources(self) -> list[Source]:
+        """The sources actually read; only these are credited in a release."""
+        return [s for s in self.manifest.sources if s.id in self.frames]
+
     def one(self, role: str) -> Any | None:
         """The single frame for a role, or None when the region has no such source."""
         found = self.role(role)

@@ -25,6 +25,16 @@ def validate_sources(manifest: Manifest) -> tuple[RegionData, Report]:
                 hint=f"download {source.title or source.id} from {source.url}",
             )
             continue
+        path = source.resolve(manifest.data_dir)
+        if not path.exists():
+            report.add(
+                "error",
+                "source-missing",
+                "file not found",
+                file=str(path),
+                hint=f"get it from {source.url}, or pass --data-dir with the folder holding it",
+            )
+            continue
         try:
             data.frames[source.id] = read_source(manifest, source)
         except DataError as error:
