@@ -10,6 +10,18 @@ from placeintel.pipeline import Release, build
 
 ROOT = Path(__file__).resolve().parent.parent
 REALDATA = ROOT.parent / "shared" / "realdata"
+#: What every published ward row carries, in the files and through the API.
+WARD_FIELDS = (
+    "ward_code",
+    "ward_name",
+    "lad_code",
+    "lad_name",
+    "demography_score",
+    "broadband_score",
+    "deprivation_score",
+    "deri_score",
+    "deri_rank",
+)
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,6 @@ from functools import reduce
 import geopandas as gpd
 import pandas as pd
 
-from placeintel.errors import DataError
 from placeintel.indicators.catalogue import BY_KEY, INDICATORS, Indicator
 from placeintel.indicators.interpolate import interpolate_to_wards
 from placeintel.indicators.rollup import to_wards
@@ -38,14 +37,7 @@ class WardIndicators:
 
 def ward_frame(data: RegionData) -> gpd.GeoDataFrame:
     """Wards with their district, from the boundaries and the best-fit lookup."""
-    wards = data.one("wards")
-    if wards is None:
-        raise DataError(
-            "the manifest names no ward boundaries (role: wards)",
-            file=data.manifest.manifest_path,
-            field="sources",
-        )
-    wards = wards.copy()
+    wards = data.require("wards", "the manifest names no ward boundaries").copy()
     lookup = data.one("lookup-lsoa-ward")
     if "lad_code" not in wards and lookup is not None and "lad_code" in lookup:
         lad = lookup.drop_duplicates("ward_code").set_index("ward_code")["lad_code"]
@@ -73,12 +65,7 @@ def ward_indicators(data: RegionData) -> WardIndicators:
         found = data.role(role)
         if not found:
             return None
-        if ward_lookup is None:
-            raise DataError(
-                f"{role} data needs an LSOA 2021 -> ward lookup (role: lookup-lsoa-ward)",
-                file=data.manifest.manifest_path,
-                field="sources",
-            )
+        data.require("lookup-lsoa-ward", f"{role} data needs an LSOA 2021 -> ward lookup")
         parts = [
             to_wards(
                 frame,
@@ -181,13 +168,9 @@ def _imd(data: RegionData, wards: gpd.GeoDataFrame) -> tuple[pd.DataFrame, str] 
     )
     if "imd_score" not in merged:
         return None
-    lsoa11 = data.one("lsoa11")
-    if lsoa11 is None:
-        raise DataError(
-            "IMD 2019 is on 2011 LSOAs: the manifest needs their boundaries (role: lsoa11)",
-            file=data.manifest.manifest_path,
-            field="sources",
-        )
+    lsoa11 = data.require(
+        "lsoa11", "IMD 2019 is on 2011 LSOAs: the manifest needs their boundaries"
+    )
     values = merged[
         ["lsoa11_code", "imd_score"] + [c for c in ("population_total",) if c in merged]
     ].dropna(subset=["imd_score"])

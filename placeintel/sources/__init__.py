@@ -51,6 +51,15 @@ class RegionData:
         """The sources actually read; only these are credited in a release."""
         return [s for s in self.manifest.sources if s.id in self.frames]
 
+    def require(self, role: str, why: str) -> Any:
+        """The frame for a role the computation cannot do without, or an error saying why."""
+        frame = self.one(role)
+        if frame is None:
+            raise DataError(
+                f"{why} (role: {role})", file=self.manifest.manifest_path, field="sources"
+            )
+        return frame
+
     def one(self, role: str) -> Any | None:
         """The single frame for a role, or None when the region has no such source."""
         found = self.role(role)

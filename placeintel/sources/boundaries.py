@@ -10,10 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
-import pyogrio
 
-from placeintel.errors import DataError
 from placeintel.sources.tables import find_column
+from placeintel.sources.vector import read_vector
 
 BNG = "EPSG:27700"
 
@@ -37,20 +36,7 @@ LEVEL_OF_ROLE = {
 def read_boundaries(path: Path, role: str, options: dict) -> gpd.GeoDataFrame:
     """Read boundaries as `<level>_code`, `<level>_name` and geometry in EPSG:27700."""
     level = LEVEL_OF_ROLE[role]
-    if not path.exists():
-        raise DataError("file not found", file=path)
-    try:
-        frame = gpd.read_file(path, engine="pyogrio")
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        raise DataError(f"cannot read boundaries: {exc}", file=path) from None
-    if frame.empty:
-        raise DataError("no features", file=path)
-    if frame.crs is None:
-        raise DataError(
-            "boundary file has no CRS",
-            file=path,
-            hint="GeoJSON should be CRS84; GeoPackage/shapefile should declare EPSG:27700",
-        )
+    frame = read_vector(path, "boundaries")
     code_field = options.get("code_field")
     code = find_column(
         frame, *([code_field] if code_field else _DEFAULT_CODE_FIELDS[level]), path=path

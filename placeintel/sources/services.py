@@ -11,11 +11,11 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
-import pyogrio
 
 from placeintel.errors import DataError
 from placeintel.sources.boundaries import BNG
 from placeintel.sources.tables import find_column, numeric, read_csv
+from placeintel.sources.vector import read_vector
 
 #: The services that help people get online; DERI's access measures count only these.
 DIGITAL_SUPPORT = ("library", "digital-support", "tablet-lending", "free-data")
@@ -124,14 +124,7 @@ def _read_csv_points(path: Path) -> gpd.GeoDataFrame:
 
 
 def _read_vector(path: Path) -> gpd.GeoDataFrame:
-    if not path.exists():
-        raise DataError("file not found", file=path)
-    try:
-        frame = gpd.read_file(path, engine="pyogrio")
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        raise DataError(f"cannot read services: {exc}", file=path) from None
-    if frame.crs is None:
-        raise DataError("services file has no CRS", file=path)
+    frame = read_vector(path, "services")
     empty = frame.geometry.isna() | frame.geometry.is_empty
     if empty.any():
         raise DataError(

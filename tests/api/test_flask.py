@@ -6,6 +6,7 @@ import pytest
 
 from placeintel.api.serve import create_app
 from placeintel.pipeline import Release
+from tests.conftest import WARD_FIELDS
 
 
 @pytest.fixture(scope="module")
@@ -19,17 +20,7 @@ def test_wards_items_count_and_properties(client, demo_release: Release) -> None
     body = response.get_json()
     assert body["numberMatched"] == 40 and body["numberReturned"] == 40
     properties = body["features"][0]["properties"]
-    for name in (
-        "ward_code",
-        "ward_name",
-        "lad_code",
-        "lad_name",
-        "demography_score",
-        "broadband_score",
-        "deprivation_score",
-        "deri_score",
-        "deri_rank",
-    ):
+    for name in WARD_FIELDS:
         assert name in properties
     expected = demo_release.wards.set_index("ward_code")["deri_score"]
     for feature in body["features"]:

@@ -14,6 +14,7 @@ import pytest
 from placeintel.errors import PlaceintelError
 from placeintel.pipeline import Release, build, load_release
 from placeintel.publish.writers import neutralise_formulas
+from tests.conftest import WARD_FIELDS
 
 EXPECTED_FILES = {
     "datapackage.json",
@@ -38,17 +39,7 @@ def test_release_contents(demo_release: Release) -> None:
     assert (demo_release.path.parent / "current").resolve() == demo_release.path
     wards = gpd.read_file(demo_release.path / "wards.gpkg")
     assert len(wards) == 40 and wards.crs.to_epsg() == 27700
-    for column in (
-        "ward_code",
-        "ward_name",
-        "lad_code",
-        "lad_name",
-        "demography_score",
-        "broadband_score",
-        "deprivation_score",
-        "deri_score",
-        "deri_rank",
-    ):
+    for column in WARD_FIELDS:
         assert column in wards
     assert wards["deri_score"].between(0, 10).all()
     assert sorted(wards["deri_rank"]) == list(range(1, 41))

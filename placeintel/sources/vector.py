@@ -1,0 +1,29 @@
+"""Opening vector files (GeoJSON, GeoPackage, shapefile) with errors a user can act on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pyogrio
+
+from placeintel.errors import DataError
+
+
+def read_vector(path: Path, kind: str) -> gpd.GeoDataFrame:
+    """Read a vector file that must exist, have features and declare its CRS."""
+    if not path.exists():
+        raise DataError("file not found", file=path)
+    try:
+        frame = gpd.read_file(path, engine="pyogrio")
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        raise DataError(f"cannot read {kind}: {exc}", file=path) from None
+    if frame.empty:
+        raise DataError("no features", file=path)
+    if frame.crs is None:
+        raise DataError(
+            f"{kind} file has no CRS",
+            file=path,
+            hint="GeoJSON should be CRS84; GeoPackage/shapefile should declare EPSG:27700",
+        )
+    return frame
