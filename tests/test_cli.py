@@ -112,3 +112,15 @@ def test_missing_files_point_to_data_dir() -> None:
     assert result.returncode == 1
     assert "gm_wards_2023_generalised.geojson" in result.stdout
     assert "--data-dir" in result.stdout and "geoportal.statistics.gov.uk" in result.stdout
+
+
+def test_port_in_use_is_a_usage_error(demo_release, releases_dir: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = placeintel("serve", "--releases", str(releases_dir), "--port", str(port))
+    assert result.returncode == 2
+    assert "choose another with --port" in result.stderr and "Traceback" not in result.stderr

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from flask import Flask, abort, send_from_directory
 
+from placeintel.errors import UsageError
 from placeintel.publish import current_release
 from placeintel.region import DATASETS_DIR
 
@@ -77,4 +78,9 @@ def run(
     echo(f"  map:         {url}/map/   (file: {release / 'map.html'})")
     echo(f"  downloads:   {url}/release/datapackage.json")
     echo("Press Ctrl+C to stop.")
-    waitress.serve(app, host=host, port=port, threads=threads, ident="placeintel")
+    try:
+        waitress.serve(app, host=host, port=port, threads=threads, ident="placeintel")
+    except OSError as error:  # most often: the port is taken by another server
+        raise UsageError(
+            f"cannot listen on {host}:{port}: {error.strerror}; choose another with --port"
+        ) from None
