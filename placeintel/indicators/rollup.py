@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from placeintel.errors import DataError
+from placeintel.sources.tables import rows_where
 
 
 def to_wards(
@@ -31,11 +32,11 @@ def to_wards(
         ward = codes.map(lsoa_to_ward)
     unknown = ward.isna()
     if unknown.any():
-        row = int(unknown.to_numpy().nonzero()[0][0])
+        row = rows_where(unknown, 1)[0]
         raise DataError(
-            f"area code {codes.iloc[row]!r} is not in the OA/LSOA 2021 lookups",
+            f"area code {codes[row]!r} is not in the OA/LSOA 2021 lookups",
             file=source_path or frame.attrs.get("path"),
-            row=row + 2,
+            row=row,
             field="area_code",
             hint="check the file's geography vintage (2011 vs 2021 codes) and the lookups",
         )

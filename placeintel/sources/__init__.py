@@ -13,6 +13,7 @@ from typing import Any
 
 from placeintel.errors import DataError
 from placeintel.region import Manifest, Source
+from placeintel.sources import census, imd, lookups, ofcom, services
 from placeintel.sources.boundaries import read_boundaries
 from placeintel.sources.census import read_census
 from placeintel.sources.dwp import read_stat_xplore
@@ -32,6 +33,17 @@ READERS: dict[str, Callable[..., Any]] = {
     "dwp-stat-xplore": read_stat_xplore,
     "services": read_services,
     "geotiff": read_raster,
+}
+
+#: For CSV formats: which of a file's columns hold each canonical field, so that
+#: validation can check the raw file against the format's Table Schema.
+HEADER_MAPS: dict[str, Callable[..., dict[str, list[str]]]] = {
+    "ons-lookup": lookups.header_map,
+    "imd2019": imd.header_map,
+    "ofcom-coverage": ofcom.header_map,
+    "ofcom-performance": ofcom.header_map,
+    "nomis-census": census.header_map,
+    "services": services.header_map,
 }
 
 
@@ -97,4 +109,4 @@ def read_region(manifest: Manifest) -> RegionData:
     return data
 
 
-__all__ = ["READERS", "RasterSource", "RegionData", "read_region", "read_source"]
+__all__ = ["HEADER_MAPS", "READERS", "RasterSource", "RegionData", "read_region", "read_source"]

@@ -33,3 +33,20 @@ def read_census(path: Path, role: str, options: dict) -> pd.DataFrame:
         out[measure] = sum_columns(frame, resolved, path)
     out.attrs.update(frame.attrs)
     return out
+
+
+def header_map(columns: list[str], role: str, options: dict) -> dict[str, list[str]]:
+    """`area_code` and every measure column (as `*`), for validating the raw file."""
+    frame = pd.DataFrame(columns=columns)
+    found: dict[str, list[str]] = {}
+    key = find_column(frame, "geography code", "GEOGRAPHY_CODE", required=False)
+    if key:
+        found["area_code"] = [key]
+    measures = options.get("measures") or {}
+    wanted = [c for spec in measures.values() for c in ([spec] if isinstance(spec, str) else spec)]
+    present = [find_column(frame, c, required=False) for c in wanted]
+    found["*"] = [c for c in dict.fromkeys(present) if c]
+    missing = [c for c, hit in zip(wanted, present, strict=True) if hit is None]
+    if missing:
+        found["*missing"] = missing
+    return found

@@ -14,10 +14,12 @@ import pandas as pd
 from placeintel.sources.tables import _key, numeric
 
 
-def match_headers(frame: pd.DataFrame, known: dict[str, tuple[str, ...]]) -> dict[str, str]:
+def match_headers(
+    columns: pd.Index | list[str], known: dict[str, tuple[str, ...]]
+) -> dict[str, str]:
     """Return {canonical: column} for every canonical field whose header is present."""
     found: dict[str, str] = {}
-    keys = [(_key(c), c) for c in frame.columns]
+    keys = [(_key(c), c) for c in columns]
     for canonical, prefixes in known.items():
         for prefix in prefixes:
             wanted = _key(prefix)

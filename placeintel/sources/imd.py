@@ -37,8 +37,8 @@ def read_imd(path: Path, role: str, options: dict) -> pd.DataFrame:
     frame = read_csv(path)
     if "nation" in {c.lower() for c in frame.columns}:
         frame = frame[frame[next(c for c in frame.columns if c.lower() == "nation")] == "E"]
-    columns = match_headers(frame, IMD_HEADERS)
-    percent = match_headers(frame, {k: (k,) for k in _PERCENT_HEADERS})
+    columns = match_headers(frame.columns, IMD_HEADERS)
+    percent = match_headers(frame.columns, {k: (k,) for k in _PERCENT_HEADERS})
     if "lsoa11_code" not in columns:
         raise DataError(
             "no LSOA 2011 code column",
@@ -58,4 +58,9 @@ def read_imd(path: Path, role: str, options: dict) -> pd.DataFrame:
             out[canonical] = (
                 canonical_frame(frame, {header: percent[header]}, set(), path)[header] / 100
             )
-    return out.reset_index(drop=True)
+    return out
+
+
+def header_map(columns: list[str], role: str, options: dict) -> dict[str, list[str]]:
+    """Canonical IMD field -> the file's column, for validating the raw file."""
+    return {k: [v] for k, v in match_headers(columns, IMD_HEADERS).items()}

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from placeintel.errors import DataError
-from placeintel.sources.tables import read_csv
+from placeintel.sources.tables import read_csv, rows_where
 
 _ONS_COLUMN = re.compile(r"^(OA|LSOA|MSOA|WD|LAD|LTLA|UTLA|CAUTH)(\d\d)(CD|NM)$", re.IGNORECASE)
 
@@ -31,12 +31,11 @@ _CANONICAL = {
 }
 
 
-def read_lookup(path: Path, role: str, options: dict) -> pd.DataFrame:
-    """Read a lookup as canonical `<level>_code`/`<level>_name` columns."""
-    frame = read_csv(path)
+def _recognise(columns: list[str] | pd.Index) -> tuple[dict[str, str], dict[str, str]]:
+    """{column: canonical} for ONS code/name columns, and the vintage of each level."""
     renamed: dict[str, str] = {}
     vintages: dict[str, str] = {}
-    for column in frame.columns:
+    for column in columns:
         match = _ONS_COLUMN.match(column)
         if not match:
             continue
@@ -46,6 +45,18 @@ def read_lookup(path: Path, role: str, options: dict) -> pd.DataFrame:
         if target not in renamed.values():
             renamed[column] = target
             vintages[stem] = f"{level}{yy}"
+    return renamed, vintages
+
+
+def header_map(columns: list[str], role: str, options: dict) -> dict[str, list[str]]:
+    """Canonical lookup field -> the file's column, for validating the raw file."""
+    return {canonical: [column] for column, canonical in _recognise(columns)[0].items()}
+
+
+def read_lookup(path: Path, role: str, options: dict) -> pd.DataFrame:
+    """Read a lookup as canonical `<level>_code`/`<level>_name` columns."""
+    frame = read_csv(path)
+    renamed, vintages = _recognise(frame.columns)
     out = frame[list(renamed)].rename(columns=renamed)
     for column in out.columns:
         out[column] = out[column].str.strip()
@@ -65,7 +76,7 @@ def read_lookup(path: Path, role: str, options: dict) -> pd.DataFrame:
     if key:
         duplicated = out[key].duplicated()
         if duplicated.any():
-            row = int(duplicated.to_numpy().nonzero()[0][0]) + 2
+            row = rows_where(duplicated, 1)[0]
             raise DataError(
                 f"code {out[key][duplicated].iloc[0]!r} appears more than once; "
                 "a best-fit lookup maps each area to exactly one parent",

@@ -62,7 +62,7 @@ def read_coverage(path: Path, role: str, options: dict) -> pd.DataFrame:
     """Coverage per area: premises, and premises unable to receive 30 Mbit/s as a count."""
     frame = read_csv(path)
     key, kind = _key_column(frame, path)
-    columns = match_headers(frame, COVERAGE_HEADERS)
+    columns = match_headers(frame.columns, COVERAGE_HEADERS)
     if "all_premises" not in columns:
         raise DataError("required column is missing", file=path, field="All Premises")
     out = canonical_frame(frame, columns, set(), path)
@@ -91,7 +91,7 @@ def read_performance(path: Path, role: str, options: dict) -> pd.DataFrame:
     """Performance per area: connections by speed band and the average download speed."""
     frame = read_csv(path)
     key, kind = _key_column(frame, path)
-    columns = match_headers(frame, PERFORMANCE_HEADERS)
+    columns = match_headers(frame.columns, PERFORMANCE_HEADERS)
     missing = [c for c in _CONNECTION_BANDS if c not in columns]
     if missing:
         raise DataError(
@@ -106,3 +106,13 @@ def read_performance(path: Path, role: str, options: dict) -> pd.DataFrame:
     keep = ["area_code", "connections_total", "connections_below_10mbit"]
     keep += [c for c in ("avg_download_mbit", "median_download_mbit") if c in out]
     return out[keep]
+
+
+def header_map(columns: list[str], role: str, options: dict) -> dict[str, list[str]]:
+    """Canonical Ofcom field -> the file's column, for validating the raw file."""
+    known = COVERAGE_HEADERS if role == "broadband-coverage" else PERFORMANCE_HEADERS
+    found = {k: [v] for k, v in match_headers(columns, known).items()}
+    key = next((c for c in columns if c.strip().lower() in _KEYS), None)
+    if key:
+        found["area_code"] = [key]
+    return found

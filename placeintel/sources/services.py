@@ -14,7 +14,7 @@ import pandas as pd
 
 from placeintel.errors import DataError
 from placeintel.sources.boundaries import BNG
-from placeintel.sources.tables import find_column, numeric, read_csv
+from placeintel.sources.tables import find_column, numeric, read_csv, rows_where
 from placeintel.sources.vector import read_vector
 
 #: The services that help people get online; DERI's access measures count only these.
@@ -74,11 +74,11 @@ def _categories(frame: pd.DataFrame, options: dict, path: Path) -> pd.Series:
         values = frame[column].astype(str).str.strip().map(lambda v: mapping.get(v, v))
     unknown = ~values.isin(CATEGORIES)
     if unknown.any():
-        row = int(unknown.to_numpy().nonzero()[0][0])
+        row = rows_where(unknown, 1)[0]
         raise DataError(
-            f"unknown service category {values.iloc[row]!r}",
+            f"unknown service category {values[row]!r}",
             file=path,
-            row=row + 2,
+            row=row,
             field=options.get("category_field", "category"),
             hint=f"one of {', '.join(CATEGORIES)}, or map it with category_map",
         )
@@ -112,11 +112,11 @@ def _read_csv_points(path: Path) -> gpd.GeoDataFrame:
     ):
         bad = values.isna() | (values < low) | (values > high)
         if bad.any():
-            row = int(bad.to_numpy().nonzero()[0][0])
+            row = rows_where(bad, 1)[0]
             raise DataError(
-                f"coordinate missing or out of range: {frame[field].iloc[row]!r}",
+                f"coordinate missing or out of range: {frame[field][row]!r}",
                 file=path,
-                row=row + 2,
+                row=row,
                 field=field,
             )
     points = gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(x, y), crs=crs)
@@ -130,7 +130,33 @@ def _read_vector(path: Path) -> gpd.GeoDataFrame:
         raise DataError(
             "feature has no geometry",
             file=path,
-            row=int(empty.to_numpy().nonzero()[0][0]) + 1,
+            row=rows_where(empty, 1)[0],
             field="geometry",
         )
     return frame.to_crs(BNG)
+
+
+def header_map(columns: list[str], role: str, options: dict) -> dict[str, list[str]]:
+    """Canonical service field -> the file's column, for validating a services CSV."""
+    frame = pd.DataFrame(columns=columns)
+    found: dict[str, list[str]] = {}
+    names = {
+        "name": ([options["name_field"]] if "name_field" in options else [])
+        + ["name", "Name", "pharmacy_name", "title"],
+        "address": ["address"],
+        "postcode": ["postcode"],
+        "lon": ["lon", "longitude", "long"],
+        "lat": ["lat", "latitude"],
+        "easting": ["easting", "x", "bng_e"],
+        "northing": ["northing", "y", "bng_n"],
+    }
+    if "category" not in options:
+        names["category"] = [options.get("category_field", "category")]
+    for canonical, candidates in names.items():
+        column = find_column(frame, *candidates, required=False)
+        if column:
+            found[canonical] = [column]
+    if "lon" in found and "lat" in found:
+        found.pop("easting", None)
+        found.pop("northing", None)
+    return found

@@ -8,6 +8,7 @@ is an error that names the file, row and field.
 
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -30,16 +31,7 @@ def read_csv(path: Path) -> pd.DataFrame:
     """
     if not path.is_file():
         raise DataError("file not found", file=path)
-    raw = path.read_bytes()
-    if not raw.strip():
-        raise DataError("file is empty", file=path)
-    encoding = "utf-8-sig"
-    try:
-        raw.decode(encoding)
-    except UnicodeDecodeError:
-        # Excel on Windows still saves "CSV" as cp1252; it is the only other
-        # encoding official UK files are seen in, so it is the only fallback.
-        encoding = "cp1252"
+    encoding = detect_encoding(path)
     try:
         frame = pd.read_csv(
             path, dtype=str, keep_default_na=False, encoding=encoding, skipinitialspace=True
@@ -47,9 +39,36 @@ def read_csv(path: Path) -> pd.DataFrame:
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise DataError(f"cannot parse CSV: {exc}", file=path) from None
     frame.columns = [str(c).strip() for c in frame.columns]
+    # Index rows by their number in the file (header = row 1), so every later filter,
+    # merge or check can still name the row a user must fix.
+    frame.index = pd.RangeIndex(2, len(frame) + 2)
     frame.attrs["encoding"] = encoding
     frame.attrs["path"] = str(path)
     return frame
+
+
+def detect_encoding(path: Path) -> str:
+    """UTF-8 (with or without a byte-order mark), else cp1252; an empty file is an error.
+
+    Excel on Windows still saves "CSV" as cp1252; it is the only other encoding
+    official UK files are seen in, so it is the only fallback.
+    """
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise DataError("file is empty", file=path)
+    try:
+        raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return "cp1252"
+    return "utf-8-sig"
+
+
+def read_header(path: Path) -> tuple[list[str], str]:
+    """The header labels exactly as written (spaces kept), and the file's encoding."""
+    encoding = detect_encoding(path)
+    with path.open(encoding=encoding, newline="") as handle:
+        header = next(csv.reader(handle), [])
+    return header, encoding
 
 
 def find_column(
@@ -95,7 +114,7 @@ def numeric(frame: pd.DataFrame, column: str, path: Path | str | None = None) ->
             raise DataError(
                 f"not a number: {cell!r}",
                 file=path or frame.attrs.get("path"),
-                row=position + 2,
+                row=int(frame.index[position]),
                 field=column,
             ) from None
     return pd.Series(values, index=frame.index, name=column)
@@ -107,6 +126,12 @@ def sum_columns(
     """Sum several count columns (e.g. age bands) into one; missing cells count as missing."""
     parts = [numeric(frame, c, path) for c in columns]
     return pd.concat(parts, axis=1).sum(axis=1, min_count=len(parts))
+
+
+def rows_where(mask: pd.Series, limit: int | None = None) -> list[int]:
+    """The file row numbers (from a frame's index) where `mask` holds, first `limit` of them."""
+    labels = mask.index[mask.to_numpy(dtype=bool)]
+    return [int(label) for label in labels[:limit]]
 
 
 def _key(name: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import pyogrio
 
 from placeintel.errors import DataError
@@ -26,4 +27,5 @@ def read_vector(path: Path, kind: str) -> gpd.GeoDataFrame:
             file=path,
             hint="GeoJSON should be CRS84; GeoPackage/shapefile should declare EPSG:27700",
         )
+    frame.index = pd.RangeIndex(1, len(frame) + 1)  # feature numbers, as a GIS shows them
     return frame

@@ -1,105 +1,290 @@
-"""Checks on a region's sources that a schema cannot express: geometry, codes and coverage."""
+"""Checks a Table Schema cannot express: geometry, code vintages, links between files.
+
+Findings name the file, the row (feature number for vector files) and the field.
+Invalid polygons are repaired where the repair is well defined (make_valid,
+keeping the polygonal parts) and the repair is reported; nothing else is changed.
+"""
 
 from __future__ import annotations
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 
+from placeintel.region import Source
 from placeintel.sources import RegionData
+from placeintel.sources.tables import rows_where
 from placeintel.validate.report import Report
+from placeintel.validate.tables import load_schema, schema_name
+
+BOUNDARY_ROLES = ("wards", "districts", "lsoa21", "lsoa11", "oa21")
+#: Great Britain and Northern Ireland in EPSG:27700, with a margin.
+UK_EXTENT = shapely.box(-250_000, -50_000, 750_000, 1_300_000)
+MAX_ROWS_PER_RULE = 20
 
 
 def check_region(data: RegionData, report: Report) -> Report:
-    """Run the geometry and code checks over every boundary and service source."""
-    for source, frame in (
-        data.role("wards")
-        + data.role("lsoa21")
-        + data.role("lsoa11")
-        + data.role("oa21")
-        + data.role("districts")
-    ):
-        path = str(source.resolve(data.manifest.data_dir))
-        code = next(c for c in frame.columns if c.endswith("_code"))
-        _duplicates(frame, code, path, report)
-        _geometries(frame, path, report)
-    ward_lookup = data.one("lookup-lsoa-ward")
-    wards = data.one("wards")
-    if ward_lookup is not None and wards is not None:
-        unknown = ~ward_lookup["ward_code"].isin(wards["ward_code"])
-        path = str(data.manifest.by_role("lookup-lsoa-ward")[0].resolve(data.manifest.data_dir))
-        for row in unknown.to_numpy().nonzero()[0][:20]:
-            report.add(
-                "error",
-                "foreign-key",
-                "ward code is not in the ward boundaries",
-                file=path,
-                row=int(row) + 2,
-                field="ward_code",
-                value=str(ward_lookup["ward_code"].iat[row]),
-                hint="the lookup and the boundaries may be different ward vintages",
-            )
-        orphans = ~wards["ward_code"].isin(ward_lookup["ward_code"])
-        if orphans.any():
-            report.add(
-                "warning",
-                "coverage",
-                f"{int(orphans.sum())} ward(s) have no LSOA in the "
-                "best-fit lookup, so area counts cannot reach them",
-                file=path,
-                field="ward_code",
-                value=", ".join(wards["ward_code"][orphans][:5]),
-            )
-    if wards is not None:
-        extent = wards.union_all().buffer(2_000)
-        for source, services in data.role("services"):
-            outside = ~services.within(extent)
-            for row in outside.to_numpy().nonzero()[0][:20]:
-                report.add(
-                    "warning",
-                    "outside-region",
-                    "service lies outside the region's wards",
-                    file=str(source.resolve(data.manifest.data_dir)),
-                    row=int(row) + 2,
-                    field="geometry",
-                    value=str(services["name"].iat[row]),
-                    hint="check for swapped coordinates or a service in a neighbouring area",
-                )
+    """Run every cross-file and geometry check over the sources that were read."""
+    for role in BOUNDARY_ROLES:
+        for source, frame in data.role(role):
+            path = _path(data, source)
+            _duplicates(frame, f"{_level(frame)}_code", path, report)
+            data.frames[source.id] = _geometries(frame, path, report)
+    _foreign_keys(data, report)
+    _area_codes(data, report)
+    _services(data, report)
     return report
+
+
+def _path(data: RegionData, source: Source) -> str:
+    return str(source.resolve(data.manifest.data_dir))
+
+
+def _level(frame: pd.DataFrame) -> str:
+    return next(c for c in frame.columns if c.endswith("_code")).removesuffix("_code")
 
 
 def _duplicates(frame: pd.DataFrame, column: str, path: str, report: Report) -> None:
     duplicated = frame[column].duplicated(keep="first")
-    for row in duplicated.to_numpy().nonzero()[0][:20]:
+    for row in rows_where(duplicated, MAX_ROWS_PER_RULE):
         report.add(
             "error",
             "duplicate-id",
             "code appears more than once",
             file=path,
-            row=int(row) + 1,
+            row=row,
             field=column,
-            value=str(frame[column].iat[row]),
+            value=str(frame[column][row]),
+            hint="each area must appear once; remove or merge the repeated feature",
         )
 
 
-def _geometries(frame: gpd.GeoDataFrame, path: str, report: Report) -> None:
-    empty = frame.geometry.isna() | frame.geometry.is_empty
-    for row in empty.to_numpy().nonzero()[0][:20]:
+def _geometries(frame: gpd.GeoDataFrame, path: str, report: Report) -> gpd.GeoDataFrame:
+    geometry = frame.geometry
+    empty = geometry.isna() | geometry.is_empty
+    for row in rows_where(empty, MAX_ROWS_PER_RULE):
         report.add(
             "error",
             "empty-geometry",
             "feature has no geometry",
             file=path,
-            row=int(row) + 1,
+            row=row,
             field="geometry",
+            value=str(frame.iloc[:, 0][row]),
         )
-    invalid = ~empty & ~frame.geometry.is_valid
-    for row in invalid.to_numpy().nonzero()[0][:20]:
+    polygonal = geometry.geom_type.isin(["Polygon", "MultiPolygon"]) | empty
+    for row in rows_where(~polygonal, MAX_ROWS_PER_RULE):
+        report.add(
+            "error",
+            "geometry-type",
+            f"boundary is a {geometry.geom_type[row]}, not a polygon",
+            file=path,
+            row=row,
+            field="geometry",
+            value=str(frame.iloc[:, 0][row]),
+        )
+    outside = ~empty & ~geometry.intersects(UK_EXTENT)
+    if outside.any():
+        row = rows_where(outside, 1)[0]
+        report.add(
+            "error",
+            "wrong-crs",
+            f"{int(outside.sum())} feature(s) lie outside the UK after reprojection",
+            file=path,
+            row=row,
+            field="geometry",
+            hint="the file's declared CRS is probably wrong (e.g. British National Grid "
+            "metres labelled as CRS84)",
+        )
+    invalid = ~empty & polygonal & ~geometry.is_valid
+    if not invalid.any():
+        return frame
+    repaired = frame.copy()
+    fixed = shapely.make_valid(geometry[invalid].to_numpy())
+    repaired.loc[invalid, "geometry"] = [_polygonal_part(g) for g in fixed]
+    for row in rows_where(invalid, MAX_ROWS_PER_RULE):
+        reason = shapely.is_valid_reason(geometry[row])
         report.add(
             "warning",
             "invalid-geometry",
-            "geometry is invalid; repaired with make_valid for area calculations",
+            "invalid polygon repaired with make_valid (polygonal parts kept)",
             file=path,
-            row=int(row) + 1,
+            row=row,
             field="geometry",
-            value=str(frame[frame.columns[0]].iat[row]),
+            value=str(frame.iloc[:, 0][row]),
+            hint=reason,
         )
+    return repaired
+
+
+def _polygonal_part(geometry: shapely.Geometry) -> shapely.Geometry:
+    """make_valid may return a collection with stray lines or points; keep the area."""
+    if geometry.geom_type in ("Polygon", "MultiPolygon"):
+        return geometry
+    parts = [p for p in shapely.get_parts(geometry) if p.geom_type in ("Polygon", "MultiPolygon")]
+    return shapely.union_all(parts) if parts else shapely.Polygon()
+
+
+def _foreign_keys(data: RegionData, report: Report) -> None:
+    """The foreignKeys declared in each format's Table Schema, checked across files."""
+    for source in data.manifest.sources:
+        name = schema_name(source)
+        if name is None or source.id not in data.frames:
+            continue
+        frame = data.frames[source.id]
+        for key in load_schema(name).get("foreignKeys", []):
+            column = key["fields"][0]
+            target = data.one(key["reference"]["resource"])
+            target_column = key["reference"]["fields"][0]
+            if column not in frame or target is None or target_column not in target:
+                continue
+            dangling = frame[column].notna() & ~frame[column].isin(target[target_column])
+            _report_codes(
+                data,
+                source,
+                frame,
+                column,
+                dangling,
+                f"{column} is not in {key['reference']['resource']}",
+                report,
+            )
+
+
+def _area_codes(data: RegionData, report: Report) -> None:
+    """Census, Ofcom and DWP files must use 2021 OA or LSOA codes that the lookups know."""
+    oa_lookup, ward_lookup = data.one("lookup-oa-lsoa"), data.one("lookup-lsoa-ward")
+    known: set[str] = set()
+    if oa_lookup is not None:
+        known |= set(oa_lookup["oa21_code"])
+    if ward_lookup is not None:
+        known |= set(ward_lookup["lsoa21_code"])
+    if not known:
+        return
+    for role in ("census", "broadband-coverage", "broadband-performance", "pension-credit"):
+        for source, frame in data.role(role):
+            dangling = ~frame["area_code"].isin(known)
+            _report_codes(
+                data,
+                source,
+                frame,
+                "area_code",
+                dangling,
+                "area code is not a 2021 output area or LSOA in the lookups",
+                report,
+            )
+
+
+def _report_codes(
+    data: RegionData,
+    source: Source,
+    frame: pd.DataFrame,
+    column: str,
+    dangling: pd.Series,
+    message: str,
+    report: Report,
+) -> None:
+    """Report codes that do not link up, naming a vintage mix-up where that is the cause."""
+    if not dangling.any():
+        return
+    vintages = _vintage_sets(data)
+    for row in rows_where(dangling, MAX_ROWS_PER_RULE):
+        code = str(frame[column][row])
+        other = next((name for name, codes in vintages.items() if code in codes), None)
+        rule, hint = (
+            (
+                "wrong-vintage",
+                f"{code} is a {other} code: the file is on a different "
+                "boundary vintage from the rest of the region",
+            )
+            if other
+            else ("dangling-code", "no such code in the region's other files")
+        )
+        report.add(
+            "error",
+            rule,
+            message,
+            file=_path(data, source),
+            row=row,
+            field=column,
+            value=code,
+            hint=hint,
+        )
+    if int(dangling.sum()) > MAX_ROWS_PER_RULE:
+        report.add(
+            "error",
+            "dangling-code",
+            f"{int(dangling.sum()) - MAX_ROWS_PER_RULE} more rows with the same problem",
+            file=_path(data, source),
+            field=column,
+        )
+
+
+def _vintage_sets(data: RegionData) -> dict[str, set[str]]:
+    """Codes each geography vintage holds, to recognise a code from the wrong one."""
+    sets: dict[str, set[str]] = {}
+    for role, label in (("lsoa11", "2011 LSOA"), ("lsoa21", "2021 LSOA"), ("wards", "ward")):
+        frame = data.one(role)
+        if frame is not None:
+            sets[label] = set(frame[f"{_level(frame)}_code"])
+    if "2011 LSOA" in sets and "2021 LSOA" in sets:
+        shared = sets["2011 LSOA"] & sets["2021 LSOA"]
+        sets["2011 LSOA"] -= shared  # unchanged LSOAs are not evidence either way
+        sets["2021 LSOA"] -= shared
+    return sets
+
+
+def _services(data: RegionData, report: Report) -> None:
+    wards = data.one("wards")
+    extent = wards.union_all().buffer(2_000) if wards is not None and not wards.empty else None
+    for source, services in data.role("services"):
+        path = _path(data, source)
+        polygons = services["location_note"] != ""
+        if polygons.any():
+            report.add(
+                "warning",
+                "mixed-geometry",
+                f"{int(polygons.sum())} service(s) are "
+                "building polygons; each is placed at a representative point inside it",
+                file=path,
+                field="geometry",
+            )
+        if extent is None:
+            continue
+        outside = ~services.within(extent)
+        for row in rows_where(outside, MAX_ROWS_PER_RULE):
+            point = services.geometry[row]
+            swapped = _swapped(point)
+            hint = (
+                "the coordinates look swapped (lon/lat or easting/northing)"
+                if swapped is not None and extent.contains(swapped)
+                else "check the coordinates, or whether the service is outside the region"
+            )
+            report.add(
+                "error" if swapped is not None and extent.contains(swapped) else "warning",
+                "outside-region",
+                "service lies outside the region's wards",
+                file=path,
+                row=row,
+                field="geometry",
+                value=str(services["name"][row]),
+                hint=hint,
+            )
+
+
+def _swapped(point: shapely.Point) -> shapely.Point | None:
+    """Where the point would be if its two coordinates had been entered the other way round."""
+    from pyproj import Transformer
+
+    if point is None or point.is_empty:
+        return None
+    to_wgs84 = Transformer.from_crs("EPSG:27700", "OGC:CRS84", always_xy=True)
+    to_bng = Transformer.from_crs("OGC:CRS84", "EPSG:27700", always_xy=True)
+    lon, lat = to_wgs84.transform(point.x, point.y)
+    if np.isfinite(lon) and np.isfinite(lat) and -90 <= lon <= 90:
+        x, y = to_bng.transform(lat, lon)  # entered as lon/lat the wrong way round
+        if np.isfinite(x) and np.isfinite(y):
+            candidate = shapely.Point(x, y)
+            if candidate.within(UK_EXTENT):
+                return candidate
+    return shapely.Point(point.y, point.x)  # easting/northing the wrong way round

@@ -47,7 +47,8 @@ def test_every_indicator_present_on_demo(demo_data) -> None:
 
 
 def test_rollup_names_an_unknown_code() -> None:
-    frame = pd.DataFrame({"area_code": ["E01000001", "E01999999"], "n": [1, 2]})
+    # Indexed by file row number, as every reader's frame is.
+    frame = pd.DataFrame({"area_code": ["E01000001", "E01999999"], "n": [1, 2]}, index=[2, 3])
     lookup = pd.DataFrame({"lsoa21_code": ["E01000001"], "ward_code": ["W1"]})
     with pytest.raises(Exception, match="E01999999") as caught:
         to_wards(frame, None, lookup, ["n"], "pc.csv")

@@ -24,8 +24,8 @@ def test_imd_file1_thousands_separators(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     frame = read_imd(path, "imd", {})
-    assert frame.loc[0, "imd_rank"] == 29199
-    assert frame.loc[0, "lsoa11_code"] == "E01004766"
+    assert frame.loc[2, "imd_rank"] == 29199  # row 2 of the file: rows keep their numbers
+    assert frame.loc[2, "lsoa11_code"] == "E01004766"
 
 
 def test_mysociety_scores_and_rates(tmp_path: Path) -> None:
@@ -37,8 +37,8 @@ def test_mysociety_scores_and_rates(tmp_path: Path) -> None:
     )
     frame = read_imd(path, "imd", {})
     assert len(frame) == 1  # only English rows carry the English IMD
-    assert frame.loc[0, "imd_score"] == pytest.approx(79.3)
-    assert frame.loc[0, "income_rate"] == pytest.approx(0.512)
+    assert frame.loc[2, "imd_score"] == pytest.approx(79.3)
+    assert frame.loc[2, "income_rate"] == pytest.approx(0.512)
 
 
 def test_ofcom_old_and_new_keys(tmp_path: Path) -> None:

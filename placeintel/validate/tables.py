@@ -1,0 +1,136 @@
+"""Frictionless validation of source CSVs against the Table Schema of their format.
+
+The schemas in `schemas/` use placeintel's canonical field names, because the
+official headers drift between releases and mirrors. Each file's own header
+is mapped onto the schema with the same header recognition its reader uses,
+and frictionless then checks every cell of the raw file, so one run reports
+every bad value with its row instead of stopping at the first.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from frictionless import Resource, Schema
+
+from placeintel.region import Source
+from placeintel.sources.tables import read_header
+from placeintel.validate.report import Report
+
+SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
+#: Findings kept per file; a wholly wrong file would otherwise drown the report.
+MAX_FINDINGS_PER_FILE = 100
+
+_HINTS = {
+    "type-error": "expected {type}; numbers may use thousands separators, and a missing value "
+    "may be blank or n/a",
+    "constraint-error": "{note}",
+    "primary-key": "the same code appears on an earlier row",
+    "unique-error": "the same value appears on an earlier row",
+    "missing-cell": "the row has fewer cells than the header: the file may be truncated",
+    "extra-cell": "the row has more cells than the header: check for an unquoted comma",
+    "blank-row": "remove the empty row",
+    "duplicate-label": "two columns have the same header",
+    "blank-label": "a column has no header",
+}
+
+
+def schema_name(source: Source) -> str | None:
+    """The schema file for a source's format, or None where the format is not a plain CSV."""
+    if source.reader == "ons-lookup":
+        return source.role if (SCHEMA_DIR / f"{source.role}.json").is_file() else None
+    if source.reader == "services" and not source.path.lower().endswith(".csv"):
+        return None
+    return source.reader if (SCHEMA_DIR / f"{source.reader}.json").is_file() else None
+
+
+@cache
+def load_schema(name: str) -> dict[str, Any]:
+    return json.loads((SCHEMA_DIR / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def validate_table(
+    path: Path, schema: dict[str, Any], mapping: dict[str, list[str]], report: Report
+) -> bool:
+    """Check one CSV against its format's schema; return whether it had no errors."""
+    header, encoding = read_header(path)
+    before = len(report.errors)
+    if encoding == "cp1252":
+        report.add(
+            "warning",
+            "encoding",
+            "file is not UTF-8; read it as Windows-1252 (cp1252)",
+            file=str(path),
+            hint="save it as UTF-8 to be sure accented names are right",
+        )
+    specs = {field["name"]: field for field in schema["fields"]}
+    column_spec: dict[str, dict[str, Any]] = {}
+    for canonical, columns in mapping.items():
+        spec = specs.get(canonical)
+        for column in columns if spec else []:
+            column_spec[column] = spec
+    for spec in schema["fields"]:
+        if spec.get("x-requiredColumn") and spec["name"] != "*" and spec["name"] not in mapping:
+            report.add(
+                "error",
+                "missing-column",
+                "required column is missing",
+                file=str(path),
+                field=spec.get("title", spec["name"]),
+                hint=f"columns present: {', '.join(h.strip() for h in header[:10])}",
+            )
+    for column in mapping.get("*missing", []):
+        report.add(
+            "error",
+            "missing-column",
+            "column named in the manifest is missing",
+            file=str(path),
+            field=column,
+            hint="check the source's `measures` mapping",
+        )
+    primary = [mapping[key][0] for key in schema.get("primaryKey", []) if key in mapping]
+    fields = []
+    for label in header:
+        spec = column_spec.get(label.strip())
+        if spec is None:
+            fields.append({"name": label, "type": "any"})
+            continue
+        field = {k: v for k, v in spec.items() if not k.startswith("x-") and k != "title"}
+        field["name"] = label
+        if label.strip() in primary and "constraints" in field:
+            field["constraints"] = {k: v for k, v in field["constraints"].items() if k != "unique"}
+        fields.append(field)
+    descriptor: dict[str, Any] = {"fields": fields, "missingValues": schema["missingValues"]}
+    if primary and len(primary) == len(schema.get("primaryKey", [])):
+        descriptor["primaryKey"] = [next(h for h in header if h.strip() == p) for p in primary]
+    resource = Resource(
+        path=path.name,
+        basepath=str(path.parent),
+        encoding=encoding,
+        schema=Schema.from_descriptor(descriptor),
+    )
+    result = resource.validate(limit_errors=MAX_FINDINGS_PER_FILE)
+    for row, field, cell, kind, message, note in result.flatten(
+        ["rowNumber", "fieldName", "cell", "type", "message", "note"]
+    ):
+        spec = column_spec.get((field or "").strip(), {})
+        hint = _HINTS.get(kind, "").format(type=f"a {spec.get('type', 'value')}", note=note or "")
+        report.add(
+            "error",
+            kind,
+            message.split(": ", 1)[0] if kind == "type-error" else message,
+            file=str(path),
+            row=row,
+            field=(field or "").strip(),
+            value=_shorten(cell),
+            hint=hint,
+        )
+    return len(report.errors) == before
+
+
+def _shorten(cell: Any, limit: int = 80) -> str:
+    text = "" if cell is None else str(cell)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
