@@ -171,5 +171,26 @@ def releases(region: str, out: Path) -> None:
         click.echo(f"{'*' if path == current else ' '} {path.name}")
 
 
+@main.command()
+@click.argument("region")
+@click.argument("before")
+@click.argument("after", default="current")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("releases"), show_default=True)
+def diff(region: str, before: str, after: str, out: Path) -> None:
+    """What changed from release BEFORE to AFTER (default: current)."""
+    from placeintel.publish.diff import diff_releases
+
+    folders = []
+    for version in (before, after):
+        folder = out / region / version
+        if not folder.is_dir():
+            raise UsageError(
+                f"no release {version!r} for {region!r} in {out}; "
+                f"see `placeintel releases {region}`"
+            )
+        folders.append(folder.resolve())
+    click.echo(diff_releases(*folders).to_text())
+
+
 if __name__ == "__main__":
     main()

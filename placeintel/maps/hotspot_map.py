@@ -16,11 +16,11 @@ from pathlib import Path
 
 import folium
 import geopandas as gpd
-import mapclassify
 import numpy as np
 import shapely
 import xstatic.pkg.leaflet as xstatic_leaflet
 
+from placeintel.index.classes import risk_classes
 from placeintel.indicators.catalogue import COMPONENTS, INDICATORS
 from placeintel.sources.services import DIGITAL_SUPPORT
 
@@ -51,23 +51,6 @@ def simplify_coverage(
     out = frame.copy()
     out["geometry"] = shapely.coverage_simplify(out.geometry.to_numpy(), tolerance)
     return out
-
-
-def classify(
-    values: np.ndarray, scheme: str = "quantiles", k: int = 5
-) -> tuple[np.ndarray, list[float]]:
-    """Class index per value (-1 for missing) and the upper bounds of each class."""
-    finite = np.isfinite(values)
-    classes = np.full(values.shape, -1)
-    if finite.sum() < k:
-        return classes, []
-    classifier = (
-        mapclassify.NaturalBreaks(values[finite], k=k)
-        if scheme == "natural-breaks"
-        else mapclassify.Quantiles(values[finite], k=k)
-    )
-    classes[finite] = classifier.yb
-    return classes, [float(b) for b in classifier.bins]
 
 
 def _popup(row: dict) -> str:
@@ -176,7 +159,7 @@ def _choropleth(
 ) -> list[float]:
     """Add one classed ward layer; each layer carries only the properties it uses,
     because folium embeds every layer's data in the page."""
-    classes, bins = classify(np.array([_number(r.get(column)) for r in records]), scheme)
+    classes, bins = risk_classes(np.array([_number(r.get(column)) for r in records]), scheme)
     features = []
     for record, geometry, cls in zip(records, geometries, classes, strict=True):
         properties = {

@@ -27,5 +27,20 @@ def read_vector(path: Path, kind: str) -> gpd.GeoDataFrame:
             file=path,
             hint="GeoJSON should be CRS84; GeoPackage/shapefile should declare EPSG:27700",
         )
+    minx, miny, maxx, maxy = frame.total_bounds
+    if frame.crs.is_projected and minx >= -180 and maxx <= 180 and miny >= -90 and maxy <= 90:
+        raise DataError(
+            f"coordinates look like degrees but the file declares {frame.crs.to_string()}",
+            file=path,
+            field="crs",
+            hint="set the file's CRS to EPSG:4326/CRS84, or reproject it to British National Grid",
+        )
+    if frame.crs.is_geographic and (abs(minx) > 180 or abs(maxx) > 180 or abs(maxy) > 90):
+        raise DataError(
+            f"coordinates look like metres but the file declares {frame.crs.to_string()}",
+            file=path,
+            field="crs",
+            hint="British National Grid coordinates need EPSG:27700 declared",
+        )
     frame.index = pd.RangeIndex(1, len(frame) + 1)  # feature numbers, as a GIS shows them
     return frame

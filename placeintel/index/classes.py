@@ -1,0 +1,26 @@
+"""Risk classes: wards grouped by their score, the same way on the map and in release diffs."""
+
+from __future__ import annotations
+
+import mapclassify
+import numpy as np
+
+SCHEMES = ("quantiles", "natural-breaks")
+
+
+def risk_classes(
+    values: np.ndarray, scheme: str = "quantiles", k: int = 5
+) -> tuple[np.ndarray, list[float]]:
+    """Class index per value (0 = lowest risk, -1 for missing) and each class's upper bound."""
+    values = np.asarray(values, dtype=float)
+    finite = np.isfinite(values)
+    classes = np.full(values.shape, -1)
+    if finite.sum() < k:
+        return classes, []
+    classifier = (
+        mapclassify.NaturalBreaks(values[finite], k=k)
+        if scheme == "natural-breaks"
+        else mapclassify.Quantiles(values[finite], k=k)
+    )
+    classes[finite] = classifier.yb
+    return classes, [float(b) for b in classifier.bins]
