@@ -32,6 +32,7 @@ class DataError(PlaceintelError):
     row: int | None = None
     field: str | None = None
     hint: str | None = None
+    rule: str = "read"
 
     def __post_init__(self) -> None:
         super().__init__(str(self))

@@ -25,6 +25,7 @@ from placeintel.indicators.catalogue import COMPONENTS, INDICATORS
 from placeintel.maps import build_map, write_map
 from placeintel.maps.hotspot_map import compact_attribution
 from placeintel.publish import abandon_release, begin_release, commit_release
+from placeintel.publish.disclosure import DisclosureRule
 from placeintel.publish.package import ResourceSpec, validate_datapackage, write_datapackage
 from placeintel.publish.writers import write_csv, write_geojson, write_gpkg, write_parquet
 from placeintel.region import Manifest, load_manifest
@@ -129,9 +130,15 @@ def build(
         )
         result = compute_index(indicators.wards, settings, indicators.missing)
         _report_missing(echo, result, report)
+    disclosure = DisclosureRule.from_manifest(manifest.publish)
     wards = gpd.GeoDataFrame(
-        result.wards[ward_columns(result)], geometry="geometry", crs="EPSG:27700"
+        disclosure.apply(result.wards[ward_columns(result)]), geometry="geometry", crs="EPSG:27700"
     )
+    if disclosure.suppressed:
+        echo(
+            f"Disclosure control: blanked {sum(disclosure.suppressed.values())} count(s) below "
+            f"{disclosure.minimum_count} ({', '.join(disclosure.suppressed)})"
+        )
     services = indicators.services
     staging = begin_release(Path(out), manifest.name)
     try:
@@ -142,7 +149,7 @@ def build(
             fmap = build_map(wards, services, manifest.title, attribution, data.one("districts"))
             write_map(fmap, staging.path / "map.html")
         with _stage(echo, 6, total, "data package"):
-            metadata = _metadata(manifest, indicators, result)
+            metadata = _metadata(manifest, indicators, result, disclosure)
             package = write_datapackage(
                 staging.path, manifest, data.used_sources(), staging.version, resources, metadata
             )
@@ -264,7 +271,7 @@ def _write_data(
 
 
 def _metadata(
-    manifest: Manifest, indicators: WardIndicators, result: IndexResult
+    manifest: Manifest, indicators: WardIndicators, result: IndexResult, disclosure: DisclosureRule
 ) -> dict[str, Any]:
     return {
         "region": manifest.name,
@@ -279,6 +286,8 @@ def _metadata(
             "missing_indicators": result.missing_indicators,
         },
         "methods": indicators.methods,
+        "disclosure": disclosure.describe(),
+        "public_fields": sorted(manifest.public_fields),
     }
 
 

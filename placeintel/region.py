@@ -72,7 +72,13 @@ class Manifest:
     sources: tuple[Source, ...]
     index: dict[str, Any]
     publisher: str = ""
+    publish: dict[str, Any] = field(default_factory=dict)
     contributors: tuple[dict[str, str], ...] = ()
+
+    @property
+    def public_fields(self) -> set[str]:
+        """Columns the council has confirmed may be published although they look personal."""
+        return set(self.publish.get("public_fields") or [])
 
     def by_role(self, role: str) -> list[Source]:
         return [s for s in self.sources if s.role == role]
@@ -154,5 +160,6 @@ def load_manifest(region: str | Path, data_dir: str | Path | None = None) -> Man
         sources=tuple(sources),
         index=dict(raw.get("index") or {}),
         publisher=str(raw.get("publisher", "")),
+        publish=dict(raw.get("publish") or {}),
         contributors=tuple(raw.get("contributors") or ()),
     )

@@ -24,7 +24,10 @@ def match_headers(
         for prefix in prefixes:
             wanted = _key(prefix)
             hit = next((col for key, col in keys if key == wanted), None)
-            hit = hit or next((col for key, col in keys if key.startswith(wanted)), None)
+            # Prefixes only for long official headers ("... Rank" vs "... Rank (where 1 is
+            # most deprived)"); a short spelling like "lsoa" must match exactly.
+            if hit is None and " " in wanted:
+                hit = next((col for key, col in keys if key.startswith(wanted)), None)
             if hit is not None and hit not in found.values():
                 found[canonical] = hit
                 break

@@ -55,6 +55,10 @@ def read_services(path: Path, role: str, options: dict) -> gpd.GeoDataFrame:
     }.items():
         column = find_column(frame, *candidates, path=path, required=False)
         out[field] = frame[column].astype(str).str.strip() if column else ""
+    for field in options.get("extra_fields", []):
+        # Published as-is under a lower-case name; validation checks it for personal data.
+        column = find_column(frame, field, path=path)
+        out[field.strip().lower().replace(" ", "_")] = frame[column].astype(str).str.strip()
     polygonal = out.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
     out["location_note"] = ""
     if polygonal.any():
@@ -62,7 +66,8 @@ def read_services(path: Path, role: str, options: dict) -> gpd.GeoDataFrame:
         out.loc[polygonal, "location_note"] = "representative point of the building polygon"
     out["source_id"] = options.get("source_id", path.stem)
     out["service_id"] = [f"{out['source_id'].iat[0]}-{n:04d}" for n in range(1, len(out) + 1)]
-    return out[SERVICE_COLUMNS]
+    extras = [c for c in out.columns if c not in SERVICE_COLUMNS]
+    return out[SERVICE_COLUMNS[:-1] + extras + ["geometry"]]
 
 
 def _categories(frame: pd.DataFrame, options: dict, path: Path) -> pd.Series:

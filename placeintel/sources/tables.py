@@ -64,7 +64,7 @@ def detect_encoding(path: Path) -> str:
 
 
 def read_header(path: Path) -> tuple[list[str], str]:
-    """The header labels exactly as written (spaces kept), and the file's encoding."""
+    """The header labels as written, and the file's encoding."""
     encoding = detect_encoding(path)
     with path.open(encoding=encoding, newline="") as handle:
         header = next(csv.reader(handle), [])
@@ -116,6 +116,7 @@ def numeric(frame: pd.DataFrame, column: str, path: Path | str | None = None) ->
                 file=path or frame.attrs.get("path"),
                 row=int(frame.index[position]),
                 field=column,
+                rule="type-error",
             ) from None
     return pd.Series(values, index=frame.index, name=column)
 

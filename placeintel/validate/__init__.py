@@ -63,7 +63,7 @@ def validate_sources(manifest: Manifest) -> tuple[RegionData, Report]:
         except DataError as error:
             report.add(
                 "error",
-                "read",
+                error.rule,
                 error.message,
                 file=str(error.file or source.path),
                 row=error.row,

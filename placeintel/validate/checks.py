@@ -15,6 +15,7 @@ import shapely
 from placeintel.region import Source
 from placeintel.sources import RegionData
 from placeintel.sources.tables import rows_where
+from placeintel.validate.privacy import personal_data
 from placeintel.validate.report import Report
 from placeintel.validate.tables import load_schema, schema_name
 
@@ -34,6 +35,8 @@ def check_region(data: RegionData, report: Report) -> Report:
     _foreign_keys(data, report)
     _area_codes(data, report)
     _services(data, report)
+    for source, services in data.role("services"):
+        personal_data(services, _path(data, source), data.manifest.public_fields, report)
     return report
 
 

@@ -93,19 +93,19 @@ def validate_table(
         )
     primary = [mapping[key][0] for key in schema.get("primaryKey", []) if key in mapping]
     fields = []
-    for label in header:
-        spec = column_spec.get(label.strip())
+    for label in (h.strip() for h in header):  # frictionless strips labels as it reads
+        spec = column_spec.get(label)
         if spec is None:
             fields.append({"name": label, "type": "any"})
             continue
         field = {k: v for k, v in spec.items() if not k.startswith("x-") and k != "title"}
         field["name"] = label
-        if label.strip() in primary and "constraints" in field:
+        if label in primary and "constraints" in field:
             field["constraints"] = {k: v for k, v in field["constraints"].items() if k != "unique"}
         fields.append(field)
     descriptor: dict[str, Any] = {"fields": fields, "missingValues": schema["missingValues"]}
     if primary and len(primary) == len(schema.get("primaryKey", [])):
-        descriptor["primaryKey"] = [next(h for h in header if h.strip() == p) for p in primary]
+        descriptor["primaryKey"] = primary
     resource = Resource(
         path=path.name,
         basepath=str(path.parent),

@@ -1,0 +1,606 @@
+"""A corpus of broken inputs, each caught with the exact file, row, field and rule.
+
+Every case copies the demo region, breaks one thing the way real files break,
+and checks that validation names it precisely and that a build on top of a
+good release leaves `current` exactly as it was.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+import shapely
+import yaml
+
+from placeintel.errors import PlaceintelError
+from placeintel.pipeline import build
+from placeintel.region import DATASETS_DIR, load_manifest
+from placeintel.validate import validate_sources
+
+DEMO = DATASETS_DIR / "demo"
+IMD = "imd/File_7_-_All_IoD2019_Scores__Ranks__Deciles_and_Population_Denominators.csv"
+OA_LOOKUP = "lookups/OA21_LSOA21_MSOA21_LAD22_EW_LU.csv"
+WARD_LOOKUP = "lookups/LSOA21_WD23_LAD23_EW_LU.csv"
+CENSUS = "census/census2021-demography-oa21.csv"
+COVERAGE = "broadband/202401_fixed_oa21_coverage_r01.csv"
+PERFORMANCE = "broadband/202401_fixed_oa21_performance_r01.csv"
+SERVICES = "services/council_digital_inclusion_services.csv"
+TABLETS = "services/tablet_lending_and_free_data_points.geojson"
+WARDS = "boundaries/Wards_May_2023_Boundaries_UK_BGC.geojson"
+LSOA21 = "boundaries/LSOA_2021_EW_BGC.gpkg"
+LSOA11 = "boundaries/LSOA_2011_EW_BGC.shp"
+DWP = "dwp/pension-credit-claimants-lsoa21-may-2024.csv"
+RASTER = "raster/population_100m.tif"
+ONLY_2011_LSOA = "E01990001"  # split in 2021, so absent from every 2021 file
+ONLY_2021_LSOA = "E01990149"
+
+
+# --- helpers that break files the way they break in practice ------------------------------
+
+
+def rows(path: Path) -> list[list[str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.reader(handle))
+
+
+def write_rows(path: Path, table: list[list[str]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, lineterminator="\r\n").writerows(table)
+
+
+def set_cell(name: str, row: int, column: str, value: str) -> Callable[[Path], None]:
+    """Set the cell at file row `row` (header = 1) in the column headed `column`."""
+
+    def mutate(region: Path) -> None:
+        table = rows(region / name)
+        table[row - 1][table[0].index(column)] = value
+        write_rows(region / name, table)
+
+    return mutate
+
+
+def copy_cell(name: str, source_row: int, target_row: int, column: str) -> Callable[[Path], None]:
+    def mutate(region: Path) -> None:
+        table = rows(region / name)
+        index = table[0].index(column)
+        table[target_row - 1][index] = table[source_row - 1][index]
+        write_rows(region / name, table)
+
+    return mutate
+
+
+def rename_column(name: str, column: str, new: str) -> Callable[[Path], None]:
+    def mutate(region: Path) -> None:
+        table = rows(region / name)
+        table[0][table[0].index(column)] = new
+        write_rows(region / name, table)
+
+    return mutate
+
+
+def edit_text(
+    name: str, edit: Callable[[str], str], encoding: str = "utf-8"
+) -> Callable[[Path], None]:
+    def mutate(region: Path) -> None:
+        path = region / name
+        # Bytes, not read_text: official CSVs end lines with CRLF and read_text would hide it.
+        path.write_bytes(edit(path.read_bytes().decode("utf-8")).encode(encoding))
+
+    return mutate
+
+
+def edit_geojson(name: str, edit: Callable[[dict], None]) -> Callable[[Path], None]:
+    def mutate(region: Path) -> None:
+        document = json.loads((region / name).read_text(encoding="utf-8"))
+        edit(document)
+        (region / name).write_text(json.dumps(document), encoding="utf-8")
+
+    return mutate
+
+
+def edit_manifest(edit: Callable[[dict], None]) -> Callable[[Path], None]:
+    def mutate(region: Path) -> None:
+        manifest = yaml.safe_load((region / "region.yml").read_text(encoding="utf-8"))
+        edit(manifest)
+        (region / "region.yml").write_text(
+            yaml.safe_dump(manifest, sort_keys=False), encoding="utf-8"
+        )
+
+    return mutate
+
+
+def both(*mutations: Callable[[Path], None]) -> Callable[[Path], None]:
+    def mutate(region: Path) -> None:
+        for mutation in mutations:
+            mutation(region)
+
+    return mutate
+
+
+def _feature(document: dict, n: int) -> dict:
+    return document["features"][n - 1]
+
+
+def _bowtie(document: dict) -> None:
+    """A figure-of-eight ring: the classic invalid polygon digitising errors produce."""
+    ring = _feature(document, 3)["geometry"]["coordinates"][0]
+    x, y = ring[0]
+    d = 0.001
+    _feature(document, 3)["geometry"]["coordinates"] = [
+        [[x, y], [x + d, y + d], [x + d, y], [x, y + d], [x, y]]
+    ]
+
+
+def _wrong_crs_gpkg(region: Path) -> None:
+    frame = gpd.read_file(region / LSOA21)
+    frame.set_crs("EPSG:4326", allow_override=True).to_file(region / LSOA21, driver="GPKG")
+
+
+def _personal_contact(region: Path) -> None:
+    table = rows(region / SERVICES)
+    table[0].append("contact")
+    for line in table[1:]:
+        line.append("")
+    table[4][-1] = "jane.smith@example.org"
+    write_rows(region / SERVICES, table)
+    edit_manifest(
+        lambda m: next(s for s in m["sources"] if s["id"] == "council-services").update(
+            extra_fields=["contact"]
+        )
+    )(region)
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    mutate: Callable[[Path], None]
+    file: str
+    rule: str
+    row: int | None = None
+    field: str | None = None
+
+
+IMD_SCORE = "Index of Multiple Deprivation (IMD) Score"
+IMD_RANK = "Index of Multiple Deprivation (IMD) Rank (where 1 is most deprived)"
+IMD_DECILE = "Index of Multiple Deprivation (IMD) Decile (where 1 is most deprived 10% of LSOAs)"
+IMD_CODE = "LSOA code (2011)"
+POP = "Total population: mid 2015 (excluding prisoners)"
+AGE_TOTAL = "Age: Total"
+
+CASES = [
+    # IMD 2019 File 7
+    Case(
+        "imd-score-not-a-number",
+        set_cell(IMD, 5, IMD_SCORE, "abc"),
+        IMD,
+        "type-error",
+        5,
+        IMD_SCORE,
+    ),
+    Case(
+        "imd-score-over-100",
+        set_cell(IMD, 6, IMD_SCORE, "150"),
+        IMD,
+        "constraint-error",
+        6,
+        IMD_SCORE,
+    ),
+    Case(
+        "imd-rank-malformed-separators",
+        set_cell(IMD, 7, IMD_RANK, "29,19,9"),
+        IMD,
+        "type-error",
+        7,
+        IMD_RANK,
+    ),
+    Case(
+        "imd-decile-eleven",
+        set_cell(IMD, 8, IMD_DECILE, "11"),
+        IMD,
+        "constraint-error",
+        8,
+        IMD_DECILE,
+    ),
+    Case("imd-duplicate-lsoa", copy_cell(IMD, 5, 6, IMD_CODE), IMD, "primary-key", 6),
+    Case(
+        "imd-code-too-short",
+        set_cell(IMD, 9, IMD_CODE, "E0199001"),
+        IMD,
+        "constraint-error",
+        9,
+        IMD_CODE,
+    ),
+    Case(
+        "imd-code-column-missing",
+        rename_column(IMD, IMD_CODE, "Area"),
+        IMD,
+        "missing-column",
+        None,
+        IMD_CODE,
+    ),
+    Case("imd-negative-population", set_cell(IMD, 10, POP, "-5"), IMD, "constraint-error", 10, POP),
+    Case(
+        "imd-2021-code-in-2011-file",
+        set_cell(IMD, 4, IMD_CODE, ONLY_2021_LSOA),
+        IMD,
+        "wrong-vintage",
+        4,
+        "lsoa11_code",
+    ),
+    Case(
+        "imd-unknown-code",
+        set_cell(IMD, 3, IMD_CODE, "E01999999"),
+        IMD,
+        "dangling-code",
+        3,
+        "lsoa11_code",
+    ),
+    Case("imd-empty-file", edit_text(IMD, lambda t: ""), IMD, "empty-file"),
+    Case(
+        "imd-truncated",
+        edit_text(IMD, lambda t: t.rstrip("\r\n").rsplit(",", 9)[0] + "\r\n"),
+        IMD,
+        "missing-cell",
+        149,
+    ),
+    Case(
+        "imd-blank-row",
+        edit_text(IMD, lambda t: t.replace("\r\n", "\r\n\r\n", 3).replace("\r\n\r\n", "\r\n", 2)),
+        IMD,
+        "blank-row",
+        4,
+    ),
+    Case(
+        "imd-unquoted-comma",
+        edit_text(
+            IMD,
+            lambda t: t.replace("Northmoor,", "Northmoor,extra,", 2).replace(
+                "Northmoor,extra,", "Northmoor,", 1
+            ),
+        ),
+        IMD,
+        "extra-cell",
+    ),
+    # ONS lookups
+    Case(
+        "oa-lookup-duplicate-oa", copy_cell(OA_LOOKUP, 2, 3, "OA21CD"), OA_LOOKUP, "primary-key", 3
+    ),
+    Case(
+        "oa-lookup-bad-oa-code",
+        set_cell(OA_LOOKUP, 4, "OA21CD", "X00990003"),
+        OA_LOOKUP,
+        "constraint-error",
+        4,
+        "OA21CD",
+    ),
+    Case(
+        "oa-lookup-no-lsoa-column",
+        rename_column(OA_LOOKUP, "LSOA21CD", "LSOA"),
+        OA_LOOKUP,
+        "missing-column",
+        None,
+        "LSOA21CD",
+    ),
+    Case(
+        "oa-lookup-dangling-lsoa",
+        set_cell(OA_LOOKUP, 5, "LSOA21CD", "E01999998"),
+        OA_LOOKUP,
+        "dangling-code",
+        5,
+        "lsoa21_code",
+    ),
+    Case(
+        "ward-lookup-ward-not-in-boundaries",
+        set_cell(WARD_LOOKUP, 2, "WD23CD", "E05000650"),
+        WARD_LOOKUP,
+        "dangling-code",
+        2,
+        "ward_code",
+    ),
+    Case(
+        "ward-lookup-blank-ward",
+        set_cell(WARD_LOOKUP, 3, "WD23CD", ""),
+        WARD_LOOKUP,
+        "constraint-error",
+        3,
+        "WD23CD",
+    ),
+    # Census (Nomis bulk layout)
+    Case(
+        "census-negative-count",
+        set_cell(CENSUS, 6, AGE_TOTAL, "-1"),
+        CENSUS,
+        "constraint-error",
+        6,
+        AGE_TOTAL,
+    ),
+    Case(
+        "census-text-count",
+        set_cell(CENSUS, 7, AGE_TOTAL, "lots"),
+        CENSUS,
+        "type-error",
+        7,
+        AGE_TOTAL,
+    ),
+    Case(
+        "census-measure-missing",
+        rename_column(CENSUS, AGE_TOTAL, "Age total"),
+        CENSUS,
+        "missing-column",
+        None,
+        AGE_TOTAL,
+    ),
+    Case(
+        "census-2011-lsoa-code",
+        set_cell(CENSUS, 8, "geography code", ONLY_2011_LSOA),
+        CENSUS,
+        "wrong-vintage",
+        8,
+        "area_code",
+    ),
+    Case(
+        "census-duplicate-area", copy_cell(CENSUS, 2, 9, "geography code"), CENSUS, "primary-key", 9
+    ),
+    # Ofcom Connected Nations
+    Case(
+        "ofcom-percent-over-100",
+        set_cell(COVERAGE, 5, "% of premises unable to receive 30Mbit/s", "130"),
+        COVERAGE,
+        "constraint-error",
+        5,
+        "% of premises unable to receive 30Mbit/s",
+    ),
+    Case(
+        "ofcom-no-premises-column",
+        rename_column(COVERAGE, "All Premises", "Premises"),
+        COVERAGE,
+        "missing-column",
+        None,
+        "All Premises",
+    ),
+    Case(
+        "ofcom-negative-premises",
+        set_cell(COVERAGE, 6, "All Premises", "-3"),
+        COVERAGE,
+        "constraint-error",
+        6,
+        "All Premises",
+    ),
+    Case(
+        "ofcom-speed-text",
+        set_cell(PERFORMANCE, 7, "Average download speed (Mbit/s)", "fast"),
+        PERFORMANCE,
+        "type-error",
+        7,
+        "Average download speed (Mbit/s)",
+    ),
+    Case(
+        "ofcom-band-missing",
+        rename_column(PERFORMANCE, "Number of connections 5<10 Mbit/s (number of lines)", "5-10"),
+        PERFORMANCE,
+        "missing-column",
+        None,
+        "Number of connections 5<10 Mbit/s (number of lines)",
+    ),
+    Case(
+        "ofcom-unknown-area",
+        set_cell(COVERAGE, 8, "output_area", "E00999999"),
+        COVERAGE,
+        "dangling-code",
+        8,
+        "area_code",
+    ),
+    # Council services
+    Case(
+        "services-latitude-out-of-range",
+        set_cell(SERVICES, 4, "lat", "953.48"),
+        SERVICES,
+        "constraint-error",
+        4,
+        "lat",
+    ),
+    Case(
+        "services-lon-lat-swapped",
+        both(set_cell(SERVICES, 5, "lon", "52.57"), set_cell(SERVICES, 5, "lat", "-1.55")),
+        SERVICES,
+        "outside-region",
+        5,
+        "geometry",
+    ),
+    Case(
+        "services-blank-name",
+        set_cell(SERVICES, 6, "name", ""),
+        SERVICES,
+        "constraint-error",
+        6,
+        "name",
+    ),
+    Case(
+        "services-huge-cell",
+        set_cell(SERVICES, 7, "name", "A" * 100_000),
+        SERVICES,
+        "constraint-error",
+        7,
+        "name",
+    ),
+    Case(
+        "services-unknown-category",
+        set_cell(SERVICES, 8, "type", "Bingo hall"),
+        SERVICES,
+        "read",
+        8,
+        "type",
+    ),
+    Case("services-personal-email", _personal_contact, SERVICES, "personal-data", None, "contact"),
+    Case(
+        "geojson-null-geometry",
+        edit_geojson(TABLETS, lambda d: _feature(d, 2).update(geometry=None)),
+        TABLETS,
+        "read",
+        2,
+        "geometry",
+    ),
+    Case(
+        "geojson-metres-labelled-crs84",
+        edit_geojson(
+            TABLETS, lambda d: _feature(d, 2)["geometry"].update(coordinates=[431000.0, 296000.0])
+        ),
+        TABLETS,
+        "read",
+        None,
+        "crs",
+    ),
+    # Boundaries
+    Case(
+        "wards-duplicate-code",
+        edit_geojson(
+            WARDS,
+            lambda d: _feature(d, 5)["properties"].update(
+                WD23CD=_feature(d, 4)["properties"]["WD23CD"]
+            ),
+        ),
+        WARDS,
+        "duplicate-id",
+        5,
+        "ward_code",
+    ),
+    Case(
+        "wards-null-geometry",
+        edit_geojson(WARDS, lambda d: _feature(d, 6).update(geometry=None)),
+        WARDS,
+        "empty-geometry",
+        6,
+        "geometry",
+    ),
+    Case(
+        "wards-point-geometry",
+        edit_geojson(
+            WARDS,
+            lambda d: _feature(d, 7).update(
+                geometry={"type": "Point", "coordinates": [-1.6, 52.55]}
+            ),
+        ),
+        WARDS,
+        "geometry-type",
+        7,
+        "geometry",
+    ),
+    Case("lsoa21-degrees-labelled-bng", _wrong_crs_gpkg, LSOA21, "read", None, "crs"),
+    Case("lsoa11-no-prj", lambda r: (r / LSOA11).with_suffix(".prj").unlink(), LSOA11, "read"),
+    # Other formats
+    Case(
+        "dwp-count-not-a-number",
+        edit_text(
+            DWP,
+            lambda t: t.replace(
+                '"E01990002 : Northmoor 002A",15', '"E01990002 : Northmoor 002A",lots'
+            ).replace("E01990002 : Northmoor 002A,15", "E01990002 : Northmoor 002A,lots"),
+        ),
+        DWP,
+        "read",
+        7,
+    ),
+    Case(
+        "raster-truncated",
+        lambda r: (r / RASTER).write_bytes((r / RASTER).read_bytes()[:500]),
+        RASTER,
+        "read",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def good_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("corpus-releases")
+    build("demo", out=out, echo=lambda line: None)
+    return out
+
+
+def _snapshot(out: Path) -> tuple[Path, str]:
+    current = (out / "demo" / "current").resolve()
+    return current, hashlib.sha256((current / "datapackage.json").read_bytes()).hexdigest()
+
+
+def _broken_region(tmp_path: Path, mutate: Callable[[Path], None]) -> Path:
+    region = tmp_path / "demo"
+    shutil.copytree(DEMO, region)
+    mutate(region)
+    return region
+
+
+def test_corpus_is_large_enough() -> None:
+    assert len(CASES) >= 40
+    assert len({c.id for c in CASES}) == len(CASES)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_broken_input_is_named_exactly(case: Case, tmp_path: Path, good_release: Path) -> None:
+    region = _broken_region(tmp_path, case.mutate)
+    _, report = validate_sources(load_manifest(region))
+    matches = [
+        f
+        for f in report.errors
+        if f.rule == case.rule
+        and Path(f.file).name == Path(case.file).name
+        and (case.row is None or f.row == case.row)
+        and (case.field is None or f.field == case.field)
+    ]
+    assert matches, "\n" + report.to_text()
+    before = _snapshot(good_release)
+    with pytest.raises(PlaceintelError):
+        build(region, out=good_release, echo=lambda line: None)
+    assert _snapshot(good_release) == before
+    assert not [p for p in (good_release / "demo").iterdir() if p.name.startswith(".staging")]
+
+
+TOLERATED = [
+    ("utf8-bom", edit_text(IMD, lambda t: "\ufeff" + t)),
+    (
+        "cp1252",
+        edit_text(
+            SERVICES,
+            lambda t: t.replace("Birchfield Library", "Birchfield Café – Library"),
+            "cp1252",
+        ),
+    ),
+    ("header-whitespace", rename_column(COVERAGE, "All Premises", " All Premises ")),
+    ("thousands-separators", set_cell(CENSUS, 2, AGE_TOTAL, "1,235")),
+    ("self-intersecting-ward", edit_geojson(WARDS, _bowtie)),
+    (
+        "formula-and-script-names",
+        both(
+            set_cell(SERVICES, 2, "name", '=HYPERLINK("http://evil")'),
+            set_cell(SERVICES, 3, "name", "<script>alert(1)</script>"),
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "mutate"), TOLERATED, ids=[t[0] for t in TOLERATED])
+def test_real_world_quirks_are_tolerated(name: str, mutate, tmp_path: Path) -> None:
+    region = _broken_region(tmp_path, mutate)
+    release = build(region, out=tmp_path / "out", echo=lambda line: None)
+    report = json.loads((release.path / "validation-report.json").read_text())
+    assert report["valid"]
+    rules = {f["rule"] for f in report["findings"]}
+    if name == "cp1252":
+        assert "encoding" in rules
+        assert "Birchfield Café – Library" in set(release.services["name"])
+    if name == "self-intersecting-ward":
+        assert "invalid-geometry" in rules and release.wards.geometry.is_valid.all()
+    if name == "formula-and-script-names":
+        published = (release.path / "services.csv").read_text(encoding="utf-8")
+        assert "'=HYPERLINK" in published and "\n=HYPERLINK" not in published
+        assert "<script>alert(1)</script>" not in release.map_path.read_text(encoding="utf-8")
+
+
+def test_shapely_sanity() -> None:
+    assert not shapely.Polygon([(0, 0), (1, 1), (1, 0), (0, 1)]).is_valid
