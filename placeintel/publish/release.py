@@ -86,11 +86,14 @@ def list_releases(out_root: Path, region: str) -> list[Path]:
 
 
 def _remove_abandoned_staging(region_dir: Path) -> None:
-    """Clear staging folders whose build process is gone (killed or crashed)."""
-    for folder in region_dir.glob(f"{STAGING_PREFIX}*"):
-        pid = folder.name.rsplit("-", 1)[-1]
+    """Clear staging folders and half-made `current` links whose build process is gone."""
+    for leftover in [*region_dir.glob(f"{STAGING_PREFIX}*"), *region_dir.glob(".current-*")]:
+        pid = leftover.name.rsplit("-", 1)[-1]
         if pid.isdigit() and not _alive(int(pid)):
-            shutil.rmtree(folder, ignore_errors=True)
+            if leftover.is_symlink():
+                leftover.unlink(missing_ok=True)
+            else:
+                shutil.rmtree(leftover, ignore_errors=True)
 
 
 def _alive(pid: int) -> bool:
