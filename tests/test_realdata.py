@@ -64,3 +64,10 @@ def test_only_sources_read_are_credited(gm_release) -> None:
     assert "Wards (May 2023)" in titles and "Ofcom" not in titles
     assert not any("Ofcom" in a for a in package["attribution"])
     assert "Ofcom" not in (release.path / "map.html").read_text(encoding="utf-8")
+
+
+def test_pharmacy_ward_codes_link_to_wards(gm_release) -> None:
+    release, _ = gm_release
+    pharmacies = release.services[release.services["category"] == "pharmacy"]
+    assert len(pharmacies) == 631
+    assert pharmacies["ward_code"].isin(release.wards["ward_code"]).all()

@@ -55,6 +55,8 @@ def read_services(path: Path, role: str, options: dict) -> gpd.GeoDataFrame:
     }.items():
         column = find_column(frame, *candidates, path=path, required=False)
         out[field] = frame[column].astype(str).str.strip() if column else ""
+    if "ward_field" in options:  # the publisher's own ward assignment, checked against wards
+        out["ward_code"] = frame[find_column(frame, options["ward_field"], path=path)].astype(str)
     for field in options.get("extra_fields", []):
         # Published as-is under a lower-case name; validation checks it for personal data.
         column = find_column(frame, field, path=path)
@@ -157,6 +159,8 @@ def header_map(columns: list[str], role: str, options: dict) -> dict[str, list[s
     }
     if "category" not in options:
         names["category"] = [options.get("category_field", "category")]
+    if "ward_field" in options:
+        names["ward_code"] = [options["ward_field"]]
     for canonical, candidates in names.items():
         column = find_column(frame, *candidates, required=False)
         if column:

@@ -47,6 +47,13 @@ def schema_name(source: Source) -> str | None:
     return source.reader if (SCHEMA_DIR / f"{source.reader}.json").is_file() else None
 
 
+def linked_schema_name(source: Source) -> str | None:
+    """The schema whose foreignKeys apply to a source, whatever its file type."""
+    if source.reader == "services":
+        return "services"
+    return schema_name(source)
+
+
 @cache
 def load_schema(name: str) -> dict[str, Any]:
     return json.loads((SCHEMA_DIR / f"{name}.json").read_text(encoding="utf-8"))

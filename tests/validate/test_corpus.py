@@ -158,6 +158,20 @@ def _personal_contact(region: Path) -> None:
     )(region)
 
 
+def _service_in_unknown_ward(region: Path) -> None:
+    table = rows(region / SERVICES)
+    table[0].append("ward_code")
+    for line in table[1:]:
+        line.append("E05990001")
+    table[9][-1] = "E05000650"  # a real 2017 Bolton ward: not in this region
+    write_rows(region / SERVICES, table)
+    edit_manifest(
+        lambda m: next(s for s in m["sources"] if s["id"] == "council-services").update(
+            ward_field="ward_code"
+        )
+    )(region)
+
+
 @dataclass(frozen=True)
 class Case:
     id: str
@@ -440,6 +454,14 @@ CASES = [
         "type",
     ),
     Case("services-personal-email", _personal_contact, SERVICES, "personal-data", None, "contact"),
+    Case(
+        "services-ward-not-in-region",
+        _service_in_unknown_ward,
+        SERVICES,
+        "dangling-code",
+        10,
+        "ward_code",
+    ),
     Case(
         "geojson-null-geometry",
         edit_geojson(TABLETS, lambda d: _feature(d, 2).update(geometry=None)),
