@@ -203,6 +203,9 @@ def _report_codes(
             if other
             else ("dangling-code", "no such code in the region's other files")
         )
+        mismatch = _ward_vintage_mismatch(data, frame) if column == "ward_code" else None
+        if mismatch and not other:
+            rule, hint = "wrong-vintage", mismatch
         report.add(
             "error",
             rule,
@@ -221,6 +224,19 @@ def _report_codes(
             file=_path(data, source),
             field=column,
         )
+
+
+def _ward_vintage_mismatch(data: RegionData, frame: pd.DataFrame) -> str | None:
+    """'the lookup is WD22 but the boundaries are WD23' when the headers say so."""
+    wards = data.one("wards")
+    ours = (frame.attrs.get("vintages") or {}).get("ward", "")
+    theirs = (wards.attrs.get("code_field", "") if wards is not None else "").upper()
+    if ours and theirs.startswith("WD") and not theirs.startswith(ours):
+        return (
+            f"the file's ward codes are {ours} but the ward boundaries are "
+            f"{theirs.removesuffix('CD')}: use the lookup for the boundaries' vintage"
+        )
+    return None
 
 
 def _vintage_sets(data: RegionData) -> dict[str, set[str]]:
