@@ -50,43 +50,45 @@ def _level(frame: pd.DataFrame) -> str:
 
 def _duplicates(frame: pd.DataFrame, column: str, path: str, report: Report) -> None:
     duplicated = frame[column].duplicated(keep="first")
-    for row in rows_where(duplicated, MAX_ROWS_PER_RULE):
-        report.add(
-            "error",
-            "duplicate-id",
-            "code appears more than once",
-            file=path,
-            row=row,
-            field=column,
-            value=str(frame[column][row]),
-            hint="each area must appear once; remove or merge the repeated feature",
-        )
+    report.add_rows(
+        "error",
+        "duplicate-id",
+        "code appears more than once",
+        duplicated,
+        frame[column],
+        MAX_ROWS_PER_RULE,
+        file=path,
+        field=column,
+        hint="each area must appear once; remove or merge the repeated feature",
+    )
 
 
 def _geometries(frame: gpd.GeoDataFrame, path: str, report: Report) -> gpd.GeoDataFrame:
     geometry = frame.geometry
     empty = geometry.isna() | geometry.is_empty
-    for row in rows_where(empty, MAX_ROWS_PER_RULE):
-        report.add(
-            "error",
-            "empty-geometry",
-            "feature has no geometry",
-            file=path,
-            row=row,
-            field="geometry",
-            value=str(frame.iloc[:, 0][row]),
-        )
+    codes = frame.iloc[:, 0]
+    report.add_rows(
+        "error",
+        "empty-geometry",
+        "feature has no geometry",
+        empty,
+        codes,
+        MAX_ROWS_PER_RULE,
+        file=path,
+        field="geometry",
+    )
     polygonal = geometry.geom_type.isin(["Polygon", "MultiPolygon"]) | empty
-    for row in rows_where(~polygonal, MAX_ROWS_PER_RULE):
-        report.add(
-            "error",
-            "geometry-type",
-            f"boundary is a {geometry.geom_type[row]}, not a polygon",
-            file=path,
-            row=row,
-            field="geometry",
-            value=str(frame.iloc[:, 0][row]),
-        )
+    report.add_rows(
+        "error",
+        "geometry-type",
+        "boundary is not a polygon",
+        ~polygonal,
+        codes,
+        MAX_ROWS_PER_RULE,
+        file=path,
+        field="geometry",
+        hint="boundary files must hold polygons or multipolygons",
+    )
     outside = ~empty & ~geometry.intersects(UK_EXTENT)
     if outside.any():
         row = rows_where(outside, 1)[0]
@@ -115,7 +117,7 @@ def _geometries(frame: gpd.GeoDataFrame, path: str, report: Report) -> gpd.GeoDa
             file=path,
             row=row,
             field="geometry",
-            value=str(frame.iloc[:, 0][row]),
+            value=str(codes[row]),
             hint=reason,
         )
     return repaired

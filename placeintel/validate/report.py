@@ -49,6 +49,20 @@ class Report:
     def add(self, severity: str, rule: str, message: str, **where: Any) -> None:
         self.findings.append(Finding(severity, rule, message, **where))
 
+    def add_rows(
+        self,
+        severity: str,
+        rule: str,
+        message: str,
+        flagged: pd.Series,
+        values: pd.Series,
+        limit: int = 20,
+        **where: Any,
+    ) -> None:
+        """One finding per flagged row (the first `limit`), with that row's value."""
+        for label in flagged.index[flagged.to_numpy(dtype=bool)][:limit]:
+            self.add(severity, rule, message, row=int(label), value=str(values[label]), **where)
+
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame(
             [asdict(f) for f in self.findings], columns=list(Finding.__dataclass_fields__)
