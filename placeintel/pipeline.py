@@ -77,7 +77,7 @@ class Release:
                 "value": ward.get(i.key),
                 "scaled_0_10": ward.get(f"{i.key}_scaled"),
                 "weight": weights[i.key],
-                "contribution": (ward.get(f"{i.key}_scaled") or 0) * weights[i.key],
+                "contribution": ward.get(f"{i.key}_contribution", 0.0),
             }
             for i in INDICATORS
             if i.key in weights
@@ -100,6 +100,7 @@ def ward_columns(result: IndexResult) -> list[str]:
     head += [f"{c}_score" for c in COMPONENTS if f"{c}_score" in frame]
     head += [i.key for i in INDICATORS if i.key in frame]
     head += [f"{i.key}_scaled" for i in INDICATORS if f"{i.key}_scaled" in frame]
+    head += [f"{i.key}_contribution" for i in INDICATORS if f"{i.key}_contribution" in frame]
     rest = [c for c in frame.columns if c not in head and c != "geometry"]
     return head + rest + ["geometry"]
 
@@ -181,8 +182,6 @@ def _report_missing(echo: Echo, result: IndexResult, report: Report) -> None:
                 if i.component == component and i.key in result.missing_indicators
             }
         )
-        if result.settings.component_weights.get(component, 0) == 0:
-            reasons = ["weight is 0"]
         message = (
             f"{component} component missing ({'; '.join(reasons)}); "
             f"the index is built from {', '.join(result.used_components)} and this is "
@@ -190,6 +189,11 @@ def _report_missing(echo: Echo, result: IndexResult, report: Report) -> None:
         )
         echo(f"WARNING: {message}")
         report.add("warning", "missing-component", message, field=component)
+    for component in result.unweighted_components:
+        echo(
+            f"Note: the {component} component has weight 0: it is scored and shown, but not "
+            "part of deri_score (set index.component_weights to include it)"
+        )
     for key, reason in result.missing_indicators.items():
         report.add("warning", "missing-indicator", f"{key} not used: {reason}", field=key)
 
@@ -284,6 +288,8 @@ def _metadata(
             "used_components": result.used_components,
             "missing_components": result.missing_components,
             "missing_indicators": result.missing_indicators,
+            "unweighted_components": result.unweighted_components,
+            "reference": result.settings.reference,
         },
         "methods": indicators.methods,
         "disclosure": disclosure.describe(),

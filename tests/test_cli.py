@@ -57,7 +57,7 @@ def test_weights_and_base_options(tmp_path: Path) -> None:
         "broadband=0",
     )
     assert result.returncode == 0, result.stderr
-    assert "broadband component missing (weight is 0)" in result.stdout
+    assert "broadband component has weight 0" in result.stdout
     bad = placeintel("build", "demo", "--out", str(tmp_path), "--weight", "broadband")
     assert bad.returncode == 2 and "NAME=NUMBER" in bad.stderr
 

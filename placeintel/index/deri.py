@@ -1,29 +1,33 @@
 """The DERI method, exactly: min-max to 0-10 within a base, weights within and across components.
 
-Each indicator is scaled to 0-10 across the wards of its base (the whole region,
-or each local authority), reversed where a higher value means lower risk.
-Indicator weights are normalised within their component, and component
-weights across components. Indicators or components with no data are reported
-and their weight shared among the rest, never silently counted as zero.
+Each indicator is scaled to 0-10 across the wards of its base (the region, each
+local authority, or the nation through a reference release's ranges),
+reversed where a higher value means lower risk. Indicator weights are
+normalised within their component over the indicators a ward has, and
+component weights over the components a ward has; so a missing value's weight
+is shared among the rest, never counted as zero. A component with weight 0 is
+still scored and shown, but does not enter `deri_score`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.stats import rankdata
 
 from placeintel.errors import DataError
 from placeintel.indicators.catalogue import COMPONENTS, DEFAULT_COMPONENT_WEIGHTS, INDICATORS
 
-BASES = ("region", "local-authority")
+BASES = ("region", "local-authority", "nation")
 
 
 @dataclass(frozen=True)
 class IndexSettings:
-    """Weights and scaling base; defaults are GMCA's DERI v1.4 weights."""
+    """Weights, scaling base and (for `nation`) the reference ranges; defaults are DERI v1.4's."""
 
     base: str = "region"
     indicator_weights: dict[str, float] = field(
@@ -32,6 +36,8 @@ class IndexSettings:
     component_weights: dict[str, float] = field(
         default_factory=lambda: dict(DEFAULT_COMPONENT_WEIGHTS)
     )
+    reference_ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
+    reference: str = ""
 
     @classmethod
     def from_manifest(cls, settings: dict[str, Any], where: str = "region.yml") -> IndexSettings:
@@ -58,7 +64,36 @@ class IndexSettings:
                     file=where,
                     field=f"index.{key}",
                 )
-        return cls(base=base, indicator_weights=weights, component_weights=components)
+        reference = str(settings.get("reference") or "")
+        ranges: dict[str, tuple[float, float]] = {}
+        if base == "nation":
+            if not reference:
+                raise DataError(
+                    "the nation base needs index.reference: a national release "
+                    "folder whose ward ranges set the 0-10 scale",
+                    file=where,
+                    field="index.reference",
+                )
+            folder = Path(where).parent / reference if where.endswith(".yml") else Path(reference)
+            ranges = reference_ranges(folder)
+        return cls(base, weights, components, ranges, reference)
+
+
+def reference_ranges(folder: Path) -> dict[str, tuple[float, float]]:
+    """Each indicator's national minimum and maximum, from a published release's wards."""
+    table = folder / "wards.csv"
+    if not table.is_file():
+        raise DataError(
+            "reference release has no wards.csv",
+            file=folder,
+            hint="point index.reference at a release folder, e.g. releases/england/current",
+        )
+    wards = pd.read_csv(table)
+    return {
+        i.key: (float(wards[i.key].min()), float(wards[i.key].max()))
+        for i in INDICATORS
+        if i.key in wards and wards[i.key].notna().any()
+    }
 
 
 @dataclass
@@ -70,17 +105,106 @@ class IndexResult:
     missing_indicators: dict[str, str]
     used_components: list[str]
     missing_components: list[str]
+    unweighted_components: list[str]
     effective_weights: dict[str, float]
     settings: IndexSettings
 
 
-def min_max(values: pd.Series, higher_is_worse: bool = True) -> pd.Series:
+def min_max(
+    values: pd.Series, higher_is_worse: bool = True, bounds: tuple[float, float] | None = None
+) -> pd.Series:
     """Scale to 0-10 (10 = highest risk); a constant indicator carries no information -> NaN."""
-    low, high = values.min(), values.max()
-    if not np.isfinite(low) or high == low:
+    low, high = bounds if bounds is not None else (values.min(), values.max())
+    if not np.isfinite(low) or not np.isfinite(high) or high == low:
         return pd.Series(np.nan, index=values.index)
-    scaled = 10 * (values - low) / (high - low)
+    scaled = (10 * (values - low) / (high - low)).clip(0, 10)
     return scaled if higher_is_worse else 10 - scaled
+
+
+def scale(wards: pd.DataFrame, settings: IndexSettings) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Scaled 0-10 scores for every usable indicator, and why the others are not used."""
+    scaled, missing = {}, {}
+    for indicator in INDICATORS:
+        if indicator.key not in wards:
+            missing[indicator.key] = "no data"
+            continue
+        if settings.indicator_weights.get(indicator.key, 0) == 0:
+            missing[indicator.key] = "weight is 0"
+            continue
+        values = wards[indicator.key].astype(float)
+        worse = indicator.higher_is_worse
+        if settings.base == "local-authority":
+            result = values.groupby(wards["lad_code"]).transform(lambda v, w=worse: min_max(v, w))
+        elif settings.base == "nation":
+            bounds = settings.reference_ranges.get(indicator.key)
+            if bounds is None:
+                missing[indicator.key] = "not in the national reference release"
+                continue
+            result = min_max(values, worse, bounds)
+        else:
+            result = min_max(values, worse)
+        if result.isna().all():
+            missing[indicator.key] = "the same value in every ward, so it cannot rank them"
+            continue
+        scaled[indicator.key] = result
+    return pd.DataFrame(scaled, index=wards.index), missing
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Which scaled columns belong to which component: fixed for a build, shared by every draw."""
+
+    indicators: list[str]
+    components: list[str]
+    members: list[np.ndarray]  # per component, positions in `indicators`
+
+
+def layout(scaled: pd.DataFrame) -> Layout:
+    keys = list(scaled.columns)
+    components, members = [], []
+    for component in COMPONENTS:
+        positions = [
+            keys.index(i.key) for i in INDICATORS if i.component == component and i.key in keys
+        ]
+        if positions:
+            components.append(component)
+            members.append(np.array(positions))
+    return Layout(keys, components, members)
+
+
+def combine(
+    values: np.ndarray, plan: Layout, weights: np.ndarray, component_weights: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Component scores and DERI for one or many weight sets at once.
+
+    values: (wards, indicators) scaled 0-10 with NaN for missing;
+    weights: (draws, indicators); component_weights: (draws, components).
+    Returns components (components, wards, draws) and deri (wards, draws).
+    """
+    present = ~np.isnan(values)
+    filled = np.where(present, values, 0.0)
+    components = np.empty((len(plan.components), values.shape[0], weights.shape[0]))
+    for c, positions in enumerate(plan.members):
+        w = weights[:, positions].T  # (k, draws)
+        numerator = filled[:, positions] @ w
+        denominator = present[:, positions].astype(float) @ w
+        with np.errstate(invalid="ignore", divide="ignore"):
+            components[c] = np.where(denominator > 0, numerator / denominator, np.nan)
+    has = ~np.isnan(components)
+    weight = component_weights.T[:, None, :] * has  # (components, wards, draws)
+    total = weight.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        deri = np.where(
+            total > 0, (np.where(has, components, 0) * weight).sum(axis=0) / total, np.nan
+        )
+    return components, deri
+
+
+def ranks(scores: np.ndarray) -> np.ndarray:
+    """Rank 1 = highest risk, ties share the best rank; NaN scores get no rank (NaN)."""
+    out = rankdata(-np.where(np.isnan(scores), -np.inf, scores), method="min", axis=0).astype(float)
+    out[np.isnan(scores)] = np.nan
+    return out
 
 
 def compute_index(
@@ -88,74 +212,74 @@ def compute_index(
     settings: IndexSettings | None = None,
     missing: dict[str, str] | None = None,
 ) -> IndexResult:
-    """Add `<indicator>_scaled`, `<component>_score`, `deri_score` and `deri_rank` to wards."""
+    """Add scaled scores, component scores, `deri_score`, `deri_rank` and contributions."""
     settings = settings or IndexSettings()
-    missing = dict(missing or {})
-    out = wards.copy()
-    used: list[str] = []
-    groups = out.groupby("lad_code") if settings.base == "local-authority" else None
-    for indicator in INDICATORS:
-        if indicator.key not in out or settings.indicator_weights.get(indicator.key, 0) == 0:
-            missing.setdefault(indicator.key, "weight is 0" if indicator.key in out else "no data")
-            continue
-        values = out[indicator.key].astype(float)
-        if groups is not None:
-            scaled = values.groupby(out["lad_code"]).transform(
-                lambda v, worse=indicator.higher_is_worse: min_max(v, worse)
-            )
-        else:
-            scaled = min_max(values, indicator.higher_is_worse)
-        if scaled.isna().all():
-            missing[indicator.key] = "the same value in every ward, so it cannot rank them"
-            continue
-        out[f"{indicator.key}_scaled"] = scaled.round(6)
-        used.append(indicator.key)
-
-    effective: dict[str, float] = {}
-    used_components, missing_components = [], []
-    for component in COMPONENTS:
-        members = [i for i in INDICATORS if i.component == component and i.key in used]
-        if not members or settings.component_weights.get(component, 0) == 0:
-            missing_components.append(component)
-            continue
-        weights = np.array([settings.indicator_weights[i.key] for i in members], dtype=float)
-        scaled = out[[f"{i.key}_scaled" for i in members]].to_numpy()
-        present = ~np.isnan(scaled)
-        # Per ward, a missing value's weight goes to the component's other indicators.
-        weight_sum = (present * weights).sum(axis=1)
-        component_score = np.where(
-            weight_sum > 0,
-            np.nansum(scaled * weights, axis=1) / np.where(weight_sum > 0, weight_sum, 1),
-            np.nan,
-        )
-        out[f"{component}_score"] = np.round(component_score, 6)
-        used_components.append(component)
-        for indicator, weight in zip(members, weights / weights.sum(), strict=True):
-            effective[indicator.key] = weight
-    if not used_components:
+    scaled, not_used = scale(wards, settings)
+    missing = {**(missing or {}), **{k: v for k, v in not_used.items() if k not in (missing or {})}}
+    plan = layout(scaled)
+    weighted = [c for c in plan.components if settings.component_weights.get(c, 0) > 0]
+    if not weighted:
         raise DataError(
             "no indicator could be computed, so there is no index to build",
             hint="check the manifest's sources: "
             + "; ".join(f"{k}: {v}" for k, v in list(missing.items())[:4]),
         )
-    component_weights = np.array([settings.component_weights[c] for c in used_components], float)
-    scores = out[[f"{c}_score" for c in used_components]].to_numpy()
-    present = ~np.isnan(scores)
-    total = (present * component_weights).sum(axis=1)
-    out["deri_score"] = np.round(
-        np.nansum(scores * component_weights, axis=1) / np.where(total > 0, total, np.nan), 6
-    )
-    out["deri_rank"] = out["deri_score"].rank(ascending=False, method="min").astype("Int64")
-    shares = component_weights / component_weights.sum()
-    for component, share in zip(used_components, shares, strict=True):
-        for key in [i.key for i in INDICATORS if i.component == component and i.key in effective]:
-            effective[key] = round(effective[key] * share, 6)
+    values = scaled.to_numpy(dtype=float)
+    w = np.array([[settings.indicator_weights[k] for k in plan.indicators]], dtype=float)
+    cw = np.array([[settings.component_weights.get(c, 0) for c in plan.components]], dtype=float)
+    components, deri = combine(values, plan, w, cw)
+    out = wards.copy()
+    for key in plan.indicators:
+        out[f"{key}_scaled"] = scaled[key].round(6)
+    for c, component in enumerate(plan.components):
+        out[f"{component}_score"] = np.round(components[c, :, 0], 6)
+    out["deri_score"] = np.round(deri[:, 0], 6)
+    out["deri_rank"] = pd.array(ranks(deri[:, 0]), dtype="Int64")
+    _contributions(out, values, plan, w[0], cw[0], components[:, :, 0])
+    effective = _effective_weights(plan, w[0], cw[0])
     return IndexResult(
         out,
-        used,
-        {k: v for k, v in missing.items() if k not in used},
-        used_components,
-        missing_components,
+        plan.indicators,
+        {k: v for k, v in missing.items() if k not in plan.indicators},
+        weighted,
+        [c for c in COMPONENTS if c not in plan.components],
+        [c for c in plan.components if c not in weighted],
         effective,
         settings,
     )
+
+
+def _contributions(
+    out: pd.DataFrame,
+    values: np.ndarray,
+    plan: Layout,
+    w: np.ndarray,
+    cw: np.ndarray,
+    components: np.ndarray,
+) -> None:
+    """`<indicator>_contribution`: its share of this ward's deri_score; they sum to the score."""
+    has = ~np.isnan(components)  # (components, wards)
+    share = cw[:, None] * has
+    share = np.divide(
+        share, share.sum(axis=0), out=np.zeros_like(share), where=share.sum(axis=0) > 0
+    )
+    present = ~np.isnan(values)
+    for c, positions in enumerate(plan.members):
+        within = present[:, positions] * w[positions]
+        totals = within.sum(axis=1, keepdims=True)
+        within = np.divide(within, totals, out=np.zeros_like(within), where=totals > 0)
+        for j, position in enumerate(positions):
+            contribution = share[c] * within[:, j] * np.nan_to_num(values[:, position])
+            out[f"{plan.indicators[position]}_contribution"] = np.round(contribution, 6)
+
+
+def _effective_weights(plan: Layout, w: np.ndarray, cw: np.ndarray) -> dict[str, float]:
+    """Each indicator's share of the index for a ward with every value present."""
+    effective = {}
+    component_total = cw.sum()
+    for c, positions in enumerate(plan.members):
+        for position in positions:
+            effective[plan.indicators[position]] = round(
+                float(cw[c] / component_total * w[position] / w[positions].sum()), 6
+            )
+    return effective

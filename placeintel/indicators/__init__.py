@@ -12,6 +12,13 @@ from functools import reduce
 import geopandas as gpd
 import pandas as pd
 
+from placeintel.indicators.access import (
+    PopulationPoints,
+    access_measures,
+    from_areas,
+    from_grid,
+    from_raster,
+)
 from placeintel.indicators.catalogue import BY_KEY, INDICATORS, Indicator
 from placeintel.indicators.interpolate import interpolate_to_wards
 from placeintel.indicators.rollup import to_wards
@@ -121,10 +128,18 @@ def ward_indicators(data: RegionData) -> WardIndicators:
             counts.append(summed)
             methods.update({m: how for m in summed.columns})
 
-    imd = _imd(data, wards)
-    if imd is not None:
-        counts.append(imd[0])
-        methods["imd_score"] = imd[1]
+    imd_table = _imd_table(data)
+    if imd_table is not None and "imd_score" in imd_table:
+        imd, methods["imd_score"] = _imd(data, imd_table, wards)
+        counts.append(imd)
+    services = _services(data)
+    support = services[services["digital_support"]]
+    if not support.empty:
+        measures, method = access_measures(
+            wards, support, _population_points(data, imd_table, wards)
+        )
+        counts.append(measures)
+        methods.update({m: method for m in measures.columns})
 
     table = pd.concat(counts, axis=1) if counts else pd.DataFrame(index=wards["ward_code"])
     result = wards.merge(table, left_on="ward_code", right_index=True, how="left")
@@ -137,7 +152,6 @@ def ward_indicators(data: RegionData) -> WardIndicators:
             continue
         result[indicator.key] = _ratio(result, indicator)
         indicator_methods[indicator.key] = methods.get(indicator.numerator, "")
-    services = _services(data)
     return WardIndicators(result, services, indicator_methods, missing)
 
 
@@ -153,12 +167,12 @@ def _ratio(frame: pd.DataFrame, indicator: Indicator) -> pd.Series:
     return values.round(6)
 
 
-def _imd(data: RegionData, wards: gpd.GeoDataFrame) -> tuple[pd.DataFrame, str] | None:
-    """Merge every IMD file on the LSOA 2011 code and interpolate to wards."""
+def _imd_table(data: RegionData) -> pd.DataFrame | None:
+    """Every IMD file of the region merged on the LSOA 2011 code."""
     frames = [frame for _, frame in data.role("imd")]
     if not frames:
         return None
-    merged = reduce(
+    return reduce(
         lambda a, b: a.merge(
             b.drop(columns=[c for c in b if c in a and c != "lsoa11_code"]),
             on="lsoa11_code",
@@ -166,8 +180,31 @@ def _imd(data: RegionData, wards: gpd.GeoDataFrame) -> tuple[pd.DataFrame, str] 
         ),
         frames,
     )
-    if "imd_score" not in merged:
-        return None
+
+
+def _population_points(
+    data: RegionData, imd: pd.DataFrame | None, wards: gpd.GeoDataFrame
+) -> PopulationPoints:
+    """The best available stand-in for where people live (see indicators.access)."""
+    raster = data.one("population-raster")
+    if raster is not None:
+        return from_raster(wards, raster)
+    lsoa11 = data.one("lsoa11")
+    if lsoa11 is not None and imd is not None and "population_total" in imd:
+        areas = lsoa11.merge(imd[["lsoa11_code", "population_total"]], on="lsoa11_code")
+        return from_areas(
+            wards,
+            areas,
+            areas["population_total"],
+            "the 2011 LSOAs' mid-2015 population (IMD 2019 denominators)",
+        )
+    return from_grid(wards)
+
+
+def _imd(
+    data: RegionData, merged: pd.DataFrame, wards: gpd.GeoDataFrame
+) -> tuple[pd.DataFrame, str]:
+    """Interpolate the IMD score from 2011 LSOAs to wards, population-weighted."""
     lsoa11 = data.require(
         "lsoa11", "IMD 2019 is on 2011 LSOAs: the manifest needs their boundaries"
     )

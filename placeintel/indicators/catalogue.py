@@ -22,10 +22,15 @@ class Indicator:
     higher_is_worse: bool = True
     default_weight: int = 1
     unit: str = "%"
+    #: Counts of people or premises, which disclosure control may blank; counts of
+    #: services or distances are not about people and are never suppressed.
+    disclosive: bool = True
 
 
-COMPONENTS = ("demography", "broadband", "deprivation")
-DEFAULT_COMPONENT_WEIGHTS = {"demography": 3, "broadband": 3, "deprivation": 3}
+COMPONENTS = ("demography", "broadband", "deprivation", "access")
+#: GMCA DERI defaults. Access to help is not part of DERI, so it is computed and
+#: shown but weighs nothing in `deri_score` unless a region gives it a weight.
+DEFAULT_COMPONENT_WEIGHTS = {"demography": 3, "broadband": 3, "deprivation": 3, "access": 0}
 
 INDICATORS: tuple[Indicator, ...] = (
     Indicator(
@@ -122,6 +127,41 @@ INDICATORS: tuple[Indicator, ...] = (
         scale=1000.0,
         default_weight=2,
         unit="per 1,000",
+    ),
+    Indicator(
+        "support_distance_m",
+        "access",
+        "Population-weighted distance to the nearest digital-support service (m)",
+        "distance_x_population",
+        "population_for_distance",
+        scale=1.0,
+        default_weight=2,
+        unit="m",
+        disclosive=False,
+    ),
+    Indicator(
+        "support_within_1km",
+        "access",
+        "Digital-support services within 1 km of the ward",
+        "support_within_1km",
+        None,
+        scale=1.0,
+        higher_is_worse=False,
+        default_weight=1,
+        unit="services",
+        disclosive=False,
+    ),
+    Indicator(
+        "support_within_2km",
+        "access",
+        "Digital-support services within 2 km of the ward",
+        "support_within_2km",
+        None,
+        scale=1.0,
+        higher_is_worse=False,
+        default_weight=1,
+        unit="services",
+        disclosive=False,
     ),
 )
 BY_KEY = {i.key: i for i in INDICATORS}

@@ -13,38 +13,28 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import rasterio
-from rasterio.features import rasterize
 from scipy import sparse
 from tobler.area_weighted import area_interpolate
 from tobler.area_weighted.area_interpolate import _area_tables_binning
 
+from placeintel.indicators.zonal import zonal_sums
 from placeintel.sources.raster import RasterSource
 
 
 def population_table(
     source: gpd.GeoDataFrame, target: gpd.GeoDataFrame, raster: RasterSource
 ) -> sparse.csr_matrix:
-    """People per (source, target) pair, from the raster cells whose centres fall in both.
-
-    Rasterising both layers once and counting cell pairs is exact at the raster's
-    resolution and far cheaper than intersecting polygons and then masking.
-    """
-    with rasterio.open(raster.path) as dataset:
-        values = dataset.read(1, masked=True).filled(0).astype(float)
-        shape, transform = values.shape, dataset.transform
-    values[values < 0] = 0
-    burn = lambda frame: rasterize(  # noqa: E731
-        ((g, i + 1) for i, g in enumerate(frame.geometry)),
-        out_shape=shape,
-        transform=transform,
-        fill=0,
-        dtype="int32",
+    """People in each (source, target) intersection, summed exactly from the raster."""
+    left = gpd.GeoDataFrame(
+        {"_s": np.arange(len(source))}, geometry=source.geometry.values, crs=source.crs
     )
-    src, tgt = burn(source), burn(target)
-    inside = (src > 0) & (tgt > 0)
+    right = gpd.GeoDataFrame(
+        {"_t": np.arange(len(target))}, geometry=target.geometry.values, crs=target.crs
+    )
+    pieces = gpd.overlay(left, right, how="intersection", keep_geom_type=True)
+    people = zonal_sums(raster, pieces)
     table = sparse.coo_matrix(
-        (values[inside], (src[inside] - 1, tgt[inside] - 1)), shape=(len(source), len(target))
+        (people, (pieces["_s"], pieces["_t"])), shape=(len(source), len(target))
     ).tocsr()
     # A source with no raster people (a sliver, or an area the raster misses) still
     # has to hand its counts on: fall back to its area shares for that row only.
@@ -96,7 +86,7 @@ def interpolate_to_wards(
         else:
             out[rate] = result[rate].to_numpy()
     split = (
-        "the population raster (people in each LSOA-ward intersection)"
+        "the population raster (people in each LSOA-ward intersection, exactextract)"
         if raster
         else "intersection areas"
     )

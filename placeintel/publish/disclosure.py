@@ -44,7 +44,7 @@ class DisclosureRule:
         if self.minimum_count <= 0:
             return wards
         out = wards.copy()
-        for indicator in INDICATORS:
+        for indicator in (i for i in INDICATORS if i.disclosive):
             for count in (indicator.numerator, indicator.denominator):
                 if not count or count not in out or count == indicator.key:
                     continue

@@ -40,7 +40,7 @@ def test_hand_computed_scores(three_wards: pd.DataFrame) -> None:
     # A 0, B (7.5 + 6.666667)/2 = 7.083333, C (7.5 + 10)/2 = 8.75.
     assert wards["deri_score"].tolist() == pytest.approx([0.0, 7.083333, 8.75])
     assert wards["deri_rank"].tolist() == [3, 2, 1]
-    assert result.missing_components == ["deprivation"]
+    assert result.missing_components == ["deprivation", "access"]
     assert "deprivation_score" not in wards
 
 
@@ -87,3 +87,58 @@ def test_manifest_settings_are_checked() -> None:
 def test_no_indicators_is_a_clear_error() -> None:
     with pytest.raises(DataError, match="no indicator could be computed"):
         compute_index(pd.DataFrame({"ward_code": ["A"], "lad_code": ["L"]}))
+
+
+def test_contributions_explain_the_score(three_wards: pd.DataFrame) -> None:
+    wards = compute_index(three_wards).wards.set_index("ward_code")
+    # Ward B: demography and broadband each carry half of the index.
+    # 65+: 0.5 (component) * 0.5 (5 of 10 within) * 5 = 1.25
+    # 75+: 0.5 * 0.5 * 10 = 2.5; speed: 0.5 * 1 * 6.666667 = 3.333333. Sum = 7.083333.
+    b = wards.loc["B"]
+    assert b["pct_aged_65_plus_contribution"] == pytest.approx(1.25)
+    assert b["pct_aged_75_plus_contribution"] == pytest.approx(2.5)
+    assert b["avg_download_mbit_contribution"] == pytest.approx(3.333333)
+    contributions = wards.filter(like="_contribution").sum(axis=1)
+    assert contributions.tolist() == pytest.approx(wards["deri_score"].tolist())
+
+
+def test_local_authority_base(three_wards: pd.DataFrame) -> None:
+    wards = compute_index(three_wards, IndexSettings(base="local-authority")).wards
+    wards = wards.set_index("ward_code")
+    # A and B are scaled against each other (L1): A is 0 and B is 10 on every indicator.
+    assert wards.loc["A", "deri_score"] == pytest.approx(0.0)
+    assert wards.loc["B", "deri_score"] == pytest.approx(10.0)
+    # C is alone in L2: min = max, so it cannot be scaled and gets no score or rank.
+    assert pd.isna(wards.loc["C", "deri_score"]) and pd.isna(wards.loc["C", "deri_rank"])
+
+
+def test_nation_base_uses_reference_ranges(three_wards: pd.DataFrame) -> None:
+    ranges = {
+        "pct_aged_65_plus": (0.0, 40.0),
+        "pct_aged_75_plus": (0.0, 20.0),
+        "avg_download_mbit": (0.0, 200.0),
+    }
+    wards = compute_index(three_wards, IndexSettings(base="nation", reference_ranges=ranges)).wards
+    # A: 65+ 10/40*10 = 2.5, 75+ 4/20*10 = 2, speed 10 - 100/200*10 = 5
+    #    -> demography 2.25, broadband 5 -> DERI 3.625.
+    # B: 5, 5, 7.5 -> 5, 7.5 -> 6.25.  C: 7.5, 3.5, 8.75 -> 5.5, 8.75 -> 7.125.
+    assert wards["deri_score"].tolist() == pytest.approx([3.625, 6.25, 7.125])
+
+
+def test_nation_values_outside_reference_are_clipped(three_wards: pd.DataFrame) -> None:
+    ranges = {"pct_aged_65_plus": (0.0, 20.0)}
+    wards = compute_index(three_wards, IndexSettings(base="nation", reference_ranges=ranges)).wards
+    assert wards["pct_aged_65_plus_scaled"].tolist() == [5.0, 10.0, 10.0]
+
+
+def test_zero_weight_component_is_shown_not_counted(three_wards: pd.DataFrame) -> None:
+    three_wards["support_distance_m"] = [300.0, 900.0, 600.0]
+    result = compute_index(three_wards)  # access weighs 0 by default, as in DERI
+    assert result.unweighted_components == ["access"]
+    assert result.wards["access_score"].tolist() == pytest.approx([0.0, 10.0, 5.0])
+    assert result.wards["deri_score"].tolist() == pytest.approx([0.0, 7.083333, 8.75])
+    weighted = IndexSettings(
+        component_weights={"demography": 3, "broadband": 3, "deprivation": 3, "access": 3}
+    )
+    # Now a third of the index: B = (7.5 + 6.666667 + 10) / 3 = 8.055556.
+    assert compute_index(three_wards, weighted).wards["deri_score"][1] == pytest.approx(8.055556)
