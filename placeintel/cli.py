@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import click
+import pandas as pd
 
 from placeintel.errors import PlaceintelError, UsageError
 
@@ -169,6 +170,35 @@ def releases(region: str, out: Path) -> None:
     current = (out / region / "current").resolve() if (out / region / "current").exists() else None
     for path in found:
         click.echo(f"{'*' if path == current else ' '} {path.name}")
+
+
+@main.command()
+@click.argument("region")
+@click.argument("ward")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("releases"), show_default=True)
+def explain(region: str, ward: str, out: Path) -> None:
+    """Why WARD (a code or a name) ranks where it does in the current release."""
+    from placeintel.pipeline import load_release
+    from placeintel.publish import current_release
+
+    release = load_release(current_release(out, region))
+    wards = release.wards
+    match = wards[(wards["ward_code"] == ward) | (wards["ward_name"].str.lower() == ward.lower())]
+    if match.empty:
+        raise UsageError(f"no ward {ward!r} in {region}; give a ward code or its exact name")
+    row = match.iloc[0]
+    click.echo(f"{row['ward_name']} ({row['ward_code']}, {row['lad_name']})")
+    click.echo(
+        f"DERI {row['deri_score']:.2f}, rank {row['deri_rank']} of {len(wards)} "
+        f"({row['deri_rank_low']}-{row['deri_rank_high']} across weightings; "
+        f"top decile in {row['p_top_decile']:.0%} of them); hotspot: {row['hotspot']}"
+    )
+    table = release.explain(row["ward_code"])
+    click.echo(f"{'indicator':<62}{'value':>10}{'0-10':>7}{'points':>8}")
+    for item in table.itertuples():
+        value = "n/a" if pd.isna(item.value) else f"{item.value:.1f}"
+        scaled = "n/a" if pd.isna(item.scaled_0_10) else f"{item.scaled_0_10:.1f}"
+        click.echo(f"{item.label[:61]:<62}{value:>10}{scaled:>7}{item.contribution:>8.2f}")
 
 
 @main.command()

@@ -20,6 +20,8 @@ import pandas as pd
 
 from placeintel.errors import PlaceintelError
 from placeintel.index import IndexResult, IndexSettings, compute_index
+from placeintel.index.hotspots import hotspots
+from placeintel.index.uncertainty import weight_uncertainty
 from placeintel.indicators import WardIndicators, ward_indicators
 from placeintel.indicators.catalogue import COMPONENTS, INDICATORS
 from placeintel.maps import build_map, write_map
@@ -96,7 +98,24 @@ def _stage(echo: Echo, number: int, total: int, name: str) -> Iterator[None]:
 def ward_columns(result: IndexResult) -> list[str]:
     """Published column order: identity, score, components, indicators, scaled values, counts."""
     frame = result.wards
-    head = ["ward_code", "ward_name", "lad_code", "lad_name", "deri_score", "deri_rank"]
+    head = [
+        "ward_code",
+        "ward_name",
+        "lad_code",
+        "lad_name",
+        "deri_score",
+        "deri_rank",
+        "deri_rank_low",
+        "deri_rank_high",
+        "p_top_decile",
+        "weight_sensitive",
+        "hotspot",
+        "lisa_cluster",
+        "gi_z",
+        "gi_p_fdr",
+        "lisa_p_fdr",
+    ]
+    head = [c for c in head if c in frame]
     head += [f"{c}_score" for c in COMPONENTS if f"{c}_score" in frame]
     head += [i.key for i in INDICATORS if i.key in frame]
     head += [f"{i.key}_scaled" for i in INDICATORS if f"{i.key}_scaled" in frame]
@@ -113,7 +132,7 @@ def build(
     echo: Echo = print,
 ) -> Release:
     """Build and publish a region's release; `current` moves only if every stage succeeds."""
-    total = 7
+    total = 8
     manifest = load_manifest(region, data_dir)
     echo(f"Building {manifest.title} from {manifest.data_dir}")
     with _stage(echo, 1, total, "read and validate sources"):
@@ -131,6 +150,18 @@ def build(
         )
         result = compute_index(indicators.wards, settings, indicators.missing)
         _report_missing(echo, result, report)
+    with _stage(echo, 4, total, "hotspots and weight uncertainty"):
+        scored = gpd.GeoDataFrame(result.wards, geometry="geometry", crs="EPSG:27700")
+        result.wards = result.wards.join(hotspots(scored)).join(
+            weight_uncertainty(result.wards, settings)
+        )
+        counts = result.wards["hotspot"].value_counts()
+        echo(
+            f"  Gi* hotspots: {_count_line(counts, 'hot')}; cold spots: "
+            f"{_count_line(counts, 'cold')}; "
+            f"{int(result.wards['weight_sensitive'].sum())} ward(s) change risk class with "
+            "the weights"
+        )
     disclosure = DisclosureRule.from_manifest(manifest.publish)
     wards = gpd.GeoDataFrame(
         disclosure.apply(result.wards[ward_columns(result)]), geometry="geometry", crs="EPSG:27700"
@@ -143,13 +174,13 @@ def build(
     services = indicators.services
     staging = begin_release(Path(out), manifest.name)
     try:
-        with _stage(echo, 4, total, "publish data"):
+        with _stage(echo, 5, total, "publish data"):
             resources = _write_data(staging.path, wards, services, indicators, result, report)
-        with _stage(echo, 5, total, "map"):
+        with _stage(echo, 6, total, "map"):
             attribution = compact_attribution([s.attribution for s in data.used_sources()])
             fmap = build_map(wards, services, manifest.title, attribution, data.one("districts"))
             write_map(fmap, staging.path / "map.html")
-        with _stage(echo, 6, total, "data package"):
+        with _stage(echo, 7, total, "data package"):
             metadata = _metadata(manifest, indicators, result, disclosure)
             package = write_datapackage(
                 staging.path, manifest, data.used_sources(), staging.version, resources, metadata
@@ -159,7 +190,7 @@ def build(
                 raise PlaceintelError(
                     "the data package did not validate: " + "; ".join(problems[:5])
                 )
-        with _stage(echo, 7, total, "switch current"):
+        with _stage(echo, 8, total, "switch current"):
             final = commit_release(staging)
     except BaseException:
         abandon_release(staging)
@@ -171,6 +202,13 @@ def build(
     for row in top.itertuples():
         echo(f"  {row.deri_rank:>3}. {row.ward_name} ({row.lad_name}) DERI {row.deri_score:.2f}")
     return Release(final, staging.version, wards, services, metadata)
+
+
+def _count_line(counts: pd.Series, kind: str) -> str:
+    found = [
+        f"{counts[name]} at {name.split('-')[1]}%" for name in counts.index if name.startswith(kind)
+    ]
+    return ", ".join(sorted(found, key=lambda x: x.split(" at ")[1], reverse=True)) or "none"
 
 
 def _report_missing(echo: Echo, result: IndexResult, report: Report) -> None:
@@ -211,6 +249,25 @@ def _write_data(
     labels |= {
         "deri_score": "Digital Exclusion Risk Index, 0 (low) to 10 (high)",
         "deri_rank": "Rank of deri_score in the region (1 = highest risk)",
+        "deri_rank_low": "5th percentile of the ward's rank over 1,000 weightings (+-50 %)",
+        "deri_rank_high": "95th percentile of the ward's rank over 1,000 weightings (+-50 %)",
+        "p_top_decile": "Share of the 1,000 weightings that put the ward in the top decile",
+        "weight_sensitive": "True if the ward's risk quintile differs in >= 10 % of weightings",
+        "hotspot": "Getis-Ord Gi* class after FDR correction: hot-99/95/90, cold-99/95/90 "
+        "or not-significant",
+        "lisa_cluster": "Local Moran's I cluster at 95 % after FDR: high-high, low-low, "
+        "high-low, low-high or not-significant",
+        "gi_z": "Gi* z-score of deri_score",
+        "gi_p_fdr": "Gi* two-sided permutation p-value, Benjamini-Hochberg adjusted",
+        "lisa_p_fdr": "Local Moran two-sided permutation p-value, Benjamini-Hochberg adjusted",
+        "imd_score": "IMD 2019 score, population-weighted from 2011 LSOAs to the ward",
+    }
+    labels |= {
+        f"{c}_score": f"{c.title()} component, 0 (low) to 10 (high risk)" for c in COMPONENTS
+    }
+    labels |= {
+        f"{i.key}_contribution": f"Points of deri_score contributed by {i.label}"
+        for i in INDICATORS
     }
     specs = []
     for name, frame, key, title in (

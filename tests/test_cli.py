@@ -29,6 +29,7 @@ def test_build_demo_end_to_end(tmp_path: Path) -> None:
         "read and validate sources",
         "ward indicators",
         "index",
+        "hotspots and weight uncertainty",
         "publish data",
         "map",
         "data package",
@@ -124,3 +125,13 @@ def test_port_in_use_is_a_usage_error(demo_release, releases_dir: Path) -> None:
         result = placeintel("serve", "--releases", str(releases_dir), "--port", str(port))
     assert result.returncode == 2
     assert "choose another with --port" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_explain_a_ward_by_name(demo_release, releases_dir: Path) -> None:
+    leader = demo_release.wards.sort_values("deri_rank").iloc[0]
+    result = placeintel("explain", "demo", leader["ward_name"].upper(), "--out", str(releases_dir))
+    assert result.returncode == 0, result.stderr
+    assert leader["ward_code"] in result.stdout and "rank 1 of 40" in result.stdout
+    assert "% aged 65+" in result.stdout
+    missing = placeintel("explain", "demo", "Atlantis", "--out", str(releases_dir))
+    assert missing.returncode == 2 and "no ward 'Atlantis'" in missing.stderr

@@ -58,7 +58,9 @@ def _popup(row: dict) -> str:
     lines = [
         f"<h4 style='margin:0 0 4px'>{e(row['ward_name'])}</h4>",
         f"<div>{e(row['lad_name'])} &middot; {e(row['ward_code'])}</div>",
-        f"<p><b>DERI score {_fmt(row.get('deri_score'))}</b> (rank {e(row.get('deri_rank'))})</p>",
+        f"<p><b>DERI score {_fmt(row.get('deri_score'))}</b> (rank {e(row.get('deri_rank'))}"
+        f"; {e(row.get('deri_rank_low'))}&ndash;{e(row.get('deri_rank_high'))} across "
+        f"weightings)<br>Hotspot (Gi*): {e(row.get('hotspot', 'n/a'))}</p>",
         "<table>",
     ]
     for component in COMPONENTS:

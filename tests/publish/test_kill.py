@@ -13,7 +13,7 @@ from frictionless import Package
 
 from placeintel.pipeline import build
 
-STAGES = 7
+STAGES = 8
 #: Each stage is interrupted by a different signal, so a hard kill, a polite
 #: termination and Ctrl+C all get covered.
 SIGNALS = [signal.SIGKILL, signal.SIGTERM, signal.SIGINT]

@@ -1,0 +1,90 @@
+"""The weight Monte Carlo: intervals that contain the rank, and sensitivity that means something."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from placeintel.index import IndexSettings, compute_index
+from placeintel.index.uncertainty import weight_uncertainty
+from placeintel.pipeline import Release
+
+
+@pytest.fixture
+def two_views() -> pd.DataFrame:
+    """Wards that the two components rank in opposite orders, so weights decide the middle."""
+    return pd.DataFrame(
+        {
+            "ward_code": list("ABCDEFGHIJ"),
+            "lad_code": ["L"] * 10,
+            "pct_aged_65_plus": [float(v) for v in range(10)],
+            "avg_download_mbit": [10.0, 15, 30, 35, 60, 65, 70, 90, 95, 100],  # faster = lower risk
+            "imd_score": [50.0, 40, 5, 5, 5, 5, 5, 5, 40, 50],
+        }
+    )
+
+
+def test_interval_contains_rank_and_is_reproducible(two_views: pd.DataFrame) -> None:
+    result = compute_index(two_views)
+    first = weight_uncertainty(result.wards, result.settings, draws=200)
+    assert (first["deri_rank_low"] <= result.wards["deri_rank"]).all()
+    assert (first["deri_rank_high"] >= result.wards["deri_rank"]).all()
+    assert first.equals(weight_uncertainty(result.wards, result.settings, draws=200))
+    assert first["p_top_decile"].between(0, 1).all()
+
+
+def test_one_indicator_means_no_weight_uncertainty() -> None:
+    wards = pd.DataFrame(
+        {"ward_code": list("ABCDEF"), "lad_code": ["L"] * 6, "imd_score": [1.0, 2, 3, 4, 5, 6]}
+    )
+    result = compute_index(wards)
+    spread = weight_uncertainty(result.wards, result.settings, draws=100)
+    assert (spread["deri_rank_low"] == spread["deri_rank_high"]).all()
+    assert not spread["weight_sensitive"].any()
+    assert spread["p_top_decile"].tolist() == [0, 0, 0, 0, 0, 1]
+
+
+def test_zero_weights_stay_zero(two_views: pd.DataFrame) -> None:
+    settings = IndexSettings(
+        component_weights={"demography": 3, "broadband": 0, "deprivation": 0, "access": 0}
+    )
+    result = compute_index(two_views, settings)
+    spread = weight_uncertainty(result.wards, settings, draws=100)
+    # Only demography counts, and it has a single indicator: nothing to be unsure about.
+    assert (spread["deri_rank_low"] == spread["deri_rank_high"]).all()
+
+
+def test_published_wards_carry_the_analysis(demo_release: Release) -> None:
+    wards = pd.read_csv(demo_release.path / "wards.csv")
+    for column in (
+        "imd_score",
+        "demography_score",
+        "broadband_score",
+        "deprivation_score",
+        "access_score",
+        "deri_score",
+        "deri_rank",
+        "deri_rank_low",
+        "deri_rank_high",
+        "p_top_decile",
+        "hotspot",
+        "lisa_cluster",
+        "weight_sensitive",
+    ):
+        assert column in wards, column
+    assert set(wards["hotspot"]) <= {
+        "hot-99",
+        "hot-95",
+        "hot-90",
+        "cold-99",
+        "cold-95",
+        "cold-90",
+        "not-significant",
+    }
+    # The synthetic mill town is built to be the hotspot: its wards lead and are hot.
+    leaders = wards.sort_values("deri_rank").head(4)
+    assert leaders["hotspot"].str.startswith("hot").sum() >= 3
+    assert (leaders["p_top_decile"] == 1).all()
+    assert (wards["deri_rank_low"] <= wards["deri_rank"]).all()
+    contributions = wards.filter(like="_contribution").sum(axis=1)
+    assert contributions.tolist() == pytest.approx(wards["deri_score"].tolist(), abs=1e-4)
