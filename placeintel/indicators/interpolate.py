@@ -10,6 +10,8 @@ the population-weighted mean of the parts of LSOAs that fall inside it.
 
 from __future__ import annotations
 
+import warnings
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -67,13 +69,16 @@ def interpolate_to_wards(
             extensive.append(f"{rate}__x_pop")
         if weight not in extensive:
             extensive.append(weight)
-    result = area_interpolate(
-        source,
-        wards,
-        extensive_variables=extensive or None,
-        intensive_variables=None if weight else rates,
-        table=table,
-    )
+    with warnings.catch_warnings():
+        # tobler builds an int64 sparse diagonal that scipy >= 1.15 warns about; not ours to fix.
+        warnings.filterwarnings("ignore", category=FutureWarning, module="scipy")
+        result = area_interpolate(
+            source,
+            wards,
+            extensive_variables=extensive or None,
+            intensive_variables=None if weight else rates,
+            table=table,
+        )
     out = pd.DataFrame({"ward_code": wards["ward_code"].to_numpy()})
     for column in counts:
         out[column] = result[column].to_numpy()
