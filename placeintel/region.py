@@ -32,6 +32,7 @@ ROLES = {
     "pension-credit",
     "services",
     "population-raster",
+    "coverage-raster",
 }
 
 

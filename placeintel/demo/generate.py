@@ -68,6 +68,8 @@ def generate(out_dir: Path) -> list[Path]:
         ),
         *_services(out_dir / "services", geo, people, rng),
         _population_raster(out_dir / "raster" / "population_100m.tif", geo, people, rng),
+        # Drawn last, so adding it left every earlier file byte-for-byte unchanged.
+        _mobile_raster(out_dir / "raster" / "mobile_4g_outdoor_coverage_100m.tif", rng),
     ]
     return written
 
@@ -493,4 +495,35 @@ def _population_raster(
     with rasterio.open(path, "w", **profile) as dataset:
         dataset.write(values, 1)
         dataset.update_tags(DESCRIPTION=SYNTHETIC_NOTE, UNITS="people per 100 m cell")
+    return path
+
+
+def _mobile_raster(path: Path, rng: np.random.Generator) -> Path:
+    """4G outdoor coverage (% probability) per 100 m cell, in the spirit of Ofcom's mobile
+    coverage grids: near-complete in town, patchy in the remote west."""
+    cell = 100.0
+    width, height = int(N_COLS * SPACING / cell), int(N_ROWS * SPACING / cell)
+    transform = from_origin(ORIGIN[0], ORIGIN[1] + N_ROWS * SPACING, cell, cell)
+    cols, rows = np.meshgrid(np.arange(width), np.arange(height))
+    x, y = rasterio.transform.xy(transform, rows.ravel(), cols.ravel())
+    remote = surfaces_at(np.asarray(x), np.asarray(y)).remoteness.reshape(height, width)
+    coverage = 100 * (1 - 0.75 * remote**1.5) - rng.gamma(1.5, 3.0, size=remote.shape)
+    values = np.clip(np.round(coverage, 1), 0, 100).astype("float32")
+    profile = {
+        "driver": "GTiff",
+        "width": width,
+        "height": height,
+        "count": 1,
+        "dtype": "float32",
+        "crs": BNG,
+        "transform": transform,
+        "nodata": -1.0,
+        "compress": "deflate",
+        "predictor": 3,
+    }
+    with rasterio.open(path, "w", **profile) as dataset:
+        dataset.write(values, 1)
+        dataset.update_tags(
+            DESCRIPTION=SYNTHETIC_NOTE, UNITS="% probability of 4G outdoor coverage"
+        )
     return path

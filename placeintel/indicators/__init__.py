@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from functools import reduce
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from placeintel.indicators.access import (
@@ -22,6 +23,7 @@ from placeintel.indicators.access import (
 from placeintel.indicators.catalogue import BY_KEY, INDICATORS, Indicator
 from placeintel.indicators.interpolate import interpolate_to_wards
 from placeintel.indicators.rollup import to_wards
+from placeintel.indicators.zonal import zonal
 from placeintel.sources import RegionData
 from placeintel.sources.services import DIGITAL_SUPPORT, SERVICE_COLUMNS
 
@@ -141,6 +143,8 @@ def ward_indicators(data: RegionData) -> WardIndicators:
         counts.append(measures)
         methods.update({m: method for m in measures.columns})
 
+    context, context_methods = _raster_context(data, wards)
+    counts.append(context)
     table = pd.concat(counts, axis=1) if counts else pd.DataFrame(index=wards["ward_code"])
     result = wards.merge(table, left_on="ward_code", right_index=True, how="left")
     indicator_methods, missing = {}, {}
@@ -152,7 +156,7 @@ def ward_indicators(data: RegionData) -> WardIndicators:
             continue
         result[indicator.key] = _ratio(result, indicator)
         indicator_methods[indicator.key] = methods.get(indicator.numerator, "")
-    return WardIndicators(result, services, indicator_methods, missing)
+    return WardIndicators(result, services, {**indicator_methods, **context_methods}, missing)
 
 
 def _ratio(frame: pd.DataFrame, indicator: Indicator) -> pd.Series:
@@ -165,6 +169,26 @@ def _ratio(frame: pd.DataFrame, indicator: Indicator) -> pd.Series:
         / denominator.where(denominator > 0)
     )
     return values.round(6)
+
+
+def _raster_context(data: RegionData, wards: gpd.GeoDataFrame) -> tuple[pd.DataFrame, dict]:
+    """Raster sources summarised per ward for context (exact cell fractions, exactextract):
+    people counted from the population raster, coverage rasters averaged."""
+    table = pd.DataFrame(index=pd.Index(wards["ward_code"].to_numpy(), name="ward_code"))
+    methods = {}
+    for source, raster in data.role("population-raster"):
+        table["population_raster"] = np.round(zonal(raster, wards, "sum"), 1)
+        methods["population_raster"] = (
+            f"exact zonal sum (exactextract) of {source.title or source.id}"
+        )
+    for source, raster in data.role("coverage-raster"):
+        column = source.options.get("column", f"{source.id.replace('-', '_')}_mean")
+        table[column] = np.round(zonal(raster, wards, "mean"), 2)
+        methods[column] = (
+            f"exact zonal mean (exactextract, weighted by the share of each cell "
+            f"inside the ward) of {source.title or source.id}"
+        )
+    return table, methods
 
 
 def _imd_table(data: RegionData) -> pd.DataFrame | None:

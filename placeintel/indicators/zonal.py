@@ -1,4 +1,4 @@
-"""Raster zonal sums, exact at cell fractions (exactextract).
+"""Raster zonal statistics, exact at cell fractions (exactextract).
 
 Why exactextract rather than rasterio's masks: a cell-centre mask drops cells
 whose centre falls just outside a zone (undercounting small or thin areas),
@@ -16,15 +16,20 @@ from exactextract import exact_extract
 from placeintel.sources.raster import RasterSource
 
 
-def zonal_sums(raster: RasterSource, zones: gpd.GeoDataFrame) -> np.ndarray:
-    """The raster total inside each zone, in zone order (zones in the raster's CRS)."""
+def zonal(raster: RasterSource, zones: gpd.GeoDataFrame, statistic: str) -> np.ndarray:
+    """One exactextract statistic ("sum", or "mean" weighted by covered fraction) per zone."""
     if zones.empty:
         return np.zeros(0)
     frame = zones[["geometry"]].reset_index(drop=True).to_crs(raster.crs)
     frame["_zone"] = np.arange(len(frame))
     result = exact_extract(
-        str(raster.path), frame, ["sum"], include_cols=["_zone"], output="pandas"
+        str(raster.path), frame, [statistic], include_cols=["_zone"], output="pandas"
     )
-    sums = np.zeros(len(frame))
-    sums[result["_zone"].to_numpy()] = np.nan_to_num(result["sum"].to_numpy(dtype=float))
-    return sums
+    values = np.full(len(frame), np.nan)
+    values[result["_zone"].to_numpy()] = result[statistic].to_numpy(dtype=float)
+    return values
+
+
+def zonal_sums(raster: RasterSource, zones: gpd.GeoDataFrame) -> np.ndarray:
+    """The raster total inside each zone, in zone order; zones the raster misses sum to 0."""
+    return np.nan_to_num(zonal(raster, zones, "sum"))

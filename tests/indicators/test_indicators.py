@@ -97,3 +97,52 @@ def test_raster_weighting_follows_people(demo_data) -> None:
         imd["population_total"].sum(), rel=1e-6
     )
     assert np.isfinite(result["imd_score"]).all()
+
+
+def test_access_measures_by_hand() -> None:
+    from placeintel.indicators.access import PopulationPoints, access_measures
+
+    wards = gpd.GeoDataFrame(
+        {"ward_code": ["A", "B", "C"]},
+        geometry=[
+            shapely.box(0, 0, 1000, 1000),
+            shapely.box(1000, 0, 2000, 1000),
+            shapely.box(3500, 0, 4500, 1000),
+        ],
+        crs="EPSG:27700",
+    )
+    support = gpd.GeoDataFrame(geometry=[shapely.Point(500, 500)], crs="EPSG:27700")
+    # 100 people at the service's door in A; in B 300 people 1 km away and 100 at 1.5 km.
+    people = PopulationPoints(
+        np.array([500.0, 1500, 2000]),
+        np.array([500.0, 500, 500]),
+        np.array([100.0, 300, 100]),
+        np.array([0, 1, 1]),
+        "test",
+    )
+    measures, _ = access_measures(wards, support, people)
+    # A: mean distance 0. B: (300*1000 + 100*1500) / 400 = 1125 m. C: nobody placed there.
+    distance = measures["distance_x_population"] / measures["population_for_distance"]
+    assert distance["A"] == 0 and distance["B"] == pytest.approx(1125.0)
+    assert measures.loc["C", "population_for_distance"] == 0
+    # Within 1 km of any part of the ward: A (inside) and B (500 m from its edge); C is 3 km.
+    assert measures["support_within_1km"].tolist() == [1, 1, 0]
+    assert measures["support_within_2km"].tolist() == [1, 1, 0]
+
+
+def test_zonal_statistics_conserve_the_raster(demo_data) -> None:
+    import rasterio
+
+    result = ward_indicators(demo_data)
+    with rasterio.open(demo_data.frames["population-raster"].path) as raster:
+        total = float(raster.read(1, masked=True).sum())
+    assert result.wards["population_raster"].sum() == pytest.approx(total, rel=1e-4)
+    coverage = result.wards["mobile_4g_outdoor_coverage_pct"]
+    assert coverage.between(0, 100).all()
+    assert "exactextract" in result.methods["mobile_4g_outdoor_coverage_pct"]
+    # Remote, poorly connected wards have weaker mobile coverage too (synthetic design).
+    slow = (
+        result.wards["pct_premises_below_30mbit"]
+        > result.wards["pct_premises_below_30mbit"].median()
+    )
+    assert coverage[slow].mean() < coverage[~slow].mean()
