@@ -58,9 +58,10 @@ class IndexSettings:
                 raise DataError(
                     f"unknown indicator or component {key!r}", file=where, field="index"
                 )
-            if not isinstance(value, int | float) or not 0 <= value <= 10:
+            whole = isinstance(value, int | float) and float(value).is_integer()
+            if not whole or not 0 <= value <= 10:
                 raise DataError(
-                    f"weight must be a number from 0 to 10, got {value!r}",
+                    f"weight must be a whole number from 0 to 10 (as in DERI), got {value!r}",
                     file=where,
                     field=f"index.{key}",
                 )

@@ -80,6 +80,14 @@ def test_manifest_settings_are_checked() -> None:
         IndexSettings.from_manifest({"base": "galaxy"})
     with pytest.raises(DataError, match="from 0 to 10"):
         IndexSettings.from_manifest({"indicator_weights": {"imd_score": 99}})
+    with pytest.raises(DataError, match="whole number"):
+        IndexSettings.from_manifest({"indicator_weights": {"imd_score": 2.5}})
+    assert (
+        IndexSettings.from_manifest({"indicator_weights": {"imd_score": 4.0}}).indicator_weights[
+            "imd_score"
+        ]
+        == 4
+    )
     with pytest.raises(DataError, match="unknown indicator"):
         IndexSettings.from_manifest({"indicator_weights": {"wifi_vibes": 1}})
 
