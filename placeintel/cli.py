@@ -81,8 +81,14 @@ def validate(region: str, data_dir: Path | None, output: str) -> None:
 )
 @click.option(
     "--base",
-    type=click.Choice(["region", "local-authority"]),
-    help="Scale indicators within the whole region or within each local authority.",
+    type=click.Choice(["region", "local-authority", "nation"]),
+    help="Scale indicators within the region, each local authority, or the nation "
+    "(with --reference).",
+)
+@click.option(
+    "--reference",
+    type=click.Path(path_type=Path, exists=True, file_okay=False),
+    help="For --base nation: a national release folder whose ward ranges set the 0-10 scale.",
 )
 @click.option(
     "--weight",
@@ -92,7 +98,12 @@ def validate(region: str, data_dir: Path | None, output: str) -> None:
     help="Override an indicator or component weight (0-10); repeatable.",
 )
 def build(
-    region: str, data_dir: Path | None, out: Path, base: str | None, weights: tuple[str, ...]
+    region: str,
+    data_dir: Path | None,
+    out: Path,
+    base: str | None,
+    reference: Path | None,
+    weights: tuple[str, ...],
 ) -> None:
     """Build a region's release: indicators, index, data package, map."""
     from placeintel.index import IndexSettings
@@ -100,7 +111,7 @@ def build(
     from placeintel.region import load_manifest
 
     settings = None
-    if base or weights:
+    if base or weights or reference:
         manifest = load_manifest(region, data_dir)
         config = dict(manifest.index)
         overrides = _weights(weights)
@@ -115,7 +126,9 @@ def build(
         }
         if base:
             config["base"] = base
-        settings = IndexSettings.from_manifest(config, "--weight/--base")
+        if reference:
+            config["reference"] = str(reference.resolve())
+        settings = IndexSettings.from_manifest(config, "--weight/--base/--reference")
     run_build(region, data_dir=data_dir, out=out, settings=settings, echo=click.echo)
 
 

@@ -20,6 +20,7 @@ import pandas as pd
 
 from placeintel.errors import PlaceintelError
 from placeintel.index import IndexResult, IndexSettings, compute_index
+from placeintel.index.deri import indicator_ranges
 from placeintel.index.hotspots import hotspots
 from placeintel.index.uncertainty import weight_uncertainty
 from placeintel.indicators import WardIndicators, ward_indicators
@@ -346,6 +347,7 @@ def _metadata(
             "missing_components": result.missing_components,
             "missing_indicators": result.missing_indicators,
             "unweighted_components": result.unweighted_components,
+            "ranges": indicator_ranges(result.wards),
             "reference": result.settings.reference,
         },
         "methods": indicators.methods,

@@ -135,3 +135,26 @@ def test_explain_a_ward_by_name(demo_release, releases_dir: Path) -> None:
     assert "% aged 65+" in result.stdout
     missing = placeintel("explain", "demo", "Atlantis", "--out", str(releases_dir))
     assert missing.returncode == 2 and "no ward 'Atlantis'" in missing.stderr
+
+
+def test_nation_base_against_a_reference_release(demo_release, tmp_path: Path) -> None:
+    # The demo's own release as the "national" reference: the same ranges as the region
+    # base, so the same scores. A missing reference is a clear error.
+    result = placeintel(
+        "build",
+        "demo",
+        "--out",
+        str(tmp_path),
+        "--base",
+        "nation",
+        "--reference",
+        str(demo_release.path),
+    )
+    assert result.returncode == 0, result.stderr
+    import pandas as pd
+
+    ours = pd.read_csv(tmp_path / "demo" / "current" / "wards.csv")
+    theirs = pd.read_csv(demo_release.path / "wards.csv")
+    assert ours["deri_score"].tolist() == pytest.approx(theirs["deri_score"].tolist(), abs=1e-6)
+    missing = placeintel("build", "demo", "--out", str(tmp_path), "--base", "nation")
+    assert missing.returncode == 1 and "index.reference" in missing.stderr

@@ -11,6 +11,7 @@ still scored and shown, but does not enter `deri_score`.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -81,7 +82,17 @@ class IndexSettings:
 
 
 def reference_ranges(folder: Path) -> dict[str, tuple[float, float]]:
-    """Each indicator's national minimum and maximum, from a published release's wards."""
+    """Each indicator's national minimum and maximum, from a published release.
+
+    A release records its exact ranges in datapackage.json (taken before disclosure
+    control blanks any cell); an older or foreign release falls back to its wards.csv.
+    """
+    package = folder / "datapackage.json"
+    if package.is_file():
+        recorded = json.loads(package.read_text(encoding="utf-8"))
+        ranges = recorded.get("placeintel", {}).get("index", {}).get("ranges")
+        if ranges:
+            return {key: (float(low), float(high)) for key, (low, high) in ranges.items()}
     table = folder / "wards.csv"
     if not table.is_file():
         raise DataError(
@@ -92,6 +103,15 @@ def reference_ranges(folder: Path) -> dict[str, tuple[float, float]]:
     wards = pd.read_csv(table)
     return {
         i.key: (float(wards[i.key].min()), float(wards[i.key].max()))
+        for i in INDICATORS
+        if i.key in wards and wards[i.key].notna().any()
+    }
+
+
+def indicator_ranges(wards: pd.DataFrame) -> dict[str, list[float]]:
+    """What a release records so that it can serve as another build's `nation` reference."""
+    return {
+        i.key: [float(wards[i.key].min()), float(wards[i.key].max())]
         for i in INDICATORS
         if i.key in wards and wards[i.key].notna().any()
     }
