@@ -8,6 +8,7 @@ one build with the same progress lines and timings.
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -35,6 +36,7 @@ from placeintel.region import Manifest, load_manifest
 from placeintel.validate import Report, validate_sources
 
 Echo = Callable[[str], None]
+METHOD = Path(__file__).resolve().parent / "method.md"
 
 
 class ValidationFailed(PlaceintelError):
@@ -271,9 +273,13 @@ def _write_data(
         for i in INDICATORS
     }
     specs = []
+    layers = indicators.layers
     for name, frame, key, title in (
         ("wards", wards, "ward_code", "Wards with DERI scores"),
         ("services", services, "service_id", "Digital-support and other services"),
+        ("lsoas", layers["lsoas"], "lsoa21_code", "LSOAs (2021) with their ward and district"),
+        ("broadband", layers["broadband"], "oa21_code", "Ofcom fixed broadband by output area"),
+        ("deprivation", layers["deprivation"], "lsoa11_code", "IMD 2019 by LSOA (2011)"),
     ):
         specs += [
             ResourceSpec(
@@ -326,6 +332,10 @@ def _write_data(
             "indicator",
         )
     )
+    # The method travels with the data, so a release explains itself wherever it is copied.
+    method = root / "method.md"
+    shutil.copy2(METHOD, method)
+    specs.append(ResourceSpec("method", method, "How the indicators, index and hotspots are made"))
     report_path = root / "validation-report.json"
     report_path.write_text(report.to_json() + "\n", encoding="utf-8")
     specs.append(ResourceSpec("validation-report", report_path, "Validation report"))

@@ -8,18 +8,51 @@ next to the releases, and (re)loads that module.
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+import pyarrow.parquet as pq
+import yaml
 from flask import Flask, abort, send_from_directory
+from pyproj import CRS, Transformer
 
+from placeintel.api.guard import QueryGuard
 from placeintel.errors import UsageError
 from placeintel.publish import current_release
 from placeintel.region import DATASETS_DIR
 
 CONFIG = DATASETS_DIR.parent / "pygeoapi-config.yml"
+
+
+def runtime_config(release: Path, config: Path = CONFIG) -> str:
+    """The top-level configuration with each collection's real extent from the release."""
+    settings = yaml.safe_load(config.read_text(encoding="utf-8"))
+    for name, resource in settings.get("resources", {}).items():
+        for link in resource.get("links", []):
+            # pygeoapi HEAD-requests every enclosure without a length, on every request and
+            # to itself; the release knows its file sizes, so say them.
+            download = release / str(link.get("href", "")).rsplit("/release/", 1)[-1]
+            if link.get("rel") == "enclosure" and download.is_file():
+                link["length"] = download.stat().st_size
+        layer = release / f"{name}.parquet"
+        if not layer.is_file():
+            continue
+        # GeoParquet records each geometry column's bbox and CRS in the file metadata.
+        geo = json.loads(pq.read_metadata(layer).metadata[b"geo"])
+        column = geo["columns"][geo["primary_column"]]
+        bounds = column.get("bbox")
+        if not bounds or not np.all(np.isfinite(bounds)):
+            continue  # an empty layer keeps the configured (national) extent
+        crs = CRS.from_json_dict(column["crs"]) if column.get("crs") else CRS("OGC:CRS84")
+        west, south, east, north = Transformer.from_crs(
+            crs, "OGC:CRS84", always_xy=True
+        ).transform_bounds(*bounds)
+        resource["extents"]["spatial"]["bbox"] = [round(v, 6) for v in (west, south, east, north)]
+    return yaml.safe_dump(settings, sort_keys=False, allow_unicode=True)
 
 
 def configure(region: str, releases: Path, url: str, config: Path = CONFIG) -> Path:
@@ -30,9 +63,11 @@ def configure(region: str, releases: Path, url: str, config: Path = CONFIG) -> P
     link = (Path(releases) / region / "current").absolute()
     os.environ["PLACEINTEL_RELEASE"] = str(link)
     os.environ["PLACEINTEL_URL"] = url.rstrip("/")
-    os.environ["PYGEOAPI_CONFIG"] = str(config)
+    runtime = Path(releases) / f".pygeoapi-{region}.yml"
+    runtime.write_text(runtime_config(release, config), encoding="utf-8")
+    os.environ["PYGEOAPI_CONFIG"] = str(runtime.absolute())
     openapi = Path(releases) / f".openapi-{region}.yml"
-    openapi.write_text(generate_openapi_document(config, "yaml"), encoding="utf-8")
+    openapi.write_text(generate_openapi_document(runtime, "yaml"), encoding="utf-8")
     os.environ["PYGEOAPI_OPENAPI"] = str(openapi.absolute())
     return release
 
@@ -53,6 +88,8 @@ def create_app(
             abort(404)
         return send_from_directory(folder, path)
 
+    if not isinstance(app.wsgi_app, QueryGuard):
+        app.wsgi_app = QueryGuard(app.wsgi_app)
     app.add_url_rule("/map/", "placeintel_map", lambda: release_file("map.html"))
     app.add_url_rule("/map/<path:path>", "placeintel_map_assets", release_file)
     app.add_url_rule("/release/<path:path>", "placeintel_release", release_file)

@@ -20,6 +20,7 @@ from placeintel.indicators.access import (
     from_grid,
     from_raster,
 )
+from placeintel.indicators.areas import broadband_layer, deprivation_layer, lsoa_layer
 from placeintel.indicators.catalogue import BY_KEY, INDICATORS, Indicator
 from placeintel.indicators.interpolate import interpolate_to_wards
 from placeintel.indicators.rollup import to_wards
@@ -38,6 +39,8 @@ class WardIndicators:
     services: gpd.GeoDataFrame
     methods: dict[str, str] = field(default_factory=dict)
     missing: dict[str, str] = field(default_factory=dict)
+    #: Published small-area layers: lsoas, broadband (by output area), deprivation.
+    layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
 
     @property
     def available(self) -> list[str]:
@@ -156,7 +159,14 @@ def ward_indicators(data: RegionData) -> WardIndicators:
             continue
         result[indicator.key] = _ratio(result, indicator)
         indicator_methods[indicator.key] = methods.get(indicator.numerator, "")
-    return WardIndicators(result, services, {**indicator_methods, **context_methods}, missing)
+    layers = {
+        "lsoas": lsoa_layer(data),
+        "broadband": broadband_layer(data),
+        "deprivation": deprivation_layer(data, imd_table),
+    }
+    return WardIndicators(
+        result, services, {**indicator_methods, **context_methods}, missing, layers
+    )
 
 
 def _ratio(frame: pd.DataFrame, indicator: Indicator) -> pd.Series:

@@ -22,8 +22,9 @@ class Indicator:
     higher_is_worse: bool = True
     default_weight: int = 1
     unit: str = "%"
-    #: Counts of people or premises, which disclosure control may blank; counts of
-    #: services or distances are not about people and are never suppressed.
+    #: Counts of people, which disclosure control may blank. Premises and lines are
+    #: published by Ofcom at output-area level already, and services and distances
+    #: are not about people, so those are never suppressed.
     disclosive: bool = True
 
 
@@ -72,6 +73,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "premises_below_30mbit",
         "all_premises",
         default_weight=3,
+        disclosive=False,
     ),
     Indicator(
         "pct_connections_below_10mbit",
@@ -80,6 +82,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "connections_below_10mbit",
         "connections_total",
         default_weight=3,
+        disclosive=False,
     ),
     Indicator(
         "avg_download_mbit",
@@ -91,6 +94,7 @@ INDICATORS: tuple[Indicator, ...] = (
         higher_is_worse=False,
         default_weight=3,
         unit="Mbit/s",
+        disclosive=False,
     ),
     Indicator(
         "imd_score",

@@ -32,6 +32,7 @@ MEDIATYPES = {
     "parquet": "application/vnd.apache.parquet",
     "json": "application/json",
     "html": "text/html",
+    "md": "text/markdown",
 }
 
 
