@@ -1,6 +1,12 @@
-"""Run every benchmark and print its table (`make bench`)."""
+"""Run every benchmark and print its table (`make bench`); `python -m benchmarks NAME` runs one."""
 
-from benchmarks import build_time
+import sys
+
+from benchmarks import api_latency, build_time
+
+BENCHMARKS = {"build_time": build_time.main, "api_latency": api_latency.main}
 
 if __name__ == "__main__":
-    build_time.main()
+    for name in sys.argv[1:] or list(BENCHMARKS):
+        BENCHMARKS[name]()
+        print()

@@ -72,14 +72,23 @@ def configure(region: str, releases: Path, url: str, config: Path = CONFIG) -> P
     return release
 
 
+def pygeoapi_app() -> Flask:
+    """pygeoapi's Flask app for the configuration in PYGEOAPI_CONFIG/PYGEOAPI_OPENAPI.
+
+    pygeoapi reads its configuration when its Flask module is imported, so the
+    module is reloaded to take a new one (tests and benchmarks build several).
+    """
+    module = sys.modules.get("pygeoapi.flask_app")
+    module = importlib.reload(module) if module else importlib.import_module("pygeoapi.flask_app")
+    return module.APP
+
+
 def create_app(
     region: str = "demo", releases: Path = Path("releases"), url: str = "http://127.0.0.1:5000"
 ) -> Flask:
     """A Flask app serving OGC API - Features, `/map/` and `/release/` downloads."""
     configure(region, releases, url)
-    module = sys.modules.get("pygeoapi.flask_app")
-    module = importlib.reload(module) if module else importlib.import_module("pygeoapi.flask_app")
-    app: Flask = module.APP
+    app = pygeoapi_app()
     link = (Path(releases) / region / "current").absolute()
 
     def release_file(path: str):
