@@ -237,3 +237,22 @@ def test_bad_queries_are_400_never_500(client, query: str) -> None:
 def test_huge_offset_is_an_empty_page(client) -> None:
     body = client.get("/collections/wards/items?f=json&offset=99999999999999999999999").get_json()
     assert body["numberMatched"] == 40 and body["features"] == []
+
+
+def test_a_new_release_is_served_without_restart(tmp_path) -> None:
+    from placeintel.index import IndexSettings
+    from placeintel.pipeline import build
+
+    build("demo", out=tmp_path, echo=lambda line: None)
+    client = create_app("demo", tmp_path).test_client()
+    url = "/collections/wards/items?f=json&sortby=-deri_score&limit=1"
+    before = client.get(url).get_json()["features"][0]["properties"]["deri_score"]
+    reweighted = IndexSettings(
+        component_weights={"demography": 0, "broadband": 0, "deprivation": 3, "access": 0}
+    )
+    build("demo", out=tmp_path, settings=reweighted, echo=lambda line: None)
+    after = client.get(url).get_json()["features"][0]["properties"]["deri_score"]
+    import pandas as pd
+
+    served = pd.read_csv(tmp_path / "demo" / "current" / "wards.csv")["deri_score"].max()
+    assert after != before and after == pytest.approx(served)
