@@ -6,6 +6,7 @@ clear line on stderr, never a traceback.
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -183,6 +184,52 @@ def releases(region: str, out: Path) -> None:
     current = (out / region / "current").resolve() if (out / region / "current").exists() else None
     for path in found:
         click.echo(f"{'*' if path == current else ' '} {path.name}")
+
+
+@main.command("map")
+@click.argument("region")
+@click.option("--district", help="A district code (e.g. E08000003) for that district's map.")
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(path_type=Path),
+    help="Where to write the HTML (its assets/ folder goes beside it).",
+)
+@click.option(
+    "--scheme",
+    type=click.Choice(["quantiles", "natural-breaks"]),
+    default="quantiles",
+    show_default=True,
+    help="How wards are classed.",
+)
+@click.option(
+    "--releases", type=click.Path(path_type=Path), default=Path("releases"), show_default=True
+)
+def map_command(
+    region: str, district: str | None, out_file: Path | None, scheme: str, releases: Path
+) -> None:
+    """Draw the hotspot map from the current release (the region, or one district)."""
+    import geopandas as gpd
+
+    from placeintel.maps import build_map, district_subset, write_map
+    from placeintel.pipeline import load_release
+    from placeintel.publish import current_release
+
+    release = load_release(current_release(releases, region))
+    wards, services = release.wards, release.services
+    districts = wards.dissolve("lad_code", as_index=False)[["lad_code", "lad_name", "geometry"]]
+    package = json.loads((release.path / "datapackage.json").read_text(encoding="utf-8"))
+    title, attribution = package["title"], "; ".join(package.get("attribution", []))
+    if district:
+        if district not in set(wards["lad_code"]):
+            known = ", ".join(sorted(set(wards["lad_code"])))
+            raise UsageError(f"no district {district!r} in {region}; districts: {known}")
+        wards, services, districts = district_subset(wards, services, districts, district)
+        title = f"{title}: {wards['lad_name'].iloc[0]}"
+    target = out_file or Path(f"{region}-{district or 'region'}-map.html")
+    fmap = build_map(gpd.GeoDataFrame(wards), services, title, attribution, districts, scheme)
+    write_map(fmap, target.resolve())
+    click.echo(f"Map written to {target.resolve()} (open it in a browser; works offline)")
 
 
 @main.command()

@@ -26,8 +26,8 @@ from placeintel.index.hotspots import hotspots
 from placeintel.index.uncertainty import weight_uncertainty
 from placeintel.indicators import WardIndicators, ward_indicators
 from placeintel.indicators.catalogue import COMPONENTS, INDICATORS
-from placeintel.maps import build_map, write_map
-from placeintel.maps.hotspot_map import compact_attribution
+from placeintel.maps import write_maps
+from placeintel.maps.attribution import compact_attribution
 from placeintel.publish import abandon_release, begin_release, commit_release
 from placeintel.publish.disclosure import DisclosureRule
 from placeintel.publish.package import ResourceSpec, validate_datapackage, write_datapackage
@@ -179,10 +179,12 @@ def build(
     try:
         with _stage(echo, 5, total, "publish data"):
             resources = _write_data(staging.path, wards, services, indicators, result, report)
-        with _stage(echo, 6, total, "map"):
+        with _stage(echo, 6, total, "maps"):
             attribution = compact_attribution([s.attribution for s in data.used_sources()])
-            fmap = build_map(wards, services, manifest.title, attribution, data.one("districts"))
-            write_map(fmap, staging.path / "map.html")
+            maps = write_maps(
+                staging.path, wards, services, manifest.title, attribution, data.one("districts")
+            )
+            echo(f"  region map and {len(maps) - 1} district map(s)")
         with _stage(echo, 7, total, "data package"):
             metadata = _metadata(manifest, indicators, result, disclosure)
             package = write_datapackage(

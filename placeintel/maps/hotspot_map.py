@@ -1,85 +1,251 @@
-"""The planners' map: wards coloured by DERI score, components, districts and support services.
+"""The planners' map: wards by risk, hotspots, rank uncertainty, and where help is.
 
-Leaflet is shipped with the release (from the xstatic-leaflet package) and
-folium is pointed at it, because council networks often block CDNs and a map
-that needs the internet to draw boundaries is a blank page for a planner.
-Every text that comes from a dataset is HTML-escaped before it reaches the page.
+folium builds the page (map, basemap, district outlines, layer control) and
+`static/placeintel-map.js` adds the behaviour: one ward layer recoloured by the
+chosen measure, hotspot and weight-sensitivity outlines, service markers by
+category (clustered), 1 km rings, ward search, labels and the legend. Each
+ward's data is embedded once, compactly; popups are built in the browser.
+
+Leaflet and Leaflet.markercluster come from the xstatic packages and are copied
+next to the page, because council networks often block CDNs and a map that needs
+the internet to draw boundaries is a blank page for a planner.
 """
 
 from __future__ import annotations
 
-import html
 import json
-import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import folium
 import geopandas as gpd
 import numpy as np
 import shapely
 import xstatic.pkg.leaflet as xstatic_leaflet
+import xstatic.pkg.leaflet_markercluster as xstatic_markercluster
+from branca.element import MacroElement
+from jinja2 import Template
+from scipy.spatial import cKDTree
 
 from placeintel.index.classes import risk_classes
 from placeintel.indicators.catalogue import COMPONENTS, INDICATORS
 from placeintel.sources.services import DIGITAL_SUPPORT
 
-#: ColorBrewer YlOrRd, 5 classes: sequential and safe for colour-blind readers.
-PALETTE = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
-NO_DATA = "#cccccc"
-CATEGORY_COLOURS = {
-    "library": "#1b9e77",
-    "digital-support": "#7570b3",
-    "tablet-lending": "#e7298a",
-    "free-data": "#66a61e",
-    "jobcentre": "#a6761d",
-    "food-bank": "#666666",
-    "pharmacy": "#666666",
-    "post-office": "#666666",
-    "other": "#666666",
+STATIC = Path(__file__).resolve().parent / "static"
+ASSETS = "assets"
+JS = [
+    ("leaflet", f"{ASSETS}/leaflet/leaflet.js"),
+    ("markercluster", f"{ASSETS}/markercluster/leaflet.markercluster.js"),
+    ("placeintel", f"{ASSETS}/placeintel/placeintel-map.js"),
+]
+CSS = [
+    ("leaflet_css", f"{ASSETS}/leaflet/leaflet.css"),
+    ("markercluster_css", f"{ASSETS}/markercluster/MarkerCluster.css"),
+    ("markercluster_default_css", f"{ASSETS}/markercluster/MarkerCluster.Default.css"),
+    ("placeintel_css", f"{ASSETS}/placeintel/placeintel-map.css"),
+]
+#: Category: label, letter on the marker, colour (Okabe-Ito, safe for colour-blind readers).
+CATEGORIES = {
+    "library": ("Library", "L", "#0072B2"),
+    "digital-support": ("Digital-support venue", "D", "#009E73"),
+    "tablet-lending": ("Tablet lending", "T", "#CC79A7"),
+    "free-data": ("Free-data point", "F", "#D55E00"),
+    "jobcentre": ("Jobcentre", "J", "#555555"),
+    "food-bank": ("Food bank", "B", "#777777"),
+    "pharmacy": ("Pharmacy", "P", "#777777"),
+    "post-office": ("Post office", "O", "#777777"),
+    "other": ("Other", "?", "#777777"),
 }
-ASSETS = "assets/leaflet"
-#: Simplification tolerance in metres; coverage simplification keeps shared borders shared.
-SIMPLIFY_METRES = 15.0
-#: Output precision: 1e-5 degrees is about a metre, finer than the 15 m simplification.
-GRID_DEGREES = 1e-5
+VIEW_LABELS = {
+    "deri_score": "DERI score",
+    "demography_score": "Demography",
+    "broadband_score": "Broadband",
+    "deprivation_score": "Deprivation",
+    "access_score": "Access to help",
+}
+WARD_LABEL_ZOOM = 13
 
 
-def simplify_coverage(
-    frame: gpd.GeoDataFrame, tolerance: float = SIMPLIFY_METRES
-) -> gpd.GeoDataFrame:
+def simplify_coverage(frame: gpd.GeoDataFrame, tolerance: float) -> gpd.GeoDataFrame:
+    """Simplify shared borders once, so neighbours still meet exactly (shapely coverage)."""
     out = frame.copy()
     out["geometry"] = shapely.coverage_simplify(out.geometry.to_numpy(), tolerance)
     return out
 
 
-def _popup(row: dict) -> str:
-    e = lambda v: html.escape(str(v))  # noqa: E731
-    lines = [
-        f"<h4 style='margin:0 0 4px'>{e(row['ward_name'])}</h4>",
-        f"<div>{e(row['lad_name'])} &middot; {e(row['ward_code'])}</div>",
-        f"<p><b>DERI score {_fmt(row.get('deri_score'))}</b> (rank {e(row.get('deri_rank'))}"
-        f"; {e(row.get('deri_rank_low'))}&ndash;{e(row.get('deri_rank_high'))} across "
-        f"weightings)<br>Hotspot (Gi*): {e(row.get('hotspot', 'n/a'))}</p>",
-        "<table>",
+def tolerance_for(wards: gpd.GeoDataFrame) -> float:
+    """Metres of simplification: fine for a borough, coarser for a national map."""
+    return 15.0 if len(wards) <= 500 else 40.0 if len(wards) <= 3000 else 80.0
+
+
+def _number(value: Any, digits: int) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return round(number, digits) if np.isfinite(number) else None
+
+
+def _nearest(
+    wards: gpd.GeoDataFrame, services: gpd.GeoDataFrame, k: int = 3
+) -> list[list[list[Any]]]:
+    """The k nearest digital-support services to a point inside each ward, with metres."""
+    support = services[services["category"].isin(DIGITAL_SUPPORT)]
+    if support.empty:
+        return [[] for _ in range(len(wards))]
+    points = support.geometry
+    tree = cKDTree(np.column_stack([points.x, points.y]))
+    inside = wards.geometry.representative_point()
+    distances, positions = tree.query(np.column_stack([inside.x, inside.y]), k=min(k, len(support)))
+    distances, positions = np.atleast_2d(distances), np.atleast_2d(positions)
+    if distances.shape[0] != len(wards):
+        distances, positions = distances.T, positions.T
+    names, categories = support["name"].to_numpy(), support["category"].to_numpy()
+    return [
+        [
+            [str(names[p]), CATEGORIES.get(categories[p], CATEGORIES["other"])[0], round(float(d))]
+            for d, p in zip(row_d, row_p, strict=True)
+        ]
+        for row_d, row_p in zip(distances, positions, strict=True)
     ]
-    for component in COMPONENTS:
-        lines.append(
-            f"<tr><td>{component.title()}</td><td>{_fmt(row.get(f'{component}_score'))}</td></tr>"
+
+
+def map_data(
+    wards: gpd.GeoDataFrame,
+    services: gpd.GeoDataFrame,
+    title: str,
+    districts: gpd.GeoDataFrame | None,
+    scheme: str,
+) -> dict[str, Any]:
+    """Everything the page needs, compact: one feature per ward with short keys."""
+    views = [c for c in VIEW_LABELS if c in wards]
+    classes, bins = {}, {}
+    for view in views:
+        classes[view], bins[view] = risk_classes(wards[view].to_numpy(dtype=float), scheme)
+    indicators = [i for i in INDICATORS if i.key in wards]
+    shapes = simplify_coverage(wards, tolerance_for(wards)).to_crs("OGC:CRS84")
+    geometry = shapely.set_precision(shapes.geometry.to_numpy(), 1e-5)
+    nearest = _nearest(wards, services)
+    features = []
+    for n, row in enumerate(wards.drop(columns="geometry").to_dict("records")):
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": json.loads(shapely.to_geojson(geometry[n])),
+                "properties": {
+                    "c": row["ward_code"],
+                    "n": row["ward_name"],
+                    "d": row.get("lad_name", ""),
+                    "s": [_number(row.get(v), 3) for v in views],
+                    "k": [int(classes[v][n]) for v in views],
+                    "r": row.get("deri_rank"),
+                    "rl": row.get("deri_rank_low"),
+                    "rh": row.get("deri_rank_high"),
+                    "p": _number(row.get("p_top_decile"), 3),
+                    "h": row.get("hotspot", "not-significant"),
+                    "w": bool(row.get("weight_sensitive", False)),
+                    "i": [
+                        [
+                            _number(row.get(i.key), 2),
+                            _number(row.get(f"{i.key}_scaled"), 2),
+                            _number(row.get(f"{i.key}_contribution"), 3),
+                        ]
+                        if row.get(i.key) is not None
+                        else None
+                        for i in indicators
+                    ],
+                    "ns": nearest[n],
+                },
+            }
         )
-    lines.append("</table><details><summary>Indicators</summary><table>")
-    for indicator in INDICATORS:
-        if indicator.key in row:
-            lines.append(
-                f"<tr><td>{e(indicator.label)}</td><td>{_fmt(row.get(indicator.key))}</td></tr>"
-            )
-    lines.append("</table></details>")
-    return "".join(lines)
+    present = [c for c in CATEGORIES if c in set(services["category"])]
+    category_index = {c: n for n, c in enumerate(present)}
+    points = services.to_crs("OGC:CRS84")
+    service_rows = [
+        [round(p.y, 6), round(p.x, 6), category_index[c], str(name), str(address or "")]
+        for p, c, name, address in zip(
+            points.geometry, points["category"], points["name"], points["address"], strict=True
+        )
+    ]
+    labels = [
+        [round(p.y, 5), round(p.x, 5), str(name), "ward"]
+        for p, name in zip(shapes.geometry.representative_point(), shapes["ward_name"], strict=True)
+    ]
+    if districts is not None and not districts.empty:
+        inside = districts.to_crs("OGC:CRS84").geometry.representative_point()
+        labels += [
+            [round(p.y, 5), round(p.x, 5), str(name), "district"]
+            for p, name in zip(inside, districts["lad_name"], strict=True)
+        ]
+    return {
+        "wards": {"type": "FeatureCollection", "features": features},
+        "services": service_rows,
+        "labels": labels,
+        "meta": {
+            "title": title,
+            "scheme": "quintiles" if scheme == "quantiles" else "natural breaks",
+            "wards": int(wards["deri_rank"].notna().sum()) if "deri_rank" in wards else len(wards),
+            "views": [
+                {"key": v, "label": VIEW_LABELS[v], "bins": [round(b, 3) for b in bins[v]]}
+                for v in views
+            ],
+            "indicators": [{"key": i.key, "label": i.label, "unit": i.unit} for i in indicators],
+            "categories": [
+                {
+                    "key": c,
+                    "label": CATEGORIES[c][0],
+                    "letter": CATEGORIES[c][1],
+                    "colour": CATEGORIES[c][2],
+                    "support": c in DIGITAL_SUPPORT,
+                    "show": c in DIGITAL_SUPPORT,
+                }
+                for c in present
+            ],
+            "wardLabelZoom": WARD_LABEL_ZOOM,
+        },
+    }
 
 
-def _fmt(value: object) -> str:
-    number = _number(value)
-    return "n/a" if not np.isfinite(number) else f"{number:.1f}"
+def script_json(value: Any) -> str:
+    """JSON that is safe inside a <script> element whatever the data says."""
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=_plain)
+    return (
+        text.replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value) if np.isfinite(value) else None
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return (
+        None
+        if value is None or (isinstance(value, float) and not np.isfinite(value))
+        else str(value)
+    )
+
+
+class _Init(MacroElement):
+    """Calls placeintelMap() once folium has created the map and the layer control."""
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+placeintelMap({map: {{ this.map_name }}, control: {{ this.control_name }}, data: {{ this.data }}});
+{% endmacro %}
+""")
+
+    def __init__(self, map_name: str, control_name: str, data: str) -> None:
+        super().__init__()
+        self._name = "PlaceintelInit"
+        self.map_name, self.control_name, self.data = map_name, control_name, data
 
 
 def build_map(
@@ -90,199 +256,63 @@ def build_map(
     districts: gpd.GeoDataFrame | None = None,
     scheme: str = "quantiles",
 ) -> folium.Map:
-    """Build the folium map object (also what `placeintel.explore` shows in a notebook)."""
-    shapes = simplify_coverage(wards).to_crs("EPSG:4326")
-    minx, miny, maxx, maxy = shapes.total_bounds
+    """The folium map object (also what a notebook shows inline)."""
+    data = map_data(wards, services, title, districts, scheme)
+    minx, miny, maxx, maxy = wards.to_crs("OGC:CRS84").total_bounds
     fmap = folium.Map(
         location=[(miny + maxy) / 2, (minx + maxx) / 2],
         tiles=None,
         control_scale=True,
-        prefer_canvas=True,
+        prefer_canvas=False,
     )
-    fmap.default_js = [("leaflet", f"{ASSETS}/leaflet.js")]
-    fmap.default_css = [("leaflet_css", f"{ASSETS}/leaflet.css")]
+    fmap.default_js, fmap.default_css = list(JS), list(CSS)
+    fmap.get_root().title = title
     folium.TileLayer(
         "OpenStreetMap",
         name="Basemap (needs internet)",
-        attr=f"&copy; OpenStreetMap contributors | {html.escape(attribution)}",
+        attr=f"&copy; OpenStreetMap contributors | {_escape(attribution)}",
     ).add_to(fmap)
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
-
-    records = shapes.drop(columns="geometry").to_dict("records")
-    geometries = [
-        shapely.geometry.mapping(g)
-        for g in shapely.set_precision(shapes.geometry.to_numpy(), GRID_DEGREES)
-    ]
-    bins = _choropleth(
-        fmap,
-        records,
-        geometries,
-        "deri_score",
-        "DERI score (quantiles)",
-        scheme,
-        show=True,
-        with_popup=True,
-    )
-    for component in COMPONENTS:
-        if f"{component}_score" in shapes:
-            _choropleth(
-                fmap,
-                records,
-                geometries,
-                f"{component}_score",
-                f"{component.title()} component",
-                scheme,
-                show=False,
-                with_popup=False,
-            )
     if districts is not None and not districts.empty:
+        outline = simplify_coverage(districts[["lad_name", "geometry"]], 2 * tolerance_for(wards))
         folium.GeoJson(
-            json.loads(
-                simplify_coverage(districts[["lad_name", "geometry"]]).to_crs("EPSG:4326").to_json()
-            ),
+            json.loads(outline.to_crs("OGC:CRS84").to_json()),
             name="District boundaries",
             style_function=lambda f: {"fill": False, "color": "#000000", "weight": 2.5},
+            interactive=False,
         ).add_to(fmap)
-    _services(fmap, services)
-    folium.LayerControl(collapsed=False).add_to(fmap)
-    fmap.get_root().html.add_child(folium.Element(_legend(title, bins)))
+    control = folium.LayerControl(collapsed=True)
+    control.add_to(fmap)
+    fmap.add_child(_Init(fmap.get_name(), control.get_name(), script_json(data)))
     return fmap
 
 
-def _choropleth(
-    fmap: folium.Map,
-    records: list[dict],
-    geometries: list[dict],
-    column: str,
-    name: str,
-    scheme: str,
-    show: bool,
-    with_popup: bool,
-) -> list[float]:
-    """Add one classed ward layer; each layer carries only the properties it uses,
-    because folium embeds every layer's data in the page."""
-    classes, bins = risk_classes(np.array([_number(r.get(column)) for r in records]), scheme)
-    features = []
-    for record, geometry, cls in zip(records, geometries, classes, strict=True):
-        properties = {
-            "label": html.escape(f"{record['ward_name']}: {_fmt(record.get(column))}"),
-            "colour": PALETTE[cls] if cls >= 0 else NO_DATA,
-        }
-        if with_popup:
-            properties["popup"] = _popup(record)
-        features.append({"type": "Feature", "geometry": geometry, "properties": properties})
-    folium.GeoJson(
-        {"type": "FeatureCollection", "features": features},
-        name=name,
-        show=show,
-        style_function=lambda f: {
-            "fillColor": f["properties"]["colour"],
-            "color": "#333333",
-            "weight": 0.8,
-            "fillOpacity": 0.75,
-        },
-        highlight_function=lambda f: {"weight": 3, "color": "#000000"},
-        tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
-        popup=folium.GeoJsonPopup(fields=["popup"], labels=False) if with_popup else None,
-    ).add_to(fmap)
-    return bins
+def _escape(text: str) -> str:
+    import html
 
-
-def _number(value: object) -> float:
-    try:
-        return float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return float("nan")
-
-
-def _services(fmap: folium.Map, services: gpd.GeoDataFrame) -> None:
-    """One toggleable layer per category. GeoJson popups and tooltips need only Leaflet;
-    folium's Popup would need jQuery, which the release does not ship."""
-    if services.empty:
-        return
-    points = services.to_crs("EPSG:4326")
-    for category, group in points.groupby("category"):
-        colour = CATEGORY_COLOURS.get(str(category), "#666666")
-        features = [
-            {
-                "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": [p.x, p.y]},
-                "properties": {
-                    "label": html.escape(str(name)),
-                    "popup": f"<b>{html.escape(str(name))}</b><br>{html.escape(str(category))}"
-                    f"<br>{html.escape(str(address))}",
-                },
-            }
-            for name, address, p in zip(
-                group["name"], group["address"], group.geometry, strict=True
-            )
-        ]
-        folium.GeoJson(
-            {"type": "FeatureCollection", "features": features},
-            name=f"Services: {category}",
-            # Digital-support services are what planners place; others start hidden.
-            show=category in DIGITAL_SUPPORT,
-            marker=folium.CircleMarker(
-                radius=6,
-                color="#ffffff",
-                weight=1.5,
-                fill=True,
-                fill_color=colour,
-                fill_opacity=0.95,
-            ),
-            tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
-            popup=folium.GeoJsonPopup(fields=["popup"], labels=False),
-        ).add_to(fmap)
-
-
-def compact_attribution(attributions: list[str]) -> str:
-    """One line from many sources: repeated sentences once, OS copyright years merged."""
-    sentences: list[str] = []
-    years: set[str] = set()
-    for text in attributions:
-        for sentence in re.split(r"(?<=\.)\s+|;\s*", text):
-            sentence = sentence.strip().rstrip(".")
-            match = re.match(
-                r"Contains OS data © Crown copyright and database right (\d{4})", sentence
-            )
-            if match:
-                years.add(match.group(1))
-            elif sentence and sentence not in sentences:
-                sentences.append(sentence)
-    if years:
-        span = min(years) if len(years) == 1 else f"{min(years)}-{max(years)}"
-        sentences.append(f"Contains OS data © Crown copyright and database right {span}")
-    return ". ".join(sentences) + ("." if sentences else "")
-
-
-def _legend(title: str, bins: list[float]) -> str:
-    rows, low = [], 0.0
-    for colour, high in zip(PALETTE, bins, strict=False):
-        rows.append(
-            f"<div><span style='background:{colour}'></span>{low:.1f} &ndash; {high:.1f}</div>"
-        )
-        low = high
-    return f"""
-<style>
-.placeintel-legend {{position:absolute; top:80px; left:10px; z-index:1000; background:#fff;
-  padding:8px 10px; border:1px solid #888; font:14px/1.4 sans-serif; max-width:22em}}
-.placeintel-legend span {{display:inline-block; width:1.2em; height:1em; margin-right:.4em;
-  border:1px solid #555; vertical-align:middle}}
-.leaflet-control-attribution {{font-size:11px}}
-</style>
-<div class="placeintel-legend" role="region" aria-label="Legend">
-<b>{html.escape(title)}</b><br>
-Digital Exclusion Risk Index (0 low &ndash; 10 high), quintiles of wards:
-{"".join(rows)}<div><span style='background:{NO_DATA}'></span>no data</div></div>"""
+    return html.escape(text)
 
 
 def write_map(fmap: folium.Map, path: Path) -> Path:
-    """Save the map and copy Leaflet next to it, so the page works from a file or a server."""
+    """Save the map with its assets beside it, so it works from a file or from a server."""
     assets = path.parent / ASSETS
-    assets.mkdir(parents=True, exist_ok=True)
-    source = Path(xstatic_leaflet.BASE_DIR)
-    for name in ("leaflet.js", "leaflet.css"):
-        shutil.copy2(source / name, assets / name)
-    shutil.copytree(source / "images", assets / "images", dirs_exist_ok=True)
+    for source, target, names in (
+        (Path(xstatic_leaflet.BASE_DIR), assets / "leaflet", ("leaflet.js", "leaflet.css")),
+        (
+            Path(xstatic_markercluster.BASE_DIR),
+            assets / "markercluster",
+            ("leaflet.markercluster.js", "MarkerCluster.css", "MarkerCluster.Default.css"),
+        ),
+        (STATIC, assets / "placeintel", ("placeintel-map.js", "placeintel-map.css")),
+    ):
+        target.mkdir(parents=True, exist_ok=True)
+        for name in names:
+            shutil.copy2(source / name, target / name)
+    shutil.copytree(
+        Path(xstatic_leaflet.BASE_DIR) / "images", assets / "leaflet" / "images", dirs_exist_ok=True
+    )
     fmap.save(str(path))
     return path
+
+
+__all__ = ["COMPONENTS", "build_map", "map_data", "write_map"]

@@ -1,7 +1,8 @@
 """The map in a real headless Chromium, from a local file with no network.
 
 Checks what a planner would notice: the page draws (the screenshot is not
-blank) and no JavaScript error is logged.
+blank), no JavaScript error is logged, a ward's popup shows its numbers, and
+hostile names show as text instead of running.
 """
 
 from __future__ import annotations
@@ -9,11 +10,14 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
 import rasterio
 
+from placeintel.maps import write_map
+from placeintel.maps.hotspot_map import build_map
 from placeintel.pipeline import Release
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -26,6 +30,9 @@ FLAGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)"
+)
 
 
 def browser_environment() -> dict[str, str]:
@@ -34,12 +41,9 @@ def browser_environment() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("KMP_")}
 
 
-@pytest.fixture(scope="module")
-def rendered(demo_release: Release, tmp_path_factory: pytest.TempPathFactory):
-    if CHROMIUM is None:
-        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
-    folder = tmp_path_factory.mktemp("chromium")
-    screenshot, log = folder / "map.png", folder / "chromium.log"
+def chromium(page: Path, folder: Path, *action: str) -> str:
+    """Run Chromium on a page; return its log (console messages included)."""
+    log = folder / f"chromium-{len(list(folder.glob('chromium-*')))}.log"
     # Log to a file, not a pipe: Chromium's helper processes inherit the pipe and hold
     # it open after the browser exits, which would block the test.
     with log.open("w") as sink:
@@ -52,34 +56,98 @@ def rendered(demo_release: Release, tmp_path_factory: pytest.TempPathFactory):
                 "--v=0",
                 "--window-size=1280,860",
                 "--virtual-time-budget=5000",
-                f"--screenshot={screenshot}",
-                demo_release.map_path.as_uri(),
+                *action,
+                page.as_uri(),
             ],
             stdout=sink,
             stderr=sink,
             stdin=subprocess.DEVNULL,
             timeout=120,
             check=False,
+            env=browser_environment(),
         )
-    return screenshot, log.read_text(errors="replace")
+    return log.read_text(errors="replace")
+
+
+def dom_after(page: Path, folder: Path, script: str) -> str:
+    """The page's DOM after running `script` once the map is ready (via --dump-dom)."""
+    copy = folder / f"{page.stem}-probe.html"
+    if page.parent != folder:  # the page loads Leaflet from assets/ beside it
+        shutil.copytree(page.parent / "assets", folder / "assets", dirs_exist_ok=True)
+    html = page.read_text(encoding="utf-8")
+    copy.write_text(
+        html.replace("</html>", f"<script>setTimeout(function(){{{script}}}, 50);</script></html>"),
+        encoding="utf-8",
+    )
+    dom = folder / "dom.html"
+    with dom.open("w") as sink:
+        subprocess.run(
+            [
+                CHROMIUM,
+                *FLAGS,
+                f"--user-data-dir={folder / 'profile2'}",
+                "--virtual-time-budget=5000",
+                "--dump-dom",
+                copy.as_uri(),
+            ],
+            stdout=sink,
+            stderr=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL,
+            timeout=120,
+            check=False,
+            env=browser_environment(),
+        )
+    return dom.read_text(errors="replace")
+
+
+def errors_in(log: str) -> list[str]:
+    return [
+        line
+        for line in log.splitlines()
+        if "CONSOLE" in line and ("Uncaught" in line or "Error" in line)
+    ]
 
 
 @pytest.mark.filterwarnings("ignore::rasterio.errors.NotGeoreferencedWarning")
-def test_map_draws_something(rendered) -> None:
-    screenshot, log = rendered
+def test_map_draws_without_errors(demo_release: Release, tmp_path: Path) -> None:
+    screenshot = tmp_path / "map.png"
+    log = chromium(demo_release.map_path, tmp_path, f"--screenshot={screenshot}")
     assert screenshot.is_file(), log[-2000:]
     with rasterio.open(screenshot) as image:
         pixels = image.read().astype(float)
     # A blank page (Leaflet failed to load) is one flat colour; a map has many.
     assert pixels.std() > 20
     assert len(np.unique(pixels.reshape(pixels.shape[0], -1), axis=1)[0]) > 50
+    assert errors_in(log) == []
 
 
-def test_map_logs_no_javascript_errors(rendered) -> None:
-    _, log = rendered
-    errors = [
-        line
-        for line in log.splitlines()
-        if "CONSOLE" in line and ("Uncaught" in line or "Error" in line)
-    ]
-    assert errors == []
+def test_a_wards_popup_shows_its_numbers(demo_release: Release, tmp_path: Path) -> None:
+    ward = demo_release.wards.sort_values("deri_rank").iloc[0]
+    dom = dom_after(
+        demo_release.map_path,
+        tmp_path,
+        "placeintel.wards.eachLayer(function(l){if(l.feature.properties.c==="
+        f"'{ward['ward_code']}'){{l.openPopup();}}}});",
+    )
+    popup = dom[dom.find("leaflet-popup-content") :]
+    assert ward["ward_name"] in popup
+    assert f"DERI {ward['deri_score']:.2f}" in popup and "rank 1 of 40" in popup
+    assert "Nearest digital-support services" in popup and "% aged 65+" in popup
+
+
+def test_hostile_names_render_as_text(demo_release: Release, tmp_path: Path) -> None:
+    wards = demo_release.wards.copy()
+    target = wards["ward_code"].iloc[0]
+    wards.loc[wards.index[0], "ward_name"] = "<img src=x onerror=\"document.title='pwned'\">"
+    page = write_map(
+        build_map(wards, demo_release.services, "Test", "attribution"), tmp_path / "hostile.html"
+    )
+    dom = dom_after(
+        page,
+        tmp_path,
+        f"placeintel.wards.eachLayer(function(l){{if(l.feature.properties.c==="
+        f"'{target}'){{l.openPopup();}}}});",
+    )
+    assert "<title>pwned</title>" not in dom
+    assert "&lt;img src=x onerror=" in dom  # shown to the reader as text
+    assert '<img src="x"' not in dom

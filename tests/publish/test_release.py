@@ -114,7 +114,7 @@ def test_failed_build_leaves_current_untouched(tmp_path: Path, monkeypatch) -> N
     def broken_map(*args, **kwargs):
         raise PlaceintelError("map stage exploded")
 
-    monkeypatch.setattr(pipeline, "write_map", broken_map)
+    monkeypatch.setattr(pipeline, "write_maps", broken_map)
     with pytest.raises(PlaceintelError, match="exploded"):
         build("demo", out=tmp_path, echo=lambda line: None)
     assert (tmp_path / "demo" / "current").resolve() == first.path
