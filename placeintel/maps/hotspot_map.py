@@ -65,6 +65,7 @@ VIEW_LABELS = {
     "access_score": "Access to help",
 }
 WARD_LABEL_ZOOM = 13
+CANVAS_FROM = 1_000
 
 
 def simplify_coverage(frame: gpd.GeoDataFrame, tolerance: float) -> gpd.GeoDataFrame:
@@ -259,11 +260,13 @@ def build_map(
     """The folium map object (also what a notebook shows inline)."""
     data = map_data(wards, services, title, districts, scheme)
     minx, miny, maxx, maxy = wards.to_crs("OGC:CRS84").total_bounds
+    # Canvas draws thousands of polygons far faster than SVG; small maps keep SVG's crisp
+    # outlines and one DOM element per ward.
     fmap = folium.Map(
         location=[(miny + maxy) / 2, (minx + maxx) / 2],
         tiles=None,
         control_scale=True,
-        prefer_canvas=False,
+        prefer_canvas=len(wards) > CANVAS_FROM,
     )
     fmap.default_js, fmap.default_css = list(JS), list(CSS)
     fmap.get_root().title = title

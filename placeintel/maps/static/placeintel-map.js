@@ -180,7 +180,7 @@
     var rings = L.layerGroup();
     var byCategory = {};
     meta.categories.forEach(function (c) {
-      byCategory[c.key] = L.markerClusterGroup ? L.markerClusterGroup({maxClusterRadius: 40}) : L.layerGroup();
+      byCategory[c.key] = L.markerClusterGroup ? L.markerClusterGroup({maxClusterRadius: 40, chunkedLoading: true}) : L.layerGroup();
     });
     data.services.forEach(function (s) {
       var c = meta.categories[s[2]];
@@ -212,18 +212,27 @@
     });
     control.addOverlay(rings, "1 km around digital-support services");
 
+    // District names are few and always shown. Ward names appear only when zoomed in, and
+    // only those in view are created: a national map has thousands of wards.
     var labels = L.layerGroup();
-    data.labels.forEach(function (item) {
-      labels.addLayer(L.tooltip({permanent: true, direction: "center", className: "pi-label pi-label-" + item[3]})
-        .setLatLng([item[0], item[1]]).setContent(el("span", item[2])));
-    });
+    var wardLabels = L.layerGroup().addTo(labels);
+    function label(item) {
+      return L.tooltip({permanent: true, direction: "center", className: "pi-label pi-label-" + item[3]})
+        .setLatLng([item[0], item[1]]).setContent(el("span", item[2]));
+    }
+    data.labels.forEach(function (item) { if (item[3] === "district") { labels.addLayer(label(item)); } });
+    function refreshWardLabels() {
+      wardLabels.clearLayers();
+      if (map.getZoom() < meta.wardLabelZoom) { return; }
+      var view = map.getBounds();
+      data.labels.forEach(function (item) {
+        if (item[3] === "ward" && view.contains([item[0], item[1]])) { wardLabels.addLayer(label(item)); }
+      });
+    }
     labels.addTo(map);
     control.addOverlay(labels, "Names (wards appear when zoomed in)");
-    function zoomClass() {
-      map.getContainer().classList.toggle("pi-zoomed-in", map.getZoom() >= meta.wardLabelZoom);
-    }
-    map.on("zoomend", zoomClass);
-    zoomClass();
+    map.on("moveend", refreshWardLabels);
+    refreshWardLabels();
 
     var viewControl = L.control({position: "topright"});
     viewControl.onAdd = function () {
