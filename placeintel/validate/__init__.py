@@ -14,7 +14,12 @@ from placeintel.sources import HEADER_MAPS, RegionData, read_source
 from placeintel.sources.tables import read_header
 from placeintel.validate.checks import check_region
 from placeintel.validate.report import Finding, Report
-from placeintel.validate.tables import load_schema, schema_name, validate_table
+from placeintel.validate.tables import (
+    load_schema,
+    schema_name,
+    validate_table,
+    validate_with_own_schema,
+)
 
 
 def _check_file(manifest: Manifest, source: Source, report: Report) -> bool:
@@ -38,6 +43,10 @@ def _check_file(manifest: Manifest, source: Source, report: Report) -> bool:
             hint=f"get it from {source.url}, or pass --data-dir with the folder holding it",
         )
         return False
+    if "schema" in source.options:  # the council's own Table Schema for this file
+        own = manifest.manifest_path.parent / str(source.options["schema"])
+        if not validate_with_own_schema(path, own, report):
+            return False
     name = schema_name(source)
     if name is None:
         return True

@@ -141,3 +141,36 @@ def validate_table(
 def _shorten(cell: Any, limit: int = 80) -> str:
     text = "" if cell is None else str(cell)
     return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
+
+
+def validate_with_own_schema(path: Path, schema_path: Path, report: Report) -> bool:
+    """A council's own Table Schema for a file (field names as in the file's header)."""
+    if not schema_path.is_file():
+        report.add(
+            "error",
+            "schema-missing",
+            "the Table Schema named in the manifest is missing",
+            file=str(schema_path),
+            field="schema",
+        )
+        return False
+    before = len(report.errors)
+    _, encoding = read_header(path)
+    schema = Schema.from_descriptor(json.loads(schema_path.read_text(encoding="utf-8")))
+    resource = Resource(path=path.name, basepath=str(path.parent), encoding=encoding, schema=schema)
+    result = resource.validate(limit_errors=MAX_FINDINGS_PER_FILE)
+    for row, field, cell, kind, message, note in result.flatten(
+        ["rowNumber", "fieldName", "cell", "type", "message", "note"]
+    ):
+        report.add(
+            "error",
+            kind,
+            message.split(": ", 1)[0] if kind == "type-error" else message,
+            file=str(path),
+            row=row,
+            field=(field or "").strip(),
+            value=_shorten(cell),
+            hint=_HINTS.get(kind, "").format(type="the schema's type", note=note or "")
+            + f" (schema: {schema_path.name})",
+        )
+    return len(report.errors) == before
