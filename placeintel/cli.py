@@ -147,11 +147,65 @@ def build(
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
-def serve(region: str, releases: Path, host: str, port: int, threads: int) -> None:
+@click.option(
+    "--config",
+    type=click.Path(path_type=Path),
+    help="Serve this pygeoapi configuration (e.g. the PostGIS one from `publish`).",
+)
+def serve(
+    region: str, releases: Path, host: str, port: int, threads: int, config: Path | None
+) -> None:
     """Serve the current release as OGC API - Features (pygeoapi) with waitress."""
     from placeintel.api.serve import run
 
-    run(region=region, releases=releases, host=host, port=port, threads=threads, echo=click.echo)
+    run(
+        region=region,
+        releases=releases,
+        host=host,
+        port=port,
+        threads=threads,
+        echo=click.echo,
+        config=config,
+    )
+
+
+@main.command()
+@click.argument("region")
+@click.option(
+    "--to",
+    "url",
+    required=True,
+    metavar="postgresql://USER:PASS@HOST:PORT/DB",
+    help="The PostGIS database to load the current release into.",
+)
+@click.option("--schema", default="placeintel", show_default=True)
+@click.option(
+    "--releases", type=click.Path(path_type=Path), default=Path("releases"), show_default=True
+)
+@click.option(
+    "--config-out",
+    type=click.Path(path_type=Path),
+    help="Where to write the pygeoapi configuration (default: pygeoapi-postgres-REGION.yml).",
+)
+def publish(region: str, url: str, schema: str, releases: Path, config_out: Path | None) -> None:
+    """Load the current release into PostGIS and write a pygeoapi config that serves it."""
+    import yaml
+
+    from placeintel.api.serve import CONFIG
+    from placeintel.publish import current_release
+    from placeintel.publish.postgis import postgres_config, publish_to_postgis
+
+    release = current_release(releases, region)
+    rows = publish_to_postgis(release, url, schema)
+    target = config_out or Path(f"pygeoapi-postgres-{region}.yml")
+    target.write_text(
+        yaml.safe_dump(postgres_config(CONFIG, url, schema), sort_keys=False), encoding="utf-8"
+    )
+    click.echo(
+        f"Loaded release {release.name} into schema {schema!r}: "
+        + ", ".join(f"{name} {count:,}" for name, count in rows.items())
+    )
+    click.echo(f"Serve it with: placeintel serve --region {region} --config {target}")
 
 
 @main.command("demo-data")

@@ -55,8 +55,12 @@ def runtime_config(release: Path, config: Path = CONFIG) -> str:
     return yaml.safe_dump(settings, sort_keys=False, allow_unicode=True)
 
 
-def configure(region: str, releases: Path, url: str, config: Path = CONFIG) -> Path:
-    """Point pygeoapi at the region's `current` release; return the release folder."""
+def configure(region: str, releases: Path, url: str, config: Path | None = None) -> Path:
+    """Point pygeoapi at the region's `current` release; return the release folder.
+
+    With `config` (e.g. the PostGIS configuration `placeintel publish` writes) that file is
+    served as it is; otherwise the top-level configuration with the release's extents.
+    """
     from pygeoapi.openapi import generate_openapi_document
 
     release = current_release(releases, region)  # raises a clear error if none yet
@@ -64,7 +68,12 @@ def configure(region: str, releases: Path, url: str, config: Path = CONFIG) -> P
     os.environ["PLACEINTEL_RELEASE"] = str(link)
     os.environ["PLACEINTEL_URL"] = url.rstrip("/")
     runtime = Path(releases) / f".pygeoapi-{region}.yml"
-    runtime.write_text(runtime_config(release, config), encoding="utf-8")
+    if config is not None:
+        if not Path(config).is_file():
+            raise UsageError(f"no pygeoapi configuration at {config}")
+        runtime.write_text(Path(config).read_text(encoding="utf-8"), encoding="utf-8")
+    else:
+        runtime.write_text(runtime_config(release, CONFIG), encoding="utf-8")
     os.environ["PYGEOAPI_CONFIG"] = str(runtime.absolute())
     openapi = Path(releases) / f".openapi-{region}.yml"
     openapi.write_text(generate_openapi_document(runtime, "yaml"), encoding="utf-8")
@@ -84,10 +93,13 @@ def pygeoapi_app() -> Flask:
 
 
 def create_app(
-    region: str = "demo", releases: Path = Path("releases"), url: str = "http://127.0.0.1:5000"
+    region: str = "demo",
+    releases: Path = Path("releases"),
+    url: str = "http://127.0.0.1:5000",
+    config: Path | None = None,
 ) -> Flask:
     """A Flask app serving OGC API - Features, `/map/` and `/release/` downloads."""
-    configure(region, releases, url)
+    configure(region, releases, url, config)
     app = pygeoapi_app()
     link = (Path(releases) / region / "current").absolute()
 
@@ -112,12 +124,13 @@ def run(
     port: int,
     threads: int,
     echo: Callable[[str], None] = print,
+    config: Path | None = None,
 ) -> None:
     """Serve with waitress, a production WSGI server, bound to loopback by default."""
     import waitress
 
     url = f"http://{host}:{port}"
-    app = create_app(region, releases, url)
+    app = create_app(region, releases, url, config)
     release = current_release(releases, region)
     echo(f"Serving {region} release {release.name} (OGC API - Features) at {url}/")
     echo(f"  collections: {url}/collections")
