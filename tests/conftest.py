@@ -7,6 +7,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -47,8 +49,9 @@ def realdata() -> Path:
     return REALDATA
 
 
-@pytest.fixture(scope="session")
-def server(demo_release: Release, releases_dir: Path):
+@contextmanager
+def running_server(releases_dir: Path, *extra: str) -> Iterator[str]:
+    """`placeintel serve` on a free port for the duration of a block; yields its URL."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -66,6 +69,7 @@ def server(demo_release: Release, releases_dir: Path):
             str(port),
             "--threads",
             "4",
+            *extra,
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -84,6 +88,15 @@ def server(demo_release: Release, releases_dir: Path):
     else:
         process.kill()
         pytest.fail("server did not start within 60 s")
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
+    try:
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def server(demo_release: Release, releases_dir: Path) -> Iterator[str]:
+    """The demo release served from its files."""
+    with running_server(releases_dir) as url:
+        yield url

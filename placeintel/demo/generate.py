@@ -10,6 +10,7 @@ import csv
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -457,13 +458,41 @@ def _services(
     return [csv_path, geojson]
 
 
+def _grid(cell: float = 100.0) -> tuple[Any, int, int, np.ndarray, np.ndarray]:
+    """The region's 100 m raster grid: transform, size, and each cell centre's x and y."""
+    width, height = int(N_COLS * SPACING / cell), int(N_ROWS * SPACING / cell)
+    transform = from_origin(ORIGIN[0], ORIGIN[1] + N_ROWS * SPACING, cell, cell)
+    cols, rows = np.meshgrid(np.arange(width), np.arange(height))
+    x, y = rasterio.transform.xy(transform, rows.ravel(), cols.ravel())
+    return transform, width, height, np.asarray(x), np.asarray(y)
+
+
+def _write_grid(path: Path, values: np.ndarray, transform: Any, units: str) -> Path:
+    """A deflate-compressed float GeoTIFF in British National Grid, labelled synthetic."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    profile = {
+        "driver": "GTiff",
+        "width": values.shape[1],
+        "height": values.shape[0],
+        "count": 1,
+        "dtype": "float32",
+        "crs": BNG,
+        "transform": transform,
+        "nodata": -1.0,
+        "compress": "deflate",
+        "predictor": 3,
+    }
+    with rasterio.open(path, "w", **profile) as dataset:
+        dataset.write(values.astype("float32"), 1)
+        dataset.update_tags(DESCRIPTION=SYNTHETIC_NOTE, UNITS=units)
+    return path
+
+
 def _population_raster(
     path: Path, geo: Geography, people: pd.DataFrame, rng: np.random.Generator
 ) -> Path:
     """Population per 100 m cell: each OA's people spread over its cells by local density."""
-    cell = 100.0
-    width, height = int(N_COLS * SPACING / cell), int(N_ROWS * SPACING / cell)
-    transform = from_origin(ORIGIN[0], ORIGIN[1] + N_ROWS * SPACING, cell, cell)
+    transform, width, height, x, y = _grid()
     index = rasterize(
         ((g, i + 1) for i, g in enumerate(geo.oas.geometry)),
         out_shape=(height, width),
@@ -471,59 +500,20 @@ def _population_raster(
         fill=0,
         dtype="int32",
     )
-    cols, rows = np.meshgrid(np.arange(width), np.arange(height))
-    x, y = rasterio.transform.xy(transform, rows.ravel(), cols.ravel())
-    weight = surfaces_at(np.asarray(x), np.asarray(y)).density.reshape(height, width)
+    weight = surfaces_at(x, y).density.reshape(height, width)
     weight = weight * rng.gamma(2.0, 0.5, size=weight.shape)
     oa_population = people.set_index("oa21_code").loc[geo.oas["oa21_code"], "population"].to_numpy()
     totals = np.bincount(index.ravel(), weights=weight.ravel(), minlength=len(geo.oas) + 1)
     share = np.where(index > 0, weight / np.maximum(totals[index], 1e-12), 0.0)
     values = (share * np.concatenate([[0.0], oa_population])[index]).astype("float32")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    profile = {
-        "driver": "GTiff",
-        "width": width,
-        "height": height,
-        "count": 1,
-        "dtype": "float32",
-        "crs": BNG,
-        "transform": transform,
-        "nodata": -1.0,
-        "compress": "deflate",
-        "predictor": 3,
-    }
-    with rasterio.open(path, "w", **profile) as dataset:
-        dataset.write(values, 1)
-        dataset.update_tags(DESCRIPTION=SYNTHETIC_NOTE, UNITS="people per 100 m cell")
-    return path
+    return _write_grid(path, values, transform, "people per 100 m cell")
 
 
 def _mobile_raster(path: Path, rng: np.random.Generator) -> Path:
     """4G outdoor coverage (% probability) per 100 m cell, in the spirit of Ofcom's mobile
     coverage grids: near-complete in town, patchy in the remote west."""
-    cell = 100.0
-    width, height = int(N_COLS * SPACING / cell), int(N_ROWS * SPACING / cell)
-    transform = from_origin(ORIGIN[0], ORIGIN[1] + N_ROWS * SPACING, cell, cell)
-    cols, rows = np.meshgrid(np.arange(width), np.arange(height))
-    x, y = rasterio.transform.xy(transform, rows.ravel(), cols.ravel())
-    remote = surfaces_at(np.asarray(x), np.asarray(y)).remoteness.reshape(height, width)
+    transform, width, height, x, y = _grid()
+    remote = surfaces_at(x, y).remoteness.reshape(height, width)
     coverage = 100 * (1 - 0.75 * remote**1.5) - rng.gamma(1.5, 3.0, size=remote.shape)
     values = np.clip(np.round(coverage, 1), 0, 100).astype("float32")
-    profile = {
-        "driver": "GTiff",
-        "width": width,
-        "height": height,
-        "count": 1,
-        "dtype": "float32",
-        "crs": BNG,
-        "transform": transform,
-        "nodata": -1.0,
-        "compress": "deflate",
-        "predictor": 3,
-    }
-    with rasterio.open(path, "w", **profile) as dataset:
-        dataset.write(values, 1)
-        dataset.update_tags(
-            DESCRIPTION=SYNTHETIC_NOTE, UNITS="% probability of 4G outdoor coverage"
-        )
-    return path
+    return _write_grid(path, values, transform, "% probability of 4G outdoor coverage")

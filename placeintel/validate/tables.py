@@ -10,6 +10,7 @@ every bad value with its row instead of stopping at the first.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -119,23 +120,32 @@ def validate_table(
         encoding=encoding,
         schema=Schema.from_descriptor(descriptor),
     )
+    _report_findings(
+        resource, path, report, lambda field: f"a {column_spec.get(field, {}).get('type', 'value')}"
+    )
+    return len(report.errors) == before
+
+
+def _report_findings(
+    resource: Resource, path: Path, report: Report, expected: Callable[[str], str], suffix: str = ""
+) -> None:
+    """Run frictionless and turn each error into a finding naming file, row, field and value."""
     result = resource.validate(limit_errors=MAX_FINDINGS_PER_FILE)
     for row, field, cell, kind, message, note in result.flatten(
         ["rowNumber", "fieldName", "cell", "type", "message", "note"]
     ):
-        spec = column_spec.get((field or "").strip(), {})
-        hint = _HINTS.get(kind, "").format(type=f"a {spec.get('type', 'value')}", note=note or "")
+        name = (field or "").strip()
+        hint = _HINTS.get(kind, "").format(type=expected(name), note=note or "") + suffix
         report.add(
             "error",
             kind,
             message.split(": ", 1)[0] if kind == "type-error" else message,
             file=str(path),
             row=row,
-            field=(field or "").strip(),
+            field=name,
             value=_shorten(cell),
             hint=hint,
         )
-    return len(report.errors) == before
 
 
 def _shorten(cell: Any, limit: int = 80) -> str:
@@ -158,19 +168,7 @@ def validate_with_own_schema(path: Path, schema_path: Path, report: Report) -> b
     _, encoding = read_header(path)
     schema = Schema.from_descriptor(json.loads(schema_path.read_text(encoding="utf-8")))
     resource = Resource(path=path.name, basepath=str(path.parent), encoding=encoding, schema=schema)
-    result = resource.validate(limit_errors=MAX_FINDINGS_PER_FILE)
-    for row, field, cell, kind, message, note in result.flatten(
-        ["rowNumber", "fieldName", "cell", "type", "message", "note"]
-    ):
-        report.add(
-            "error",
-            kind,
-            message.split(": ", 1)[0] if kind == "type-error" else message,
-            file=str(path),
-            row=row,
-            field=(field or "").strip(),
-            value=_shorten(cell),
-            hint=_HINTS.get(kind, "").format(type="the schema's type", note=note or "")
-            + f" (schema: {schema_path.name})",
-        )
+    _report_findings(
+        resource, path, report, lambda field: "the schema's type", f" (schema: {schema_path.name})"
+    )
     return len(report.errors) == before

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -21,6 +19,7 @@ import sqlalchemy as sa
 
 from placeintel.pipeline import Release
 from placeintel.publish import postgis
+from tests.conftest import running_server
 
 URL = os.environ.get("PLACEINTEL_TEST_POSTGRES")
 pytestmark = pytest.mark.skipif(
@@ -63,35 +62,8 @@ def postgis_server(demo_release: Release, releases_dir: Path, tmp_path_factory):
     )
     assert result.returncode == 0, result.stderr
     assert "wards 40, services 60" in result.stdout
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "placeintel.cli",
-            "serve",
-            "--releases",
-            str(releases_dir),
-            "--port",
-            str(port),
-            "--config",
-            str(config),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            urllib.request.urlopen(f"{base}/conformance?f=json", timeout=2)
-            break
-        except OSError:
-            time.sleep(0.3)
-    yield base, schema
-    process.terminate()
-    process.wait(timeout=10)
+    with running_server(releases_dir, "--config", str(config)) as base:
+        yield base, schema
     engine = sa.create_engine(URL.replace("postgresql://", "postgresql+psycopg2://"))
     with engine.begin() as connection:
         connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
