@@ -121,10 +121,11 @@ def load_release(path_or_url: str | Path) -> Release:
         }
     except (OSError, pyogrio.errors.DataSourceError) as error:
         raise PlaceintelError(f"cannot read a release from {base}: {error}") from None
-    wards = layers["wards"].to_crs("EPSG:27700")
-    services = layers["services"].to_crs("EPSG:27700")
-    for frame, key in ((wards, "ward_code"), (services, "service_id")):
-        frame.drop(columns=[c for c in ("id", "gml_id") if c in frame and c != key], inplace=True)
+    # GDAL adds its own feature-id columns; the release's own keys are the ids that matter.
+    wards, services = (
+        layers[name].to_crs("EPSG:27700").drop(columns=["id", "gml_id"], errors="ignore")
+        for name in ("wards", "services")
+    )
     return Release(
         path=Path(urllib.parse.urlparse(base).path or "/"),
         version=package["version"],
