@@ -7,9 +7,9 @@ if ! command -v pg_ctlcluster >/dev/null || [ ! -d /usr/share/postgresql/15/exte
   apt-get update -qq >&2
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql postgresql-15-postgis-3 >&2
 fi
-pg_ctlcluster 15 main start 2>/dev/null || true
+pg_ctlcluster 15 main start >&2 2>&1 || true  # "already running" is fine
 for _ in $(seq 1 30); do
-  su postgres -c "pg_isready -q -h 127.0.0.1 -p 5432" && break
+  su postgres -c "pg_isready -q -h 127.0.0.1 -p 5432" >&2 && break
   sleep 1
 done
 su postgres -c "psql -q -v ON_ERROR_STOP=1" >&2 <<'SQL'
