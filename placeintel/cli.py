@@ -92,6 +92,18 @@ def validate(region: str, data_dir: Path | None, output: str) -> None:
     help="For --base nation: a national release folder whose ward ranges set the 0-10 scale.",
 )
 @click.option(
+    "--engine",
+    type=click.Choice(["default", "dask"]),
+    default="default",
+    show_default=True,
+    help="Run the heavy stages here, or on Dask (dask-geopandas).",
+)
+@click.option(
+    "--scheduler",
+    metavar="tcp://HOST:PORT",
+    help="A Dask scheduler to use with --engine dask (default: a local cluster).",
+)
+@click.option(
     "--weight",
     "weights",
     multiple=True,
@@ -104,6 +116,8 @@ def build(
     out: Path,
     base: str | None,
     reference: Path | None,
+    engine: str,
+    scheduler: str | None,
     weights: tuple[str, ...],
 ) -> None:
     """Build a region's release: indicators, index, data package, map."""
@@ -130,7 +144,17 @@ def build(
         if reference:
             config["reference"] = str(reference.resolve())
         settings = IndexSettings.from_manifest(config, "--weight/--base/--reference")
-    run_build(region, data_dir=data_dir, out=out, settings=settings, echo=click.echo)
+    if scheduler and engine != "dask":
+        raise UsageError("--scheduler goes with --engine dask")
+    run_build(
+        region,
+        data_dir=data_dir,
+        out=out,
+        settings=settings,
+        echo=click.echo,
+        engine=engine,
+        scheduler=scheduler,
+    )
 
 
 @main.command()

@@ -19,6 +19,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from placeintel.engine import make_engine
 from placeintel.errors import PlaceintelError
 from placeintel.index import IndexResult, IndexSettings, compute_index
 from placeintel.index.deri import indicator_ranges
@@ -133,6 +134,8 @@ def build(
     out: str | Path = "releases",
     settings: IndexSettings | None = None,
     echo: Echo = print,
+    engine: str = "default",
+    scheduler: str | None = None,
 ) -> Release:
     """Build and publish a region's release; `current` moves only if every stage succeeds."""
     total = 8
@@ -146,7 +149,13 @@ def build(
         for finding in report.warnings:
             echo(f"WARNING: {finding.message}" + (f" ({finding.hint})" if finding.hint else ""))
     with _stage(echo, 2, total, "ward indicators"):
-        indicators = ward_indicators(data)
+        runner = make_engine(engine, scheduler)
+        if runner.name != "default":
+            echo(f"  heavy work on {runner.name}: {getattr(runner, 'client', '')}")
+        try:
+            indicators = ward_indicators(data, runner)
+        finally:
+            runner.close()
     with _stage(echo, 3, total, "index (DERI method)"):
         settings = settings or IndexSettings.from_manifest(
             manifest.index, str(manifest.manifest_path)

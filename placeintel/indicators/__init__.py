@@ -13,6 +13,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from placeintel.engine import LOCAL
 from placeintel.indicators.access import (
     PopulationPoints,
     access_measures,
@@ -66,7 +67,7 @@ def ward_frame(data: RegionData) -> gpd.GeoDataFrame:
     return wards[WARD_COLUMNS + ["geometry"]].sort_values("ward_code").reset_index(drop=True)
 
 
-def ward_indicators(data: RegionData) -> WardIndicators:
+def ward_indicators(data: RegionData, engine=LOCAL) -> WardIndicators:
     """Compute every indicator the region's sources allow, and record the rest as missing."""
     wards = ward_frame(data)
     counts: list[pd.DataFrame] = []
@@ -135,7 +136,7 @@ def ward_indicators(data: RegionData) -> WardIndicators:
 
     imd_table = _imd_table(data)
     if imd_table is not None and "imd_score" in imd_table:
-        imd, methods["imd_score"] = _imd(data, imd_table, wards)
+        imd, methods["imd_score"] = _imd(data, imd_table, wards, engine)
         counts.append(imd)
     services = _services(data)
     support = services[services["digital_support"]]
@@ -146,7 +147,7 @@ def ward_indicators(data: RegionData) -> WardIndicators:
         counts.append(measures)
         methods.update({m: method for m in measures.columns})
 
-    context, context_methods = _raster_context(data, wards)
+    context, context_methods = _raster_context(data, wards, engine)
     counts.append(context)
     table = pd.concat(counts, axis=1) if counts else pd.DataFrame(index=wards["ward_code"])
     result = wards.merge(table, left_on="ward_code", right_index=True, how="left")
@@ -181,19 +182,21 @@ def _ratio(frame: pd.DataFrame, indicator: Indicator) -> pd.Series:
     return values.round(6)
 
 
-def _raster_context(data: RegionData, wards: gpd.GeoDataFrame) -> tuple[pd.DataFrame, dict]:
+def _raster_context(
+    data: RegionData, wards: gpd.GeoDataFrame, engine=LOCAL
+) -> tuple[pd.DataFrame, dict]:
     """Raster sources summarised per ward for context (exact cell fractions, exactextract):
     people counted from the population raster, coverage rasters averaged."""
     table = pd.DataFrame(index=pd.Index(wards["ward_code"].to_numpy(), name="ward_code"))
     methods = {}
     for source, raster in data.role("population-raster"):
-        table["population_raster"] = np.round(zonal(raster, wards, "sum"), 1)
+        table["population_raster"] = np.round(zonal(raster, wards, "sum", engine), 1)
         methods["population_raster"] = (
             f"exact zonal sum (exactextract) of {source.title or source.id}"
         )
     for source, raster in data.role("coverage-raster"):
         column = source.options.get("column", f"{source.id.replace('-', '_')}_mean")
-        table[column] = np.round(zonal(raster, wards, "mean"), 2)
+        table[column] = np.round(zonal(raster, wards, "mean", engine), 2)
         methods[column] = (
             f"exact zonal mean (exactextract, weighted by the share of each cell "
             f"inside the ward) of {source.title or source.id}"
@@ -236,7 +239,7 @@ def _population_points(
 
 
 def _imd(
-    data: RegionData, merged: pd.DataFrame, wards: gpd.GeoDataFrame
+    data: RegionData, merged: pd.DataFrame, wards: gpd.GeoDataFrame, engine=LOCAL
 ) -> tuple[pd.DataFrame, str]:
     """Interpolate the IMD score from 2011 LSOAs to wards, population-weighted."""
     lsoa11 = data.require(
@@ -246,7 +249,13 @@ def _imd(
         ["lsoa11_code", "imd_score"] + [c for c in ("population_total",) if c in merged]
     ].dropna(subset=["imd_score"])
     result, method = interpolate_to_wards(
-        values, lsoa11, wards, rates=["imd_score"], counts=[], raster=data.one("population-raster")
+        values,
+        lsoa11,
+        wards,
+        rates=["imd_score"],
+        counts=[],
+        raster=data.one("population-raster"),
+        engine=engine,
     )
     return result[["imd_score"]], method
 

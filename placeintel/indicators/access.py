@@ -11,6 +11,7 @@ at a point inside each LSOA, or an even 250 m grid over the ward. Services
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import geopandas as gpd
 import numpy as np
@@ -20,6 +21,7 @@ import shapely
 from rasterio.features import rasterize
 from rasterio.windows import from_bounds
 
+from placeintel.engine import LOCAL
 from placeintel.sources.raster import RasterSource
 
 RADII_M = (1_000, 2_000)
@@ -101,8 +103,21 @@ def from_grid(wards: gpd.GeoDataFrame) -> PopulationPoints:
     )
 
 
+_NEAREST = pd.DataFrame({"_p": pd.Series(dtype="int64"), "distance": pd.Series(dtype="float64")})
+
+
+def _nearest_chunk(points: gpd.GeoDataFrame, services: np.ndarray) -> pd.DataFrame:
+    """Distance from each point to the nearest service (one chunk of points)."""
+    if points.empty:
+        return _NEAREST.copy()
+    _, distances = shapely.STRtree(services).query_nearest(
+        points.geometry.to_numpy(), return_distance=True, all_matches=False
+    )
+    return pd.DataFrame({"_p": points["_p"].to_numpy(dtype="int64"), "distance": distances})
+
+
 def access_measures(
-    wards: gpd.GeoDataFrame, support: gpd.GeoDataFrame, people: PopulationPoints
+    wards: gpd.GeoDataFrame, support: gpd.GeoDataFrame, people: PopulationPoints, engine=LOCAL
 ) -> tuple[pd.DataFrame, str]:
     """Per ward: distance x population sums (for the weighted mean) and services within reach."""
     tree = shapely.STRtree(support.geometry.to_numpy())
@@ -110,8 +125,14 @@ def access_measures(
     for radius in RADII_M:
         ward_hits, _ = tree.query(wards.geometry.to_numpy(), predicate="dwithin", distance=radius)
         out[f"support_within_{radius // 1000}km"] = np.bincount(ward_hits, minlength=len(wards))
-    points = shapely.points(people.x, people.y)
-    _, distances = tree.query_nearest(points, return_distance=True, all_matches=False)
+    points = gpd.GeoDataFrame(
+        {"_p": np.arange(len(people.x))}, geometry=shapely.points(people.x, people.y), crs=wards.crs
+    )
+    nearest = engine.apply(
+        points, partial(_nearest_chunk, services=support.geometry.to_numpy()), _NEAREST
+    )
+    distances = np.empty(len(points))
+    distances[nearest["_p"].to_numpy()] = nearest["distance"].to_numpy()
     out["distance_x_population"] = np.bincount(
         people.ward, weights=distances * people.weight, minlength=len(wards)
     )

@@ -11,6 +11,7 @@ the population-weighted mean of the parts of LSOAs that fall inside it.
 from __future__ import annotations
 
 import warnings
+from functools import partial
 
 import geopandas as gpd
 import numpy as np
@@ -19,24 +20,52 @@ from scipy import sparse
 from tobler.area_weighted import area_interpolate
 from tobler.area_weighted.area_interpolate import _area_tables_binning
 
+from placeintel.engine import LOCAL
 from placeintel.indicators.zonal import zonal_sums
 from placeintel.sources.raster import RasterSource
 
 
+def _pieces(
+    sources: gpd.GeoDataFrame, targets: gpd.GeoDataFrame, raster: RasterSource
+) -> pd.DataFrame:
+    """People in each intersection of these source areas with every target (one chunk)."""
+    if sources.empty:
+        return _PIECES.copy()
+    pieces = gpd.overlay(sources, targets, how="intersection", keep_geom_type=True)
+    return pd.DataFrame(
+        {
+            "_s": pieces["_s"].to_numpy(dtype="int64"),
+            "_t": pieces["_t"].to_numpy(dtype="int64"),
+            "people": zonal_sums(raster, pieces),
+        }
+    )
+
+
+_PIECES = pd.DataFrame(
+    {
+        "_s": pd.Series(dtype="int64"),
+        "_t": pd.Series(dtype="int64"),
+        "people": pd.Series(dtype="float64"),
+    }
+)
+
+
 def population_table(
-    source: gpd.GeoDataFrame, target: gpd.GeoDataFrame, raster: RasterSource
+    source: gpd.GeoDataFrame, target: gpd.GeoDataFrame, raster: RasterSource, engine=LOCAL
 ) -> sparse.csr_matrix:
-    """People in each (source, target) intersection, summed exactly from the raster."""
+    """People in each (source, target) intersection, summed exactly from the raster.
+
+    Each source area's pieces are independent, so the engine may compute them in chunks.
+    """
     left = gpd.GeoDataFrame(
         {"_s": np.arange(len(source))}, geometry=source.geometry.values, crs=source.crs
     )
     right = gpd.GeoDataFrame(
         {"_t": np.arange(len(target))}, geometry=target.geometry.values, crs=target.crs
     )
-    pieces = gpd.overlay(left, right, how="intersection", keep_geom_type=True)
-    people = zonal_sums(raster, pieces)
+    pieces = engine.apply(left, partial(_pieces, targets=right, raster=raster), _PIECES)
     table = sparse.coo_matrix(
-        (people, (pieces["_s"], pieces["_t"])), shape=(len(source), len(target))
+        (pieces["people"], (pieces["_s"], pieces["_t"])), shape=(len(source), len(target))
     ).tocsr()
     # A source with no raster people (a sliver, or an area the raster misses) still
     # has to hand its counts on: fall back to its area shares for that row only.
@@ -57,10 +86,11 @@ def interpolate_to_wards(
     rates: list[str],
     counts: list[str],
     raster: RasterSource | None,
+    engine=LOCAL,
 ) -> tuple[pd.DataFrame, str]:
     """Interpolate LSOA11 `rates` (per person) and `counts` onto wards; return the method used."""
     source = lsoa11.merge(values, on="lsoa11_code", how="inner")
-    table = population_table(source, wards, raster) if raster is not None else None
+    table = population_table(source, wards, raster, engine) if raster is not None else None
     weight = "population_total" if "population_total" in source else None
     extensive = list(counts)
     if weight:

@@ -1,0 +1,74 @@
+"""Where the heavy stages run: in this process (the default) or on Dask.
+
+The heavy work is independent per chunk of polygons or points — raster sums per
+zone, the LSOA x ward overlay per source LSOA, nearest-service distances per
+population point — so both engines run the same function over row chunks and
+put the results back in row order. The numbers are therefore identical whichever
+engine ran them; Dask only decides where and in parallel.
+
+The Dask engine uses dask-geopandas partitions on a `distributed` cluster: a
+LocalCluster on this machine when no scheduler is given, or the cluster at
+`--scheduler tcp://HOST:PORT`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+Chunk = Callable[[gpd.GeoDataFrame], pd.DataFrame]
+
+
+class LocalEngine:
+    """Everything in this process, in one chunk."""
+
+    name = "default"
+
+    def apply(self, frame: gpd.GeoDataFrame, func: Chunk, meta: pd.DataFrame) -> pd.DataFrame:
+        return func(frame)
+
+    def close(self) -> None:
+        return None
+
+
+class DaskEngine:
+    """dask-geopandas partitions on a distributed cluster (local unless a scheduler is given)."""
+
+    name = "dask"
+
+    def __init__(self, scheduler: str | None = None, partitions: int | None = None) -> None:
+        from distributed import Client, LocalCluster
+
+        if scheduler:
+            self.client = Client(scheduler)
+            self._cluster = None
+        else:
+            self._cluster = LocalCluster(
+                n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            )
+            self.client = Client(self._cluster)
+        workers = max(1, len(self.client.scheduler_info().get("workers", {})))
+        self.partitions = partitions or 4 * workers
+
+    def apply(self, frame: gpd.GeoDataFrame, func: Chunk, meta: pd.DataFrame) -> pd.DataFrame:
+        import dask_geopandas
+
+        if frame.empty:
+            return func(frame)
+        chunks = dask_geopandas.from_geopandas(frame, npartitions=min(self.partitions, len(frame)))
+        return chunks.map_partitions(func, meta=meta).compute()
+
+    def close(self) -> None:
+        self.client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+def make_engine(name: str = "default", scheduler: str | None = None) -> Any:
+    return DaskEngine(scheduler) if name == "dask" else LocalEngine()
+
+
+LOCAL = LocalEngine()

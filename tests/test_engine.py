@@ -1,0 +1,45 @@
+"""The Dask engine gives exactly the release the default engine gives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from tests.test_cli import placeintel
+
+
+def test_dask_engine_gives_the_same_release(tmp_path: Path) -> None:
+    default = placeintel("build", "demo", "--out", str(tmp_path / "default"))
+    dask = placeintel("build", "demo", "--out", str(tmp_path / "dask"), "--engine", "dask")
+    assert default.returncode == 0 and dask.returncode == 0, dask.stderr[-2000:]
+    assert "heavy work on dask" in dask.stdout
+    for name in ("wards", "services", "lsoas", "broadband", "deprivation", "indicators"):
+        ours = pd.read_csv(tmp_path / "default" / "demo" / "current" / f"{name}.csv")
+        theirs = pd.read_csv(tmp_path / "dask" / "demo" / "current" / f"{name}.csv")
+        pd.testing.assert_frame_equal(ours, theirs, check_exact=True)
+
+
+def test_scheduler_needs_the_dask_engine(tmp_path: Path) -> None:
+    result = placeintel("build", "demo", "--out", str(tmp_path), "--scheduler", "tcp://127.0.0.1:1")
+    assert result.returncode == 2 and "--engine dask" in result.stderr
+
+
+def test_build_on_a_running_scheduler(tmp_path: Path) -> None:
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        result = placeintel(
+            "build",
+            "demo",
+            "--out",
+            str(tmp_path),
+            "--engine",
+            "dask",
+            "--scheduler",
+            cluster.scheduler_address,
+        )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert cluster.scheduler_address in result.stdout
