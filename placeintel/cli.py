@@ -125,25 +125,10 @@ def build(
     from placeintel.pipeline import build as run_build
     from placeintel.region import load_manifest
 
-    settings = None
-    if base or weights or reference:
-        manifest = load_manifest(region, data_dir)
-        config = dict(manifest.index)
-        overrides = _weights(weights)
-        defaults = IndexSettings()
-        config["indicator_weights"] = {
-            **(config.get("indicator_weights") or {}),
-            **{k: v for k, v in overrides.items() if k not in defaults.component_weights},
-        }
-        config["component_weights"] = {
-            **(config.get("component_weights") or {}),
-            **{k: v for k, v in overrides.items() if k in defaults.component_weights},
-        }
-        if base:
-            config["base"] = base
-        if reference:
-            config["reference"] = str(reference.resolve())
-        settings = IndexSettings.from_manifest(config, "--weight/--base/--reference")
+    manifest = load_manifest(region, data_dir)
+    settings = IndexSettings.with_overrides(
+        manifest.index, str(manifest.manifest_path), _weights(weights), base, reference
+    )
     if scheduler and engine != "dask":
         raise UsageError("--scheduler goes with --engine dask")
     run_build(

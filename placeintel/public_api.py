@@ -78,20 +78,9 @@ def build(
     'Chapel Brow'
     """
     manifest = load_manifest(region, data_dir)
-    config = dict(manifest.index)
-    if weights or base:
-        components = IndexSettings().component_weights
-        config["indicator_weights"] = {
-            **(config.get("indicator_weights") or {}),
-            **{k: v for k, v in (weights or {}).items() if k not in components},
-        }
-        config["component_weights"] = {
-            **(config.get("component_weights") or {}),
-            **{k: v for k, v in (weights or {}).items() if k in components},
-        }
-        if base:
-            config["base"] = base
-    settings = IndexSettings.from_manifest(config, str(manifest.manifest_path))
+    settings = IndexSettings.with_overrides(
+        manifest.index, str(manifest.manifest_path), weights, base
+    )
     target = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="placeintel-"))
     return _build(
         region,

@@ -158,3 +158,33 @@ def test_nation_base_against_a_reference_release(demo_release, tmp_path: Path) -
     assert ours["deri_score"].tolist() == pytest.approx(theirs["deri_score"].tolist(), abs=1e-6)
     missing = placeintel("build", "demo", "--out", str(tmp_path), "--base", "nation")
     assert missing.returncode == 1 and "index.reference" in missing.stderr
+
+
+def test_manifest_reference_resolves_with_cli_overrides(demo_release, tmp_path: Path) -> None:
+    import shutil
+
+    import yaml
+
+    shutil.copytree(demo_release.path, tmp_path / "national")
+    region = tmp_path / "regions" / "demo"
+    shutil.copytree(DATASETS_DIR / "demo", region)
+    manifest = yaml.safe_load((region / "region.yml").read_text())
+    manifest["index"] = {"base": "nation", "reference": "../../national"}  # relative to region.yml
+    (region / "region.yml").write_text(yaml.safe_dump(manifest, sort_keys=False))
+    result = placeintel(
+        "build",
+        str(region),
+        "--out",
+        str(tmp_path / "out"),
+        "--weight",
+        "broadband=6",
+        cwd=_elsewhere(tmp_path),
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def _elsewhere(tmp_path: Path) -> Path:
+    """A working directory unrelated to the region, so relative paths cannot resolve by luck."""
+    folder = tmp_path / "elsewhere"
+    folder.mkdir(exist_ok=True)
+    return folder

@@ -41,6 +41,19 @@ class IndexSettings:
     reference: str = ""
 
     @classmethod
+    def with_overrides(
+        cls,
+        index: dict[str, Any],
+        where: str,
+        weights: dict[str, float] | None = None,
+        base: str | None = None,
+        reference: str | Path | None = None,
+    ) -> IndexSettings:
+        """A manifest's settings with overrides; `where` is the manifest path, so a relative
+        `index.reference` in it still resolves against the manifest's folder."""
+        return cls.from_manifest(_merge_overrides(index, weights, base, reference), where)
+
+    @classmethod
     def from_manifest(cls, settings: dict[str, Any], where: str = "region.yml") -> IndexSettings:
         """Read `index:` from a manifest, keeping defaults for anything it does not set."""
         defaults = cls()
@@ -79,6 +92,31 @@ class IndexSettings:
             folder = Path(where).parent / reference if where.endswith(".yml") else Path(reference)
             ranges = reference_ranges(folder)
         return cls(base, weights, components, ranges, reference)
+
+
+def _merge_overrides(
+    index: dict[str, Any],
+    weights: dict[str, float] | None,
+    base: str | None,
+    reference: str | Path | None,
+) -> dict[str, Any]:
+    """A manifest's `index:` with weights (indicator or component, by name), base and reference
+    overridden, as the CLI and the Python API both allow."""
+    config = dict(index)
+    components = DEFAULT_COMPONENT_WEIGHTS
+    for kind, keep in (
+        ("indicator_weights", lambda k: k not in components),
+        ("component_weights", lambda k: k in components),
+    ):
+        config[kind] = {
+            **(config.get(kind) or {}),
+            **{k: v for k, v in (weights or {}).items() if keep(k)},
+        }
+    if base:
+        config["base"] = base
+    if reference:
+        config["reference"] = str(Path(reference).resolve())
+    return config
 
 
 def reference_ranges(folder: Path) -> dict[str, tuple[float, float]]:
