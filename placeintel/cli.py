@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -219,19 +220,40 @@ def publish(region: str, url: str, schema: str, releases: Path, config_out: Path
 
 @main.command("demo-data")
 @click.option(
+    "--scale",
+    type=click.Choice(["demo", "gm", "gm-x4", "gm-x16", "national"]),
+    default="demo",
+    show_default=True,
+    help="demo: the committed demo region. gm, gm-x4, gm-x16: Greater Manchester's size "
+    "(215 wards) times 1, 4, 16. national: England and Wales (~7,000 wards, 190,000 output "
+    "areas, 1.7 million postcodes).",
+)
+@click.option(
     "--out",
     type=click.Path(path_type=Path),
     default=None,
-    help="Where to write (default: datasets/demo in the project).",
+    help="Where to write (default: datasets/demo for the demo, synthetic/<scale> otherwise).",
 )
-def demo_data(out: Path | None) -> None:
-    """Regenerate the synthetic demo region, byte for byte (fixed seed)."""
+def demo_data(scale: str, out: Path | None) -> None:
+    """Generate a synthetic region in the official formats, byte for byte (fixed seed)."""
     from placeintel.demo.generate import generate
+    from placeintel.demo.layout import LAYOUTS
     from placeintel.region import DATASETS_DIR
 
-    target = out or DATASETS_DIR / "demo"
-    for path in generate(target):
+    target = out or (DATASETS_DIR / "demo" if scale == "demo" else Path("synthetic") / scale)
+    if scale != "demo":
+        click.echo(f"Generating the synthetic {scale} region in {target} ...")
+    started = time.perf_counter()
+    written = generate(target, LAYOUTS[scale], echo=click.echo if scale != "demo" else None)
+    for path in written if scale == "demo" else []:
         click.echo(f"wrote {path}")
+    if scale != "demo":
+        size = sum(p.stat().st_size for p in written if p.is_file())
+        click.echo(
+            f"Wrote {len(written)} files ({size / 1e6:,.0f} MB) in "
+            f"{time.perf_counter() - started:.0f}s. Build it with: "
+            f"placeintel build {target / 'region.yml'}"
+        )
 
 
 @main.command()

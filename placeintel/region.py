@@ -25,6 +25,7 @@ ROLES = {
     "oa21",
     "lookup-oa-lsoa",
     "lookup-lsoa-ward",
+    "lookup-postcode",
     "imd",
     "broadband-coverage",
     "broadband-performance",

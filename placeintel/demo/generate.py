@@ -9,6 +9,8 @@ from __future__ import annotations
 import csv
 import json
 import math
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,16 +24,11 @@ from pyproj import Transformer
 from rasterio.features import rasterize
 from rasterio.transform import from_origin
 
-from placeintel.demo.geography import (
-    BNG,
-    N_COLS,
-    N_ROWS,
-    ORIGIN,
-    SPACING,
-    Geography,
-    build_geography,
-)
-from placeintel.demo.population import AGE_BANDS, broadband, oa_people, surfaces_at
+from placeintel.demo.geography import BNG, Geography, build_geography
+from placeintel.demo.layout import DEMO, Layout
+from placeintel.demo.manifest import write_manifest
+from placeintel.demo.population import AGE_BANDS, Landscape, broadband, oa_people, surfaces_at
+from placeintel.demo.postcodes import write_postcode_files
 from placeintel.demo.services import demo_services
 
 SEED = 20231
@@ -46,17 +43,45 @@ _TO_CRS84 = Transformer.from_crs(BNG, "OGC:CRS84", always_xy=True)
 NATIONAL_LSOAS = 32_844
 
 
-def generate(out_dir: Path) -> list[Path]:
-    """Write every demo file under `out_dir` (normally `datasets/demo`) and list them."""
+def generate(
+    out_dir: Path, layout: Layout = DEMO, echo: Callable[[str], None] | None = None
+) -> list[Path]:
+    """Write every file of a synthetic region under `out_dir` and list them.
+
+    The demo (normally into `datasets/demo`) is byte-for-byte reproducible; larger
+    layouts use the same recipe and seed, print each step's time, and carry
+    broadband at postcode level with an ONSPD lookup, as national files do.
+    """
+    say = echo or (lambda line: None)
     rng = np.random.default_rng(SEED)
-    geo = build_geography(rng)
-    people = oa_people(geo.oas, rng)
-    written = [
-        *_boundaries(out_dir / "boundaries", geo),
-        *_lookups(out_dir / "lookups", geo),
-        _census(out_dir / "census" / "census2021-demography-oa21.csv", geo, people),
-        *_ofcom(out_dir / "broadband", broadband(people, rng)),
-        _imd(
+    land = Landscape(layout)
+    written: list[Path] = []
+
+    def step(name: str, make: Callable[[], Path | list[Path]]) -> None:
+        started = time.perf_counter()
+        made = make()
+        written.extend(made if isinstance(made, list) else [made])
+        say(f"  {name} done in {time.perf_counter() - started:.1f}s")
+
+    started = time.perf_counter()
+    geo = build_geography(rng, layout)
+    say(
+        f"  geography: {len(geo.districts):,} districts, {len(geo.wards):,} wards, "
+        f"{len(geo.lsoa21):,} LSOAs, {len(geo.oas):,} output areas "
+        f"in {time.perf_counter() - started:.1f}s"
+    )
+    people = oa_people(geo.oas, rng, land)
+    step("boundaries", lambda: _boundaries(out_dir / "boundaries", geo))
+    step("lookups", lambda: _lookups(out_dir / "lookups", geo))
+    step(
+        "census",
+        lambda: _census(out_dir / "census" / "census2021-demography-oa21.csv", geo, people),
+    )
+    if not layout.postcodes:
+        step("broadband", lambda: _ofcom(out_dir / "broadband", broadband(people, rng)))
+    step(
+        "IMD 2019",
+        lambda: _imd(
             out_dir
             / "imd"
             / "File_7_-_All_IoD2019_Scores__Ranks__Deciles_and_Population_Denominators.csv",
@@ -64,14 +89,30 @@ def generate(out_dir: Path) -> list[Path]:
             people,
             rng,
         ),
-        _pension_credit(
+    )
+    step(
+        "DWP",
+        lambda: _pension_credit(
             out_dir / "dwp" / "pension-credit-claimants-lsoa21-may-2024.csv", geo, people
         ),
-        *_services(out_dir / "services", geo, people, rng),
-        _population_raster(out_dir / "raster" / "population_100m.tif", geo, people, rng),
-        # Drawn last, so adding it left every earlier file byte-for-byte unchanged.
-        _mobile_raster(out_dir / "raster" / "mobile_4g_outdoor_coverage_100m.tif", rng),
-    ]
+    )
+    step("services", lambda: _services(out_dir / "services", geo, people, rng, land))
+    step(
+        "population raster",
+        lambda: _population_raster(
+            out_dir / "raster" / "population_100m.tif", geo, people, rng, land
+        ),
+    )
+    # Drawn last, so adding it left every earlier file byte-for-byte unchanged.
+    step(
+        "4G raster",
+        lambda: _mobile_raster(
+            out_dir / "raster" / "mobile_4g_outdoor_coverage_100m.tif", rng, layout, land
+        ),
+    )
+    if layout.postcodes:
+        step("postcode broadband and ONSPD", lambda: write_postcode_files(out_dir, geo, people))
+    step("manifest", lambda: write_manifest(out_dir, geo))
     return written
 
 
@@ -275,9 +316,10 @@ def _census(path: Path, geo: Geography, people: pd.DataFrame) -> Path:
     table["population_disability"] = table["population"]
     table["not_disabled"] = table["population"] - table["limited_a_lot"] - table["limited_a_little"]
     table["adults_economic"] = table["adults"]
+    counts = table[list(CENSUS_COLUMNS)].astype(int).to_numpy().tolist()
     rows = [
-        ["2021", code, code, *[int(table.at[i, k]) for k in CENSUS_COLUMNS]]
-        for i, code in enumerate(table["oa21_code"])
+        ["2021", code, code, *values]
+        for code, values in zip(table["oa21_code"], counts, strict=True)
     ]
     return _write_csv(path, ["date", "geography", "geography code", *CENSUS_COLUMNS.values()], rows)
 
@@ -380,13 +422,11 @@ def _imd(path: Path, geo: Geography, people: pd.DataFrame, rng: np.random.Genera
     older = (grouped[[b for b, a in AGE_BANDS if a >= 60]].sum().sum(axis=1) * 0.94).round()
     rows = []
     names = geo.lsoa11.set_index("lsoa11_code")
-    from placeintel.demo.geography import DISTRICTS
-
     for code in sorted(deprivation.index):
         d = deprivation[code]
         score = round(4 + 62 * d + rng.normal(0, 2.5), 3)
         income, employment = round(0.03 + 0.38 * d, 3), round(0.02 + 0.3 * d, 3)
-        lad_code, lad_name = DISTRICTS[int(names.at[code, "district"])]
+        lad_code, lad_name = geo.district_names[int(names.at[code, "district"])]
         rank = _national_rank(score)
         rows.append(
             [
@@ -442,9 +482,13 @@ def _pension_credit(path: Path, geo: Geography, people: pd.DataFrame) -> Path:
 
 
 def _services(
-    folder: Path, geo: Geography, people: pd.DataFrame, rng: np.random.Generator
+    folder: Path,
+    geo: Geography,
+    people: pd.DataFrame,
+    rng: np.random.Generator,
+    landscape: Landscape,
 ) -> list[Path]:
-    table, collection = demo_services(geo, people, rng)
+    table, collection = demo_services(geo, people, rng, landscape)
     csv_path = _write_csv(
         folder / "council_digital_inclusion_services.csv",
         list(table.columns),
@@ -458,13 +502,11 @@ def _services(
     return [csv_path, geojson]
 
 
-def _grid(cell: float = 100.0) -> tuple[Any, int, int, np.ndarray, np.ndarray]:
-    """The region's 100 m raster grid: transform, size, and each cell centre's x and y."""
-    width, height = int(N_COLS * SPACING / cell), int(N_ROWS * SPACING / cell)
-    transform = from_origin(ORIGIN[0], ORIGIN[1] + N_ROWS * SPACING, cell, cell)
-    cols, rows = np.meshgrid(np.arange(width), np.arange(height))
-    x, y = rasterio.transform.xy(transform, rows.ravel(), cols.ravel())
-    return transform, width, height, np.asarray(x), np.asarray(y)
+def _grid(layout: Layout, cell: float = 100.0) -> tuple[Any, int, int]:
+    """The region's 100 m raster grid: its transform, width and height."""
+    width, height = int(layout.width / cell), int(layout.height / cell)
+    transform = from_origin(layout.origin[0], layout.origin[1] + layout.height, cell, cell)
+    return transform, width, height
 
 
 def _write_grid(path: Path, values: np.ndarray, transform: Any, units: str) -> Path:
@@ -488,11 +530,25 @@ def _write_grid(path: Path, values: np.ndarray, transform: Any, units: str) -> P
     return path
 
 
+def _surface_grid(layout: Layout, landscape: Landscape, surface: str) -> np.ndarray:
+    """One latent surface at every 100 m cell centre, a band of rows at a time so that
+    a national grid (15 million cells) never needs all its coordinates at once."""
+    transform, width, height = _grid(layout)
+    out = np.empty((height, width))
+    band = max(1, 2_000_000 // width)
+    for top in range(0, height, band):
+        cols, rows = np.meshgrid(np.arange(width), np.arange(top, min(top + band, height)))
+        x, y = rasterio.transform.xy(transform, rows.ravel(), cols.ravel())
+        values = getattr(surfaces_at(np.asarray(x), np.asarray(y), landscape=landscape), surface)
+        out[top : top + band] = values.reshape(rows.shape)
+    return out
+
+
 def _population_raster(
-    path: Path, geo: Geography, people: pd.DataFrame, rng: np.random.Generator
+    path: Path, geo: Geography, people: pd.DataFrame, rng: np.random.Generator, land: Landscape
 ) -> Path:
     """Population per 100 m cell: each OA's people spread over its cells by local density."""
-    transform, width, height, x, y = _grid()
+    transform, width, height = _grid(geo.layout)
     index = rasterize(
         ((g, i + 1) for i, g in enumerate(geo.oas.geometry)),
         out_shape=(height, width),
@@ -500,7 +556,7 @@ def _population_raster(
         fill=0,
         dtype="int32",
     )
-    weight = surfaces_at(x, y).density.reshape(height, width)
+    weight = _surface_grid(geo.layout, land, "density")
     weight = weight * rng.gamma(2.0, 0.5, size=weight.shape)
     oa_population = people.set_index("oa21_code").loc[geo.oas["oa21_code"], "population"].to_numpy()
     totals = np.bincount(index.ravel(), weights=weight.ravel(), minlength=len(geo.oas) + 1)
@@ -509,11 +565,11 @@ def _population_raster(
     return _write_grid(path, values, transform, "people per 100 m cell")
 
 
-def _mobile_raster(path: Path, rng: np.random.Generator) -> Path:
+def _mobile_raster(path: Path, rng: np.random.Generator, layout: Layout, land: Landscape) -> Path:
     """4G outdoor coverage (% probability) per 100 m cell, in the spirit of Ofcom's mobile
     coverage grids: near-complete in town, patchy in the remote west."""
-    transform, width, height, x, y = _grid()
-    remote = surfaces_at(x, y).remoteness.reshape(height, width)
+    transform, width, height = _grid(layout)
+    remote = _surface_grid(layout, land, "remoteness")
     coverage = 100 * (1 - 0.75 * remote**1.5) - rng.gamma(1.5, 3.0, size=remote.shape)
     values = np.clip(np.round(coverage, 1), 0, 100).astype("float32")
     return _write_grid(path, values, transform, "% probability of 4G outdoor coverage")

@@ -1,4 +1,4 @@
-"""The demo region's nested geography: output areas, LSOAs (2011 and 2021), wards, districts.
+"""A synthetic region's nested geography: output areas, LSOAs (2011 and 2021), wards, districts.
 
 Output areas are Voronoi cells of a jittered grid; every coarser level is a
 dissolve of finer cells, so borders nest exactly as ONS geographies do. The
@@ -15,101 +15,71 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from placeintel.demo.layout import DEMO, DEMO_DISTRICTS, WARD_NAMES, Layout, district_names
+
 BNG = "EPSG:27700"
-#: South-west corner of the synthetic region, in British National Grid metres.
-ORIGIN = (421_000.0, 291_000.0)
-SPACING = 500.0
-N_COLS, N_ROWS = 32, 20
-DISTRICTS = (
-    ("E08000991", "Northmoor"),
-    ("E08000992", "Riverside"),
-    ("E08000993", "Eastwick"),
-)
-WARD_NAMES = (
-    "Abbey Fields",
-    "Ashworth",
-    "Bank Top",
-    "Barrow Bridge",
-    "Beacon Hill",
-    "Birchfield",
-    "Bradshaw Moor",
-    "Brook Vale",
-    "Castle Green",
-    "Chapel Brow",
-    "Church Lane",
-    "Clough Head",
-    "Coldhurst",
-    "Cross Bank",
-    "Dale End",
-    "Deanfield",
-    "Elm Park",
-    "Fairfield",
-    "Fern Hill",
-    "Gorse Hall",
-    "Greenmount",
-    "Hall Lane",
-    "Harper Green",
-    "Heaton Mersey",
-    "Highfield",
-    "Holly Bank",
-    "Kingsway",
-    "Lark Hill",
-    "Lowfield",
-    "Market Cross",
-    "Mill Brow",
-    "Moss Lane",
-    "Newtown",
-    "Oakwood",
-    "Old Quay",
-    "Priory",
-    "Queens Park",
-    "Redbrook",
-    "Sandy Lane",
-    "Tanners Yard",
-)
-#: LSOA21 pairs (column, row of the left LSOA) that were a single LSOA in 2011.
-SPLIT_COUNT = 12
 
 
 @dataclass(frozen=True)
 class Geography:
-    """All demo boundary layers in EPSG:27700, plus the OA latent fields they derive from."""
+    """All boundary layers in EPSG:27700, plus the layout they were made from."""
 
+    layout: Layout
     oas: gpd.GeoDataFrame
     lsoa21: gpd.GeoDataFrame
     lsoa11: gpd.GeoDataFrame
     wards: gpd.GeoDataFrame
     districts: gpd.GeoDataFrame
     outline: shapely.Polygon
+    #: (code, name) per district number.
+    district_names: tuple[tuple[str, str], ...]
 
 
-def region_outline() -> shapely.Polygon:
-    x0, y0 = ORIGIN
-    return shapely.box(x0, y0, x0 + N_COLS * SPACING, y0 + N_ROWS * SPACING)
+def region_outline(layout: Layout) -> shapely.Polygon:
+    x0, y0 = layout.origin
+    return shapely.box(x0, y0, x0 + layout.width, y0 + layout.height)
 
 
-def build_geography(rng: np.random.Generator) -> Geography:
+def build_geography(rng: np.random.Generator, layout: Layout = DEMO) -> Geography:
     """Tessellate the region and dissolve it into every official level."""
-    outline = region_outline()
-    cols, rows = np.meshgrid(np.arange(N_COLS), np.arange(N_ROWS), indexing="xy")
+    outline = region_outline(layout)
+    spacing, (x0, y0) = layout.spacing, layout.origin
+    cols, rows = np.meshgrid(np.arange(layout.n_cols), np.arange(layout.n_rows), indexing="xy")
     cols, rows = cols.ravel(), rows.ravel()
-    jitter = rng.uniform(-0.3, 0.3, size=(cols.size, 2)) * SPACING
-    x = ORIGIN[0] + (cols + 0.5) * SPACING + jitter[:, 0]
-    y = ORIGIN[1] + (rows + 0.5) * SPACING + jitter[:, 1]
+    jitter = rng.uniform(-0.3, 0.3, size=(cols.size, 2)) * spacing
+    x = x0 + (cols + 0.5) * spacing + jitter[:, 0]
+    y = y0 + (rows + 0.5) * spacing + jitter[:, 1]
     seeds = shapely.points(x, y)
     cells = shapely.voronoi_polygons(shapely.multipoints(seeds), extend_to=outline, ordered=True)
     cells = shapely.intersection(shapely.get_parts(cells), outline)
     cells = shapely.set_precision(cells, grid_size=0.1)
 
-    lsoa_col, lsoa_row = cols // 2, rows // 2
-    ward_col, ward_row = cols // 4, rows // 4
-    district = np.select([ward_col <= 2, ward_col <= 5], [0, 1], 2)
+    lsoa_col, lsoa_row = layout.blocks(cols, 0, "lsoa"), layout.blocks(rows, 1, "lsoa")
+    ward_col, ward_row = layout.blocks(lsoa_col, 0, "ward"), layout.blocks(lsoa_row, 1, "ward")
+    lsoa_cols = layout.count(layout.n_cols, 0, "lsoa")
+    ward_cols = layout.count(lsoa_cols, 0, "ward")
+    if layout.district_step is None:
+        district = np.select([ward_col <= 2, ward_col <= 5], [0, 1], 2)
+        names = DEMO_DISTRICTS
+    else:
+        district_cols = layout.count(ward_cols, 0, "district")
+        district = layout.blocks(ward_row, 1, "district") * district_cols + layout.blocks(
+            ward_col, 0, "district"
+        )
+        # Number districts densely in grid order (a fractional step can leave gaps).
+        district = np.unique(district, return_inverse=True)[1]
+        count = int(district.max()) + 1
+        names = tuple(
+            (layout.code("E08", n), name) for n, name in enumerate(district_names(count), start=1)
+        )
     oas = gpd.GeoDataFrame(
         {
             "col": cols,
             "row": rows,
-            "lsoa_key": lsoa_row * (N_COLS // 2) + lsoa_col,
-            "ward_key": ward_row * (N_COLS // 4) + ward_col,
+            "lsoa_col": lsoa_col,
+            "lsoa_row": lsoa_row,
+            "lsoa_key": lsoa_row * lsoa_cols + lsoa_col,
+            "ward_key": ward_row * ward_cols + ward_col,
             "district": district,
         },
         geometry=cells,
@@ -117,57 +87,96 @@ def build_geography(rng: np.random.Generator) -> Geography:
     )
     # Order codes as ONS does: by district, then west to east, south to north.
     oas = oas.sort_values(["district", "ward_key", "lsoa_key", "row", "col"]).reset_index(drop=True)
-    oas["oa21_code"] = [f"E0099{n:04d}" for n in range(1, len(oas) + 1)]
+    oas["oa21_code"] = [layout.oa_code(n) for n in range(1, len(oas) + 1)]
 
-    wards = _wards(oas)
+    wards = _wards(oas, layout, names)
     oas = oas.merge(wards[["ward_key", "ward_code"]], on="ward_key")
-    lsoa21, lsoa11 = _lsoas(oas, rng)
+    lsoa21, lsoa11 = _lsoas(oas, rng, layout, names)
     oas = oas.merge(
         lsoa21[
             ["lsoa_key", "lsoa21_code", "lsoa21_name", "msoa21_code", "msoa21_name", "lsoa11_code"]
         ],
         on="lsoa_key",
     )
-    districts = oas.dissolve("district", as_index=False)[["district", "geometry"]]
-    districts["lad_code"] = [DISTRICTS[d][0] for d in districts["district"]]
-    districts["lad_name"] = [DISTRICTS[d][1] for d in districts["district"]]
+    districts = _dissolve(oas, "district", layout)[["district", "geometry"]]
+    districts["lad_code"] = [names[d][0] for d in districts["district"]]
+    districts["lad_name"] = [names[d][1] for d in districts["district"]]
     return Geography(
-        oas=oas, lsoa21=lsoa21, lsoa11=lsoa11, wards=wards, districts=districts, outline=outline
+        layout=layout,
+        oas=oas,
+        lsoa21=lsoa21,
+        lsoa11=lsoa11,
+        wards=wards,
+        districts=districts,
+        outline=outline,
+        district_names=names,
     )
 
 
-def _wards(oas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    wards = oas.dissolve("ward_key", as_index=False, aggfunc={"district": "first"})
+def _dissolve(frame: gpd.GeoDataFrame, by: str, layout: Layout, **kwargs) -> gpd.GeoDataFrame:
+    """Dissolve cells that tile the plane; the demo keeps GEOS's overlay union so its files
+    stay byte-identical, larger layouts use the much faster coverage union."""
+    method = "unary" if layout.name == "demo" else "coverage"
+    return frame.dissolve(by, as_index=False, method=method, **kwargs)
+
+
+def _wards(
+    oas: gpd.GeoDataFrame, layout: Layout, districts: tuple[tuple[str, str], ...]
+) -> gpd.GeoDataFrame:
+    wards = _dissolve(oas, "ward_key", layout, aggfunc={"district": "first"})
     wards = wards.sort_values(["district", "ward_key"]).reset_index(drop=True)
-    wards["ward_code"] = [f"E0599{n:04d}" for n in range(1, len(wards) + 1)]
-    wards["ward_name"] = list(WARD_NAMES[: len(wards)])
-    wards["lad_code"] = [DISTRICTS[d][0] for d in wards["district"]]
-    wards["lad_name"] = [DISTRICTS[d][1] for d in wards["district"]]
+    wards["ward_code"] = [layout.code("E05", n) for n in range(1, len(wards) + 1)]
+    if layout.district_step is None:
+        wards["ward_name"] = list(WARD_NAMES[: len(wards)])
+    else:
+        # Names repeat across districts (as "Central" does in real life), never within one.
+        within = wards.groupby("district").cumcount().to_numpy()
+        start = wards["district"].to_numpy() * 7
+        wards["ward_name"] = [
+            WARD_NAMES[(s + w) % len(WARD_NAMES)] + ("" if w < len(WARD_NAMES) else f" {w}")
+            for s, w in zip(start, within, strict=True)
+        ]
+    wards["lad_code"] = [districts[d][0] for d in wards["district"]]
+    wards["lad_name"] = [districts[d][1] for d in wards["district"]]
     return wards[
         ["ward_key", "ward_code", "ward_name", "lad_code", "lad_name", "district", "geometry"]
     ]
 
 
 def _lsoas(
-    oas: gpd.GeoDataFrame, rng: np.random.Generator
+    oas: gpd.GeoDataFrame,
+    rng: np.random.Generator,
+    layout: Layout,
+    districts: tuple[tuple[str, str], ...],
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    lsoas = oas.dissolve(
+    lsoas = _dissolve(
+        oas,
         "lsoa_key",
-        as_index=False,
-        aggfunc={"district": "first", "ward_code": "first", "col": "min", "row": "min"},
+        layout,
+        aggfunc={
+            "district": "first",
+            "ward_code": "first",
+            "ward_key": "first",
+            "lsoa_col": "first",
+            "lsoa_row": "first",
+        },
     )
-    lsoas["lsoa_col"], lsoas["lsoa_row"] = lsoas["col"] // 2, lsoas["row"] // 2
     lsoas = lsoas.sort_values(["district", "ward_code", "lsoa_key"]).reset_index(drop=True)
-    # MSOAs pair LSOAs within a ward; names follow ONS: "<District> 005A".
-    lsoas["msoa_key"] = lsoas["lsoa_row"] * 100 + lsoas["lsoa_col"] // 2
+    # MSOAs pair neighbouring LSOAs within a ward; names follow ONS: "<District> 005A".
+    first_col = lsoas.groupby("ward_key")["lsoa_col"].transform("min")
+    lsoas["msoa_key"] = (
+        lsoas["ward_key"] * 1_000_000
+        + lsoas["lsoa_row"] * 1_000
+        + (lsoas["lsoa_col"] - first_col) // 2
+    )
     msoa_order = {k: n for n, k in enumerate(pd.unique(lsoas["msoa_key"]), start=1)}
-    lsoas["msoa21_code"] = [f"E0299{msoa_order[k]:04d}" for k in lsoas["msoa_key"]]
+    lsoas["msoa21_code"] = [layout.code("E02", msoa_order[k]) for k in lsoas["msoa_key"]]
     per_district: dict[int, dict[int, int]] = {}
     names, msoa_names = [], []
     for district, msoa_key in zip(lsoas["district"], lsoas["msoa_key"], strict=True):
         numbers = per_district.setdefault(district, {})
         numbers.setdefault(msoa_key, len(numbers) + 1)
-        msoa_names.append(f"{DISTRICTS[district][1]} {numbers[msoa_key]:03d}")
+        msoa_names.append(f"{districts[district][1]} {numbers[msoa_key]:03d}")
     letters: dict[str, int] = {}
     for msoa_name in msoa_names:
         letters[msoa_name] = letters.get(msoa_name, 0) + 1
@@ -190,19 +199,19 @@ def _lsoas(
             continue
         used |= {(c, r), (c + 1, r)}
         pairs.append((by_cell[(c, r)], by_cell[(c + 1, r)]))
-        if len(pairs) == SPLIT_COUNT:
+        if len(pairs) == layout.split_count:
             break
     split_keys = {k for pair in pairs for k in pair}
     parent_of = {right: left for left, right in pairs}
     parent_of.update({left: left for left, _ in pairs})
 
     unchanged = [k for k in lsoas["lsoa_key"] if k not in split_keys or parent_of[k] == k]
-    code11 = {k: f"E0199{n:04d}" for n, k in enumerate(unchanged, start=1)}
+    code11 = {k: layout.code("E01", n) for n, k in enumerate(unchanged, start=1)}
     next_number = len(code11) + 1
     code21 = {}
     for k in lsoas["lsoa_key"]:
         if k in split_keys:
-            code21[k] = f"E0199{next_number:04d}"
+            code21[k] = layout.code("E01", next_number)
             next_number += 1
         else:
             code21[k] = code11[k]
@@ -222,8 +231,8 @@ def _lsoas(
             "geometry",
         ]
     ].copy()
-    lsoa11 = lsoas.dissolve(
-        "lsoa11_code", as_index=False, aggfunc={"lsoa21_name": "first", "district": "first"}
+    lsoa11 = _dissolve(
+        lsoas, "lsoa11_code", layout, aggfunc={"lsoa21_name": "first", "district": "first"}
     )
     lsoa11 = lsoa11.rename(columns={"lsoa21_name": "lsoa11_name"})
     return lsoa21, lsoa11[["lsoa11_code", "lsoa11_name", "district", "geometry"]]

@@ -9,16 +9,19 @@ but well connected, so the components disagree there, as they do in real places.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from placeintel.demo.geography import N_COLS, N_ROWS, ORIGIN, SPACING
+from placeintel.demo.layout import DEMO, Layout
 
 CORE = (0.68, 0.45)
 MILL_TOWN = (0.14, 0.78)
+#: Seeds the placement of cores and mill towns in a mosaic of city regions.
+TILE_SEED = 20232
 
 #: 5-year census age bands (TS007A): label, lower age.
 AGE_BANDS = [
@@ -57,18 +60,84 @@ def _bump(u: np.ndarray, v: np.ndarray, centre: tuple[float, float], width: floa
     return np.exp(-((u - centre[0]) ** 2 + (v - centre[1]) ** 2) / (2 * width**2))
 
 
-def unit_coordinates(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    return (x - ORIGIN[0]) / (N_COLS * SPACING), (y - ORIGIN[1]) / (N_ROWS * SPACING)
+class Landscape:
+    """Where a layout's urban cores and mill towns are, as smooth bumps over the region.
+
+    The demo is one city region: one core, one mill town, and a rural west, in
+    coordinates of the whole extent (exactly as first generated, so its files stay
+    byte-identical). Larger layouts are a mosaic of city-region tiles, each with its
+    own core and mill town placed by a fixed seed; bumps are summed over the
+    neighbouring tiles so the surfaces stay continuous across tile edges.
+    """
+
+    def __init__(self, layout: Layout) -> None:
+        self.layout = layout
+        if layout.tile is None:
+            return
+        nx = math.ceil(layout.width / layout.tile)
+        ny = math.ceil(layout.height / layout.tile)
+        rng = np.random.default_rng([TILE_SEED, nx, ny])
+        jitter = rng.uniform(-0.12, 0.12, size=(2, nx, ny, 2))
+        corner = np.stack(np.meshgrid(np.arange(nx), np.arange(ny), indexing="ij"), axis=-1)
+        self._centres = {
+            "core": (corner + np.array(CORE) + jitter[0]) * layout.tile,
+            "mill": (corner + np.array(MILL_TOWN) + jitter[1]) * layout.tile,
+        }
+
+    def unit(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Coordinates as fractions of the whole extent (0..1 west-east, south-north)."""
+        x0, y0 = self.layout.origin
+        return (x - x0) / self.layout.width, (y - y0) / self.layout.height
+
+    def bump(self, x: np.ndarray, y: np.ndarray, kind: str, width: float) -> np.ndarray:
+        """Closeness to a core or mill town; `width` is a fraction of a city region."""
+        if self.layout.tile is None:
+            u, v = self.unit(x, y)
+            return _bump(u, v, CORE if kind == "core" else MILL_TOWN, width)
+        tile, centres = self.layout.tile, self._centres[kind]
+        x0, y0 = self.layout.origin
+        tx, ty = (x - x0) / tile, (y - y0) / tile
+        ix, iy = np.floor(tx).astype(int), np.floor(ty).astype(int)
+        total = np.zeros_like(tx)
+        for dx in (-1, 0, 1):
+            for dy in (-1, 0, 1):
+                jx, jy = ix + dx, iy + dy
+                inside = (jx >= 0) & (jx < centres.shape[0]) & (jy >= 0) & (jy < centres.shape[1])
+                cx = centres[jx.clip(0, centres.shape[0] - 1), jy.clip(0, centres.shape[1] - 1)]
+                d2 = (tx - cx[..., 0] / tile) ** 2 + (ty - cx[..., 1] / tile) ** 2
+                total += np.where(inside, np.exp(-d2 / (2 * width**2)), 0.0)
+        return total
+
+    def west(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Rurality that does not come from distance to a core: the demo's rural west, or
+        in a mosaic a gentle national east-west gradient."""
+        u, _ = self.unit(x, y)
+        return 1 - u if self.layout.tile is None else 1 - 0.5 * u
 
 
-def surfaces_at(x: np.ndarray, y: np.ndarray, rng: np.random.Generator | None = None) -> Surfaces:
+def unit_coordinates(
+    x: np.ndarray, y: np.ndarray, layout: Layout = DEMO
+) -> tuple[np.ndarray, np.ndarray]:
+    return Landscape(layout).unit(x, y)
+
+
+def surfaces_at(
+    x: np.ndarray,
+    y: np.ndarray,
+    rng: np.random.Generator | None = None,
+    landscape: Landscape | None = None,
+) -> Surfaces:
     """Evaluate the latent surfaces at points, with per-area noise when `rng` is given."""
-    u, v = unit_coordinates(x, y)
+    land = landscape or Landscape(DEMO)
+    u, v = land.unit(x, y)
     noise = (lambda s: rng.normal(0, s, size=u.shape)) if rng is not None else (lambda s: 0.0)
-    deprivation = 0.75 * _bump(u, v, CORE, 0.14) + 0.8 * _bump(u, v, MILL_TOWN, 0.1)
-    age = 0.55 * (1 - u) ** 2 + 0.6 * _bump(u, v, MILL_TOWN, 0.12) + 0.15 * v
-    remoteness = 0.7 * (1 - _bump(u, v, CORE, 0.3)) * (1 - u) + 0.35 * _bump(u, v, MILL_TOWN, 0.1)
-    density = 0.25 + _bump(u, v, CORE, 0.18) + 0.5 * _bump(u, v, MILL_TOWN, 0.07)
+    core, mill = land.bump, land.bump
+    deprivation = 0.75 * core(x, y, "core", 0.14) + 0.8 * mill(x, y, "mill", 0.1)
+    age = 0.55 * land.west(x, y) ** 2 + 0.6 * mill(x, y, "mill", 0.12) + 0.15 * v
+    remoteness = 0.7 * (1 - np.minimum(core(x, y, "core", 0.3), 1)) * land.west(x, y) + 0.35 * mill(
+        x, y, "mill", 0.1
+    )
+    density = 0.25 + core(x, y, "core", 0.18) + 0.5 * mill(x, y, "mill", 0.07)
     return Surfaces(
         deprivation=np.clip(deprivation + noise(0.06), 0, 1),
         age=np.clip(age + noise(0.05), 0, 1),
@@ -77,10 +146,12 @@ def surfaces_at(x: np.ndarray, y: np.ndarray, rng: np.random.Generator | None = 
     )
 
 
-def oa_people(oas: gpd.GeoDataFrame, rng: np.random.Generator) -> pd.DataFrame:
+def oa_people(
+    oas: gpd.GeoDataFrame, rng: np.random.Generator, landscape: Landscape | None = None
+) -> pd.DataFrame:
     """Counts per OA that the census, Ofcom and DWP files are drawn from."""
     centroids = oas.geometry.centroid
-    s = surfaces_at(centroids.x.to_numpy(), centroids.y.to_numpy(), rng)
+    s = surfaces_at(centroids.x.to_numpy(), centroids.y.to_numpy(), rng, landscape)
     n = len(oas)
     population = np.round(180 + 230 * np.clip(s.density, 0, 1.2) + rng.normal(0, 20, n)).astype(int)
     share_65 = 0.09 + 0.22 * s.age

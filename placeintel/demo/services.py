@@ -15,8 +15,8 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
-from placeintel.demo.geography import BNG, DISTRICTS, Geography
-from placeintel.demo.population import MILL_TOWN, _bump, unit_coordinates
+from placeintel.demo.geography import BNG, Geography
+from placeintel.demo.population import Landscape
 
 _CSV_KINDS = (  # (count, type as published, name pattern)
     (12, "Local authority run library", "{ward} Library"),
@@ -41,14 +41,15 @@ _TO_CRS84 = Transformer.from_crs(BNG, "OGC:CRS84", always_xy=True)
 
 
 def demo_services(
-    geo: Geography, people: pd.DataFrame, rng: np.random.Generator
+    geo: Geography, people: pd.DataFrame, rng: np.random.Generator, landscape: Landscape
 ) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:
     """Return the services CSV table and the GeoJSON features (in EPSG:27700)."""
+    districts, factor = geo.district_names, geo.layout.service_factor
     oas = geo.oas.merge(people[["oa21_code", "population"]], on="oa21_code")
     oas = oas.merge(geo.wards[["ward_code", "ward_name"]], on="ward_code")
     centroid = oas.geometry.centroid
-    u, v = unit_coordinates(centroid.x.to_numpy(), centroid.y.to_numpy())
-    appeal = oas["population"].to_numpy() * (1 - 0.9 * _bump(u, v, MILL_TOWN, 0.12))
+    mill = landscape.bump(centroid.x.to_numpy(), centroid.y.to_numpy(), "mill", 0.12)
+    appeal = oas["population"].to_numpy() * (1 - 0.9 * np.minimum(mill, 1))
     appeal = appeal / appeal.sum()
 
     def place(count: int) -> list[tuple[shapely.Point, pd.Series]]:
@@ -69,9 +70,9 @@ def demo_services(
 
     rows = []
     for count, kind, pattern in _CSV_KINDS:
-        for point, oa in place(count):
+        for point, oa in place(count * factor):
             lon, lat = _TO_CRS84.transform(point.x, point.y)
-            lad_code, lad_name = DISTRICTS[int(oa["district"])]
+            lad_code, lad_name = districts[int(oa["district"])]
             rows.append(
                 {
                     "name": pattern.format(ward=oa["ward_name"]),
@@ -90,8 +91,8 @@ def demo_services(
     rows[13]["name"] = "St Mary's & All Saints Digital Hub"
     features = []
     for count, kind, pattern in _GEOJSON_KINDS:
-        for n, (point, oa) in enumerate(place(count)):
-            lad_code, lad_name = DISTRICTS[int(oa["district"])]
+        for n, (point, oa) in enumerate(place(count * factor)):
+            lad_code, lad_name = districts[int(oa["district"])]
             shape = (
                 shapely.box(point.x - 9, point.y - 6, point.x + 9, point.y + 6)
                 if n % 4 == 0
@@ -114,4 +115,4 @@ def _postcode(district: int, rng: np.random.Generator) -> str:
     """Postcodes in the format of the real thing, in an area (ZZ) Royal Mail does not use."""
     letters = "ABDEFGHJLNPQRSTUWXYZ"
     first, second = rng.choice(list(letters)), rng.choice(list(letters))
-    return f"ZZ{district + 1} {rng.integers(1, 10)}{first}{second}"
+    return f"ZZ{district % 99 + 1} {rng.integers(1, 10)}{first}{second}"

@@ -124,6 +124,8 @@ def ward_indicators(data: RegionData, engine=LOCAL) -> WardIndicators:
     ):
         if role == "broadband-performance":
             for _, frame in data.role(role):
+                if "connections_with_speed" in frame:  # already summed from postcodes
+                    continue
                 has_speed = frame["avg_download_mbit"].notna()
                 frame["download_mbit_x_connections"] = (
                     frame["avg_download_mbit"].fillna(0) * frame["connections_total"] * has_speed

@@ -13,7 +13,7 @@ from typing import Any
 
 from placeintel.errors import DataError
 from placeintel.region import Manifest, Source
-from placeintel.sources import census, imd, lookups, ofcom, services
+from placeintel.sources import census, imd, lookups, ofcom, onspd, services
 from placeintel.sources.boundaries import read_boundaries
 from placeintel.sources.census import read_census
 from placeintel.sources.dwp import read_stat_xplore
@@ -26,6 +26,7 @@ from placeintel.sources.services import read_services
 READERS: dict[str, Callable[..., Any]] = {
     "ons-boundaries": read_boundaries,
     "ons-lookup": read_lookup,
+    "onspd": onspd.read_onspd,
     "imd2019": read_imd,
     "ofcom-coverage": read_coverage,
     "ofcom-performance": read_performance,
@@ -39,6 +40,7 @@ READERS: dict[str, Callable[..., Any]] = {
 #: validation can check the raw file against the format's Table Schema.
 HEADER_MAPS: dict[str, Callable[..., dict[str, list[str]]]] = {
     "ons-lookup": lookups.header_map,
+    "onspd": onspd.header_map,
     "imd2019": imd.header_map,
     "ofcom-coverage": ofcom.header_map,
     "ofcom-performance": ofcom.header_map,
@@ -106,7 +108,33 @@ def read_region(manifest: Manifest) -> RegionData:
         started = time.perf_counter()
         data.frames[source.id] = read_source(manifest, source)
         data.timings[source.id] = time.perf_counter() - started
+    place_postcodes(data)
     return data
+
+
+def postcode_sources(data: RegionData) -> list[Source]:
+    """Sources read with postcode keys, which must be placed in output areas."""
+    return [
+        s
+        for s in data.used_sources()
+        if getattr(data.frames[s.id], "attrs", {}).get("key_kind") == "postcode"
+    ]
+
+
+def place_postcodes(data: RegionData) -> None:
+    """Replace postcode-level frames (Ofcom's national files) by their output-area sums,
+    placed with the ONS Postcode Directory, so every later step works on OAs."""
+    pending = postcode_sources(data)
+    if not pending:
+        return
+    lookup = data.require(
+        "lookup-postcode", "postcode-level data needs the ONS Postcode Directory to place it"
+    )
+    for source in pending:
+        started = time.perf_counter()
+        path = source.resolve(data.manifest.data_dir)
+        data.frames[source.id] = onspd.to_output_areas(data.frames[source.id], lookup, path)
+        data.timings[source.id] = data.timings.get(source.id, 0) + time.perf_counter() - started
 
 
 __all__ = ["HEADER_MAPS", "READERS", "RasterSource", "RegionData", "read_region", "read_source"]

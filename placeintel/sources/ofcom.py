@@ -14,6 +14,7 @@ import pandas as pd
 
 from placeintel.errors import DataError
 from placeintel.sources.headers import canonical_frame, match_headers
+from placeintel.sources.onspd import normalise
 from placeintel.sources.tables import find_column, read_csv
 
 _KEYS = {
@@ -53,9 +54,12 @@ _BELOW_30 = ("premises_below_2mbit", "premises_2_5mbit", "premises_5_10mbit", "p
 _CONNECTION_BANDS = tuple(PERFORMANCE_HEADERS)[2:]
 
 
-def _key_column(frame: pd.DataFrame, path: Path) -> tuple[str, str]:
+def _key_column(frame: pd.DataFrame, path: Path) -> tuple[pd.Series, str]:
+    """The area codes and their kind; postcodes in one spelling (upper case, no spaces)."""
     column = find_column(frame, *_KEYS, path=path)
-    return column, _KEYS[column.strip().lower()]
+    kind = _KEYS[column.strip().lower()]
+    codes = normalise(frame[column]) if kind == "postcode" else frame[column].str.strip()
+    return codes, kind
 
 
 def read_coverage(path: Path, role: str, options: dict) -> pd.DataFrame:
@@ -79,7 +83,7 @@ def read_coverage(path: Path, role: str, options: dict) -> pd.DataFrame:
             file=path,
             field="% of premises unable to receive 30Mbit/s",
         )
-    out.insert(0, "area_code", frame[key].str.strip())
+    out.insert(0, "area_code", key)
     out.attrs["key_kind"] = kind
     return out[
         ["area_code", "all_premises", "premises_below_30mbit"]
@@ -101,7 +105,7 @@ def read_performance(path: Path, role: str, options: dict) -> pd.DataFrame:
     bands = out[list(_CONNECTION_BANDS)]
     out["connections_total"] = bands.sum(axis=1, min_count=1)
     out["connections_below_10mbit"] = out[list(_CONNECTION_BANDS[:3])].sum(axis=1, min_count=1)
-    out.insert(0, "area_code", frame[key].str.strip())
+    out.insert(0, "area_code", key)
     out.attrs["key_kind"] = kind
     keep = ["area_code", "connections_total", "connections_below_10mbit"]
     keep += [c for c in ("avg_download_mbit", "median_download_mbit") if c in out]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
@@ -24,9 +24,11 @@ MISSING_MARKERS = frozenset({"", "n/a", "na", "-", "..", ":", "*", "x", "c"})
 _NUMBER = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?([eE][+-]?\d+)?$")
 
 
-def read_csv(path: Path) -> pd.DataFrame:
+def read_csv(path: Path, columns: Callable[[str], bool] | None = None) -> pd.DataFrame:
     """Read a CSV as text so that no value is guessed at, with headers trimmed.
 
+    `columns` picks columns by their trimmed header: the ONS Postcode Directory has
+    52 columns and millions of rows, and only three of them matter here.
     Row numbers in errors count the header as row 1, as a spreadsheet does.
     """
     if not path.is_file():
@@ -34,7 +36,12 @@ def read_csv(path: Path) -> pd.DataFrame:
     encoding = detect_encoding(path)
     try:
         frame = pd.read_csv(
-            path, dtype=str, keep_default_na=False, encoding=encoding, skipinitialspace=True
+            path,
+            dtype=str,
+            keep_default_na=False,
+            encoding=encoding,
+            skipinitialspace=True,
+            usecols=(lambda label: columns(str(label).strip())) if columns else None,
         )
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise DataError(f"cannot parse CSV: {exc}", file=path) from None
@@ -105,9 +112,17 @@ def parse_number(text: str) -> float:
 
 
 def numeric(frame: pd.DataFrame, column: str, path: Path | str | None = None) -> pd.Series:
-    """Convert a text column to floats, naming the first bad cell precisely."""
-    values = np.empty(len(frame), dtype=float)
-    for position, cell in enumerate(frame[column].tolist()):
+    """Convert a text column to floats, naming the first bad cell precisely.
+
+    Plain numbers go through pandas' C parser at once; only cells it cannot read
+    (thousands separators, percent signs, missing markers, mistakes) are parsed
+    one by one, which keeps a 1.7-million-row postcode file to about a second.
+    """
+    text = frame[column].astype(str)
+    values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, copy=True)
+    values[np.isinf(values)] = np.nan  # "inf" is not an official number; check it below
+    for position in np.flatnonzero(np.isnan(values)):
+        cell = text.iat[position]
         try:
             values[position] = parse_number(cell)
         except ValueError:

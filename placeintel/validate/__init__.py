@@ -10,7 +10,7 @@ from pathlib import Path
 
 from placeintel.errors import DataError
 from placeintel.region import Manifest, Source, load_manifest
-from placeintel.sources import HEADER_MAPS, RegionData, read_source
+from placeintel.sources import HEADER_MAPS, RegionData, place_postcodes, read_source
 from placeintel.sources.tables import read_header
 from placeintel.validate.checks import check_region
 from placeintel.validate.report import Finding, Report
@@ -80,6 +80,19 @@ def validate_sources(manifest: Manifest) -> tuple[RegionData, Report]:
                 hint=error.hint or "",
             )
     check_region(data, report)
+    if report.ok:
+        try:
+            place_postcodes(data)
+        except DataError as error:
+            report.add(
+                "error",
+                error.rule,
+                error.message,
+                file=str(error.file),
+                row=error.row,
+                field=error.field or "",
+                hint=error.hint or "",
+            )
     return data, report
 
 

@@ -164,10 +164,14 @@ def _area_codes(data: RegionData, report: Report) -> None:
         known |= set(oa_lookup["oa21_code"])
     if ward_lookup is not None:
         known |= set(ward_lookup["lsoa21_code"])
-    if not known:
-        return
+    postcodes = data.one("lookup-postcode")
     for role in ("census", "broadband-coverage", "broadband-performance", "pension-credit"):
         for source, frame in data.role(role):
+            if frame.attrs.get("key_kind") == "postcode":
+                _postcodes(data, source, frame, postcodes, report)
+                continue
+            if not known:
+                continue
             dangling = ~frame["area_code"].isin(known)
             _report_codes(
                 data,
@@ -178,6 +182,36 @@ def _area_codes(data: RegionData, report: Report) -> None:
                 "area code is not a 2021 output area or LSOA in the lookups",
                 report,
             )
+
+
+def _postcodes(
+    data: RegionData,
+    source: Source,
+    frame: pd.DataFrame,
+    lookup: pd.DataFrame | None,
+    report: Report,
+) -> None:
+    """Postcode-level files need the ONS Postcode Directory, and it must know each postcode."""
+    if lookup is None:
+        report.add(
+            "error",
+            "missing-lookup",
+            "the file is by postcode, but the manifest names no ONS Postcode Directory",
+            file=_path(data, source),
+            field="postcode",
+            hint="add a source with role lookup-postcode and reader onspd",
+        )
+        return
+    dangling = ~frame["area_code"].isin(lookup["postcode"])
+    _report_codes(
+        data,
+        source,
+        frame,
+        "area_code",
+        dangling,
+        "postcode is not in the ONS Postcode Directory",
+        report,
+    )
 
 
 def _report_codes(

@@ -19,6 +19,7 @@ from frictionless import Resource, Schema
 
 from placeintel.region import Source
 from placeintel.sources.tables import read_header
+from placeintel.validate.bulk import BULK_BYTES, bulk_findings
 from placeintel.validate.report import Report
 
 SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
@@ -61,9 +62,17 @@ def load_schema(name: str) -> dict[str, Any]:
 
 
 def validate_table(
-    path: Path, schema: dict[str, Any], mapping: dict[str, list[str]], report: Report
+    path: Path,
+    schema: dict[str, Any],
+    mapping: dict[str, list[str]],
+    report: Report,
+    bulk: bool | None = None,
 ) -> bool:
-    """Check one CSV against its format's schema; return whether it had no errors."""
+    """Check one CSV against its format's schema; return whether it had no errors.
+
+    `bulk` picks the column-wise checker (`validate.bulk`); by default it is used for
+    files too large for frictionless's row-by-row pass.
+    """
     header, encoding = read_header(path)
     before = len(report.errors)
     if encoding == "cp1252":
@@ -114,26 +123,37 @@ def validate_table(
     descriptor: dict[str, Any] = {"fields": fields, "missingValues": schema["missingValues"]}
     if primary and len(primary) == len(schema.get("primaryKey", [])):
         descriptor["primaryKey"] = primary
-    resource = Resource(
-        path=path.name,
-        basepath=str(path.parent),
-        encoding=encoding,
-        schema=Schema.from_descriptor(descriptor),
-    )
+    if bulk is None:
+        bulk = path.stat().st_size > BULK_BYTES
+    if bulk:
+        findings = bulk_findings(path, encoding, header, fields, descriptor)[:MAX_FINDINGS_PER_FILE]
+        rows = [[f[k] for k in _FLAT] for f in findings]
+    else:
+        resource = Resource(
+            path=path.name,
+            basepath=str(path.parent),
+            encoding=encoding,
+            schema=Schema.from_descriptor(descriptor),
+        )
+        rows = resource.validate(limit_errors=MAX_FINDINGS_PER_FILE).flatten(_FLAT)
     _report_findings(
-        resource, path, report, lambda field: f"a {column_spec.get(field, {}).get('type', 'value')}"
+        rows, path, report, lambda field: f"a {column_spec.get(field, {}).get('type', 'value')}"
     )
     return len(report.errors) == before
 
 
+_FLAT = ["rowNumber", "fieldName", "cell", "type", "message", "note"]
+
+
 def _report_findings(
-    resource: Resource, path: Path, report: Report, expected: Callable[[str], str], suffix: str = ""
+    rows: list[list[Any]],
+    path: Path,
+    report: Report,
+    expected: Callable[[str], str],
+    suffix: str = "",
 ) -> None:
-    """Run frictionless and turn each error into a finding naming file, row, field and value."""
-    result = resource.validate(limit_errors=MAX_FINDINGS_PER_FILE)
-    for row, field, cell, kind, message, note in result.flatten(
-        ["rowNumber", "fieldName", "cell", "type", "message", "note"]
-    ):
+    """Turn each schema error into a finding naming file, row, field and value."""
+    for row, field, cell, kind, message, note in rows:
         name = (field or "").strip()
         hint = _HINTS.get(kind, "").format(type=expected(name), note=note or "") + suffix
         report.add(
@@ -169,6 +189,10 @@ def validate_with_own_schema(path: Path, schema_path: Path, report: Report) -> b
     schema = Schema.from_descriptor(json.loads(schema_path.read_text(encoding="utf-8")))
     resource = Resource(path=path.name, basepath=str(path.parent), encoding=encoding, schema=schema)
     _report_findings(
-        resource, path, report, lambda field: "the schema's type", f" (schema: {schema_path.name})"
+        resource.validate(limit_errors=MAX_FINDINGS_PER_FILE).flatten(_FLAT),
+        path,
+        report,
+        lambda field: "the schema's type",
+        f" (schema: {schema_path.name})",
     )
     return len(report.errors) == before

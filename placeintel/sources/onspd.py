@@ -1,0 +1,119 @@
+"""The ONS Postcode Directory (ONSPD, or its NSPL cut): which output area each postcode is in.
+
+Ofcom publishes broadband by postcode; ONS places every postcode, live or
+terminated, in a 2021 output area. We read only the postcode, the OA and the
+termination date out of ONSPD's 52 columns, and place postcode-level rows in
+output areas by exact code, so every later step works on OAs as usual.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from placeintel.errors import DataError
+from placeintel.sources.tables import find_column, read_csv, rows_where
+
+#: Postcode columns in the order we prefer them: pcds is the one-space form.
+POSTCODE_COLUMNS = ("pcds", "pcd", "pcd2", "pcd7", "pcd8", "postcode")
+OA_COLUMNS = ("oa21", "oa21cd")
+_WANTED = {*POSTCODE_COLUMNS, *OA_COLUMNS, "doterm", "lsoa21", "lsoa21cd"}
+#: Summed when postcodes are merged into output areas; every other measure is a rate.
+_PREMISES_WEIGHTED = ("pct_sfbb_available",)
+
+
+def normalise(postcodes: pd.Series) -> pd.Series:
+    """'QA1 0AA', 'qa10aa' and 'QA1  0AA' are one postcode: upper case without spaces."""
+    return postcodes.str.replace(r"\s+", "", regex=True).str.upper()
+
+
+def read_onspd(path: Path, role: str, options: dict) -> pd.DataFrame:
+    """Postcode -> 2021 output area, one row per postcode (live and terminated)."""
+    frame = read_csv(path, columns=lambda label: label.lower() in _WANTED)
+    postcode = find_column(frame, *POSTCODE_COLUMNS, path=path)
+    oa = find_column(frame, *OA_COLUMNS, path=path)
+    out = pd.DataFrame(
+        {"postcode": normalise(frame[postcode]), "oa21_code": frame[oa].str.strip()},
+        index=frame.index,
+    )
+    terminated = find_column(frame, "doterm", required=False)
+    out["terminated"] = frame[terminated].str.strip() != "" if terminated else False
+    blank = out["oa21_code"] == ""
+    if blank.any():
+        # ONSPD leaves OA blank for a few non-geographic postcodes (e.g. large users' PO
+        # boxes); they cannot be placed, and Ofcom has no premises for them.
+        out = out[~blank]
+    duplicated = out["postcode"].duplicated()
+    if duplicated.any():
+        row = rows_where(duplicated, 1)[0]
+        raise DataError(
+            f"postcode {out['postcode'][row]!r} appears more than once",
+            file=path,
+            row=row,
+            field=postcode,
+            hint="the directory maps each postcode to exactly one output area",
+        )
+    out.attrs.update(frame.attrs)
+    return out
+
+
+def header_map(columns: list[str], role: str, options: dict) -> dict[str, list[str]]:
+    """Canonical fields -> the file's columns, for validating the raw file."""
+    lower = {c.lower(): c for c in columns}
+    found: dict[str, list[str]] = {}
+    for canonical, candidates in (
+        ("postcode", POSTCODE_COLUMNS),
+        ("oa21_code", OA_COLUMNS),
+        ("doterm", ("doterm",)),
+    ):
+        hit = next((lower[c] for c in candidates if c in lower), None)
+        if hit:
+            found[canonical] = [hit]
+    return found
+
+
+def to_output_areas(frame: pd.DataFrame, lookup: pd.DataFrame, path: Path | str) -> pd.DataFrame:
+    """Merge a postcode-keyed Ofcom frame into output areas: counts summed, the speed
+    weighted by the connections that report one, shares weighted by premises.
+
+    A postcode the directory does not know is an error naming the row: dropping it
+    would quietly remove premises from a ward.
+    """
+    oa = frame["area_code"].map(lookup.set_index("postcode")["oa21_code"])
+    unknown = oa.isna()
+    if unknown.any():
+        row = rows_where(unknown, 1)[0]
+        raise DataError(
+            f"postcode {frame['area_code'][row]!r} is not in the ONS Postcode Directory "
+            f"({int(unknown.sum()):,} such rows)",
+            file=path,
+            row=row,
+            field="postcode",
+            hint="use an ONSPD edition at least as new as the Ofcom file",
+        )
+    work = frame.drop(columns=["area_code", "median_download_mbit"], errors="ignore")
+    if "avg_download_mbit" in work:
+        has_speed = work["avg_download_mbit"].notna()
+        work["download_mbit_x_connections"] = (
+            work["avg_download_mbit"].fillna(0) * work["connections_total"] * has_speed
+        )
+        work["connections_with_speed"] = work["connections_total"].where(has_speed, 0)
+        work = work.drop(columns="avg_download_mbit")
+    weighted = [c for c in _PREMISES_WEIGHTED if c in work]
+    for column in weighted:
+        work[column] = work[column] * work["all_premises"]
+    sums = work.groupby(oa.to_numpy(), sort=True).sum(min_count=1)
+    for column in weighted:
+        sums[column] = sums[column] / sums["all_premises"].where(sums["all_premises"] > 0)
+    if "download_mbit_x_connections" in sums:
+        speed = sums["connections_with_speed"]
+        sums["avg_download_mbit"] = np.round(
+            sums["download_mbit_x_connections"] / speed.where(speed > 0), 1
+        )
+    out = sums.rename_axis("area_code").reset_index()
+    out.attrs.update(frame.attrs)
+    out.attrs["key_kind"] = "oa21"
+    out.attrs["placed_from"] = "postcode"
+    return out
