@@ -2,12 +2,14 @@
 
 import sys
 
-from benchmarks import api_latency, build_time, map_size
+from benchmarks import api_latency, api_national, build_time, map_size, scale
 
 BENCHMARKS = {
     "build_time": build_time.main,
     "map_size": map_size.main,
     "api_latency": api_latency.main,
+    "scale": scale.main,
+    "api_national": api_national.main,
 }
 
 if __name__ == "__main__":

@@ -156,6 +156,10 @@ def build(
             indicators = ward_indicators(data, runner)
         finally:
             runner.close()
+        echo(
+            f"  {len(indicators.wards):,} wards, {len(indicators.available)} indicators, "
+            f"{len(indicators.services):,} services"
+        )
     with _stage(echo, 3, total, "index (DERI method)"):
         settings = settings or IndexSettings.from_manifest(
             manifest.index, str(manifest.manifest_path)
