@@ -157,8 +157,8 @@ def build(
         finally:
             runner.close()
         echo(
-            f"  {len(indicators.wards):,} wards, {len(indicators.available)} indicators, "
-            f"{len(indicators.services):,} services"
+            f"  indicators for {len(indicators.wards):,} wards: "
+            f"{len(indicators.available)} available, {len(indicators.services):,} services"
         )
     with _stage(echo, 3, total, "index (DERI method)"):
         settings = settings or IndexSettings.from_manifest(
