@@ -115,12 +115,6 @@ class Landscape:
         return 1 - u if self.layout.tile is None else 1 - 0.5 * u
 
 
-def unit_coordinates(
-    x: np.ndarray, y: np.ndarray, layout: Layout = DEMO
-) -> tuple[np.ndarray, np.ndarray]:
-    return Landscape(layout).unit(x, y)
-
-
 def surfaces_at(
     x: np.ndarray,
     y: np.ndarray,
