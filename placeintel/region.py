@@ -62,6 +62,22 @@ class Source:
 
 
 @dataclass(frozen=True)
+class NationBase:
+    """The national files that set the `nation` base's 0-10 scale (DERI scales within England).
+
+    Its sources are read by the same readers and turned into LSOA indicators by the same
+    code as the region's; `codes` picks the areas that form the base (England's LSOA codes
+    start E01), and `cap` the percentiles that bound the scale, so that one extreme LSOA
+    cannot squash everyone else's scores into a corner of 0-10.
+    """
+
+    title: str
+    sources: tuple[Source, ...]
+    codes: str = "E01"
+    cap: tuple[float, float] = (0.1, 99.9)
+
+
+@dataclass(frozen=True)
 class Manifest:
     """A parsed `region.yml`."""
 
@@ -76,6 +92,7 @@ class Manifest:
     publisher: str = ""
     publish: dict[str, Any] = field(default_factory=dict)
     contributors: tuple[dict[str, str], ...] = ()
+    nation: NationBase | None = None
 
     @property
     def public_fields(self) -> set[str]:
@@ -84,6 +101,22 @@ class Manifest:
 
     def by_role(self, role: str) -> list[Source]:
         return [s for s in self.sources if s.role == role]
+
+    def nation_manifest(self) -> Manifest | None:
+        """The nation base's files as a manifest of their own, so that they are read and
+        validated exactly as the region's sources are."""
+        if self.nation is None:
+            return None
+        return Manifest(
+            name=f"{self.name} (nation base)",
+            title=self.nation.title,
+            description="",
+            synthetic=self.synthetic,
+            data_dir=self.data_dir,
+            manifest_path=self.manifest_path,
+            sources=self.nation.sources,
+            index={},
+        )
 
 
 _SOURCE_KEYS = {
@@ -126,29 +159,8 @@ def load_manifest(region: str | Path, data_dir: str | Path | None = None) -> Man
     for key in ("name", "sources"):
         if key not in raw:
             raise DataError("missing required key", file=path, field=key)
-    sources = []
     seen: set[str] = set()
-    for position, entry in enumerate(raw["sources"], start=1):
-        where = f"sources[{position}]"
-        if not isinstance(entry, dict):
-            raise DataError("each source must be a mapping", file=path, field=where)
-        for key in ("id", "role", "reader", "path"):
-            if key not in entry:
-                raise DataError(f"source is missing {key!r}", file=path, field=where)
-        if entry["role"] not in ROLES:
-            raise DataError(
-                f"unknown role {entry['role']!r}",
-                file=path,
-                field=f"{where}.role",
-                hint=f"one of {', '.join(sorted(ROLES))}",
-            )
-        if entry["id"] in seen:
-            raise DataError(f"duplicate source id {entry['id']!r}", file=path, field=where)
-        seen.add(entry["id"])
-        options = {k: v for k, v in entry.items() if k not in _SOURCE_KEYS}
-        sources.append(
-            Source(**{k: v for k, v in entry.items() if k in _SOURCE_KEYS}, options=options)
-        )
+    sources = _sources(raw["sources"], "sources", path, seen)
     base = Path(data_dir) if data_dir is not None else path.parent
     if not base.is_dir():
         raise UsageError(f"data directory {base} does not exist")
@@ -164,4 +176,69 @@ def load_manifest(region: str | Path, data_dir: str | Path | None = None) -> Man
         publisher=str(raw.get("publisher", "")),
         publish=dict(raw.get("publish") or {}),
         contributors=tuple(raw.get("contributors") or ()),
+        nation=_nation(raw.get("nation"), path, seen),
     )
+
+
+def _nation(raw: Any, path: Path, seen: set[str]) -> NationBase | None:
+    """The `nation:` block: title, sources, the area codes of the base, and the cap."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or "sources" not in raw:
+        raise DataError(
+            "`nation` must be a mapping with its own `sources`", file=path, field="nation"
+        )
+    cap = raw.get("cap_percentiles", [0.1, 99.9])
+    if cap in (None, "none", False):
+        cap = [0, 100]
+    valid = (
+        isinstance(cap, list)
+        and len(cap) == 2
+        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in cap)
+        and 0 <= cap[0] < cap[1] <= 100
+    )
+    if not valid:
+        raise DataError(
+            f"cap_percentiles must be two percentiles, low then high, got {cap!r}",
+            file=path,
+            field="nation.cap_percentiles",
+            hint="e.g. [0.1, 99.9]; [0, 100] (or none) scales from the national minimum to maximum",
+        )
+    codes = raw.get("codes", "E01")
+    if not isinstance(codes, str) or not codes:
+        raise DataError("codes must be a code prefix such as E01", file=path, field="nation.codes")
+    return NationBase(
+        title=str(raw.get("title", "nation")),
+        sources=tuple(_sources(raw["sources"], "nation.sources", path, seen)),
+        codes=codes,
+        cap=(float(cap[0]), float(cap[1])),
+    )
+
+
+def _sources(entries: Any, key: str, path: Path, seen: set[str]) -> list[Source]:
+    """Each source entry checked for its required keys, a known role and a unique id."""
+    if not isinstance(entries, list):
+        raise DataError("must be a list of sources", file=path, field=key)
+    sources = []
+    for position, entry in enumerate(entries, start=1):
+        where = f"{key}[{position}]"
+        if not isinstance(entry, dict):
+            raise DataError("each source must be a mapping", file=path, field=where)
+        for required in ("id", "role", "reader", "path"):
+            if required not in entry:
+                raise DataError(f"source is missing {required!r}", file=path, field=where)
+        if entry["role"] not in ROLES:
+            raise DataError(
+                f"unknown role {entry['role']!r}",
+                file=path,
+                field=f"{where}.role",
+                hint=f"one of {', '.join(sorted(ROLES))}",
+            )
+        if entry["id"] in seen:
+            raise DataError(f"duplicate source id {entry['id']!r}", file=path, field=where)
+        seen.add(entry["id"])
+        options = {k: v for k, v in entry.items() if k not in _SOURCE_KEYS}
+        sources.append(
+            Source(**{k: v for k, v in entry.items() if k in _SOURCE_KEYS}, options=options)
+        )
+    return sources

@@ -42,11 +42,16 @@ def read_stat_xplore(path: Path, role: str, options: dict) -> pd.DataFrame:
             raise DataError(
                 f"not a number: {cells[1]!r}", file=path, row=line_number, field=measure
             ) from None
-        rows.append((match.group(1), value))
+        rows.append((line_number, match.group(1), value))
     if not rows:
         raise DataError(
             'no area rows ("E01... : name") found',
             file=path,
             hint="export the table from Stat-Xplore as CSV with area codes shown",
         )
-    return pd.DataFrame(rows, columns=["area_code", measure])
+    # Rows keep their line numbers, so a later check names the line a user must fix.
+    return (
+        pd.DataFrame(rows, columns=["line", "area_code", measure])
+        .set_index("line")
+        .rename_axis(None)
+    )

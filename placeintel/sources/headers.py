@@ -46,4 +46,10 @@ def canonical_frame(
             out[canonical] = numeric(frame, column, path)
     out.attrs.update(frame.attrs)
     out.attrs["columns"] = columns
+    # Empty or suppressed cells are missing, never zero; validation reports how many.
+    out.attrs["missing_cells"] = {
+        c: int(out[c].isna().sum())
+        for c in out.columns
+        if c not in text_fields and out[c].isna().any()
+    }
     return out

@@ -15,6 +15,7 @@ from placeintel.errors import DataError
 from placeintel.sources.headers import canonical_frame, match_headers
 from placeintel.sources.tables import read_csv
 
+EDITION = "IMD 2019"
 IMD_HEADERS: dict[str, tuple[str, ...]] = {
     "lsoa11_code": ("LSOA code (2011)", "lsoa11cd", "lsoa"),
     "lsoa11_name": ("LSOA name (2011)",),
@@ -53,6 +54,7 @@ def read_imd(path: Path, role: str, options: dict) -> pd.DataFrame:
             hint=f"columns present: {', '.join(frame.columns[:8])}",
         )
     out = canonical_frame(frame, columns, {"lsoa11_code", "lsoa11_name"}, path)
+    out.attrs["edition"] = EDITION
     for header, canonical in _PERCENT_HEADERS.items():
         if header in percent and canonical not in out:
             out[canonical] = (

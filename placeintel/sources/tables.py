@@ -9,9 +9,13 @@ is an error that names the file, row and field.
 from __future__ import annotations
 
 import csv
+import gzip
+import io
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 import pandas as pd
@@ -24,12 +28,15 @@ MISSING_MARKERS = frozenset({"", "n/a", "na", "-", "..", ":", "*", "x", "c"})
 _NUMBER = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?([eE][+-]?\d+)?$")
 
 
-def read_csv(path: Path, columns: Callable[[str], bool] | None = None) -> pd.DataFrame:
-    """Read a CSV as text so that no value is guessed at, with headers trimmed.
+def read_csv(
+    path: Path, columns: Callable[[str], bool] | None = None, header_row: int = 1
+) -> pd.DataFrame:
+    """Read a CSV (or a gzipped CSV) as text so that no value is guessed at, headers trimmed.
 
     `columns` picks columns by their trimmed header: the ONS Postcode Directory has
     52 columns and millions of rows, and only three of them matter here.
-    Row numbers in errors count the header as row 1, as a spreadsheet does.
+    `header_row` is the line the header is on (Nomis extracts open with a preamble).
+    Row numbers in errors are line numbers in the file, as a spreadsheet shows them.
     """
     if not path.is_file():
         raise DataError("file not found", file=path)
@@ -41,17 +48,40 @@ def read_csv(path: Path, columns: Callable[[str], bool] | None = None) -> pd.Dat
             keep_default_na=False,
             encoding=encoding,
             skipinitialspace=True,
+            skiprows=header_row - 1,
+            skip_blank_lines=False,
             usecols=(lambda label: columns(str(label).strip())) if columns else None,
         )
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+    except (pd.errors.ParserError, UnicodeDecodeError, EOFError, OSError) as exc:
         raise DataError(f"cannot parse CSV: {exc}", file=path) from None
     frame.columns = [str(c).strip() for c in frame.columns]
     # Index rows by their number in the file (header = row 1), so every later filter,
     # merge or check can still name the row a user must fix.
-    frame.index = pd.RangeIndex(2, len(frame) + 2)
+    frame.index = pd.RangeIndex(header_row + 1, len(frame) + header_row + 1)
+    # Blank lines are kept while reading so that row numbers stay true; drop them now.
+    frame = frame[~frame.eq("").all(axis=1)] if len(frame.columns) else frame
     frame.attrs["encoding"] = encoding
     frame.attrs["path"] = str(path)
     return frame
+
+
+def is_gzip(path: Path) -> bool:
+    return path.suffix.lower() == ".gz"
+
+
+def read_bytes(path: Path) -> bytes:
+    """The file's bytes, decompressed when it is a `.gz` (two national tables ship gzipped)."""
+    try:
+        return gzip.decompress(path.read_bytes()) if is_gzip(path) else path.read_bytes()
+    except (OSError, EOFError) as exc:  # a truncated or corrupt gzip
+        raise DataError(f"cannot decompress: {exc}", file=path) from None
+
+
+def open_text(path: Path, encoding: str) -> IO[str]:
+    """Open a CSV or a gzipped CSV as text, for the csv module."""
+    if is_gzip(path):
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding=encoding, newline="")
+    return path.open(encoding=encoding, newline="")
 
 
 def detect_encoding(path: Path) -> str:
@@ -60,7 +90,7 @@ def detect_encoding(path: Path) -> str:
     Excel on Windows still saves "CSV" as cp1252; it is the only other encoding
     official UK files are seen in, so it is the only fallback.
     """
-    raw = path.read_bytes()
+    raw = read_bytes(path)
     if not raw.strip():
         raise DataError("file is empty", file=path)
     try:
@@ -70,11 +100,14 @@ def detect_encoding(path: Path) -> str:
     return "utf-8-sig"
 
 
-def read_header(path: Path) -> tuple[list[str], str]:
-    """The header labels as written, and the file's encoding."""
+def read_header(path: Path, header_row: int = 1) -> tuple[list[str], str]:
+    """The header labels as written (on line `header_row`), and the file's encoding."""
     encoding = detect_encoding(path)
-    with path.open(encoding=encoding, newline="") as handle:
-        header = next(csv.reader(handle), [])
+    with open_text(path, encoding) as handle:
+        reader = csv.reader(handle)
+        header: list[str] = []
+        for _ in range(header_row):
+            header = next(reader, [])
     return header, encoding
 
 
@@ -152,3 +185,18 @@ def rows_where(mask: pd.Series, limit: int | None = None) -> list[int]:
 
 def _key(name: str) -> str:
     return re.sub(r"\s+", " ", name.strip().lower())
+
+
+@dataclass(frozen=True)
+class TableLayout:
+    """Where a CSV's table sits: its header line, and lines that are not data (notes, blanks).
+
+    Most official CSVs are plain (header on line 1, no notes); Nomis extracts open with a
+    preamble and end with footnotes, and validation must read them as the reader does.
+    """
+
+    header_row: int = 1
+    skip_rows: tuple[int, ...] = ()
+
+
+PLAIN = TableLayout()

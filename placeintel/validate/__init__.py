@@ -10,7 +10,16 @@ from pathlib import Path
 
 from placeintel.errors import DataError
 from placeintel.region import Manifest, Source, load_manifest
-from placeintel.sources import HEADER_MAPS, RegionData, place_postcodes, read_source
+from placeintel.sources import (
+    EDITIONS,
+    HEADER_MAPS,
+    RegionData,
+    deprivation_edition,
+    place_postcodes,
+    read_source,
+    reader_options,
+    table_layout,
+)
 from placeintel.sources.tables import read_header
 from placeintel.validate.checks import check_region
 from placeintel.validate.report import Finding, Report
@@ -25,6 +34,18 @@ from placeintel.validate.tables import (
 def _check_file(manifest: Manifest, source: Source, report: Report) -> bool:
     """Presence and schema checks for one source; True if it may be read."""
     path = source.resolve(manifest.data_dir)
+    edition = EDITIONS.get(source.reader)
+    if source.role == "imd" and edition and edition != deprivation_edition(manifest):
+        report.add(
+            "warning",
+            "source-not-used",
+            f"source {source.id!r} ({edition}) is not used: the region uses "
+            f"{deprivation_edition(manifest)}",
+            file=str(path),
+            field="index.deprivation_edition",
+            hint=f"set index.deprivation_edition: {edition} to use it instead",
+        )
+        return False
     if source.is_absent(manifest.data_dir):
         report.add(
             "warning",
@@ -51,17 +72,22 @@ def _check_file(manifest: Manifest, source: Source, report: Report) -> bool:
     if name is None:
         return True
     try:
-        header, _ = read_header(path)
+        layout = table_layout(source.reader, path)
+        header, _ = read_header(path, layout.header_row)
     except DataError as error:
-        report.add("error", "empty-file", error.message, file=str(path))
+        report.add("error", "empty-file", error.message, file=str(path), hint=error.hint or "")
         return False
-    options = {"source_id": source.id, **source.options}
+    options = reader_options(manifest, source)
     mapping = HEADER_MAPS[source.reader]([h.strip() for h in header], source.role, options)
-    return validate_table(path, load_schema(name), mapping, report)
+    return validate_table(path, load_schema(name), mapping, report, layout=layout)
 
 
 def validate_sources(manifest: Manifest) -> tuple[RegionData, Report]:
-    """Read and check every source; keep going after a bad file so one run reports them all."""
+    """Read and check every source; keep going after a bad file so one run reports them all.
+
+    The nation base's files (if the manifest has a `nation:` block) are checked in the
+    same run, into the same report, and read into `data.nation`.
+    """
     data = RegionData(manifest)
     report = Report(manifest.name)
     for source in manifest.sources:
@@ -79,7 +105,13 @@ def validate_sources(manifest: Manifest) -> tuple[RegionData, Report]:
                 field=error.field or "",
                 hint=error.hint or "",
             )
+            continue
+        _report_missing_cells(data.frames[source.id], source.resolve(manifest.data_dir), report)
     check_region(data, report)
+    nation = manifest.nation_manifest()
+    if nation is not None:
+        data.nation, nation_report = validate_sources(nation)
+        report.findings += nation_report.findings
     if report.ok:
         try:
             place_postcodes(data)
@@ -94,6 +126,22 @@ def validate_sources(manifest: Manifest) -> tuple[RegionData, Report]:
                 hint=error.hint or "",
             )
     return data, report
+
+
+def _report_missing_cells(frame: object, path: Path, report: Report) -> None:
+    """Say how many cells are empty or suppressed: they are missing data, never zero."""
+    attrs = getattr(frame, "attrs", {})
+    columns = attrs.get("columns", {})
+    for measure, count in (attrs.get("missing_cells") or {}).items():
+        report.add(
+            "warning",
+            "missing-cells",
+            f"{count:,} empty or suppressed cell(s) in {measure}: read as missing data, not zero",
+            file=str(path),
+            field=columns.get(measure, measure),
+            hint="an indicator built from a missing cell is missing for that area; at ward "
+            "level it is computed from the areas that have data",
+        )
 
 
 def validate(region: str | Path, data_dir: str | Path | None = None) -> Report:

@@ -22,6 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from placeintel.sources.tables import PLAIN, TableLayout, open_text
+
 #: Files larger than this are checked column-wise: above ~20,000 rows the column-wise pass
 #: is the faster one (the demo's largest CSV is 0.2 MB, so tests exercise both).
 BULK_BYTES = 2 * 1024 * 1024
@@ -33,13 +35,18 @@ Finding = tuple[int, int, str, str, str, str]  # row, position, field, cell, typ
 
 
 def bulk_findings(
-    path: Path, encoding: str, header: list[str], fields: list[dict[str, Any]], schema: dict
+    path: Path,
+    encoding: str,
+    header: list[str],
+    fields: list[dict[str, Any]],
+    schema: dict,
+    layout: TableLayout = PLAIN,
 ) -> list[dict[str, Any]]:
     """Findings (frictionless `flatten` order: row, field, cell, type, message, note)."""
     labels = [h.strip() for h in header]
     checked = [f for f in fields if f.get("type") != "any"]
     wanted = {f["name"] for f in checked}
-    found, blank = _structure(path, encoding, labels)
+    found, blank = _structure(path, encoding, labels, layout)
     frame = pd.read_csv(
         path,
         dtype=str,
@@ -47,10 +54,13 @@ def bulk_findings(
         encoding=encoding,
         skipinitialspace=True,
         skip_blank_lines=False,
+        skiprows=layout.header_row - 1,
         usecols=lambda label: str(label).strip() in wanted,
     )
     frame.columns = [str(c).strip() for c in frame.columns]
-    frame.index = pd.RangeIndex(2, len(frame) + 2)
+    first = layout.header_row + 1
+    frame.index = pd.RangeIndex(first, len(frame) + first)
+    frame = frame.drop(index=[r for r in layout.skip_rows if r in frame.index])
     # Short rows read as NaN where frictionless sees no cell: treat those as missing.
     rows = frame.drop(index=[r for r in blank if r in frame.index]).fillna("")
     missing_values = set(schema.get("missingValues", [""]))
@@ -64,7 +74,9 @@ def bulk_findings(
     return [_finding(f[0], f[2], f[3], f[4], f[5]) for f in found]
 
 
-def _structure(path: Path, encoding: str, labels: list[str]) -> tuple[list[Finding], list[int]]:
+def _structure(
+    path: Path, encoding: str, labels: list[str], layout: TableLayout
+) -> tuple[list[Finding], list[int]]:
     """Blank, short and long rows, as frictionless reports them.
 
     A plain csv pass, because pandas quietly pads short rows and, reading only some
@@ -73,11 +85,11 @@ def _structure(path: Path, encoding: str, labels: list[str]) -> tuple[list[Findi
     found: list[Finding] = []
     blank: list[int] = []
     width = len(labels)
-    with path.open(encoding=encoding, newline="") as handle:
+    skip = set(layout.skip_rows)
+    with open_text(path, encoding) as handle:
         reader = csv.reader(handle, skipinitialspace=True)
-        next(reader, None)
-        for row_number, row in enumerate(reader, start=2):
-            if len(row) == width:
+        for row_number, row in enumerate(reader, start=1):
+            if row_number <= layout.header_row or row_number in skip or len(row) == width:
                 continue
             if not any(cell.strip() for cell in row):
                 found.append((row_number, 0, "", "", "blank-row", ""))

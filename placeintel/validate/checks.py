@@ -34,6 +34,7 @@ def check_region(data: RegionData, report: Report) -> Report:
             data.frames[source.id] = _geometries(frame, path, report)
     _foreign_keys(data, report)
     _area_codes(data, report)
+    _one_deprivation_edition(data, report)
     _services(data, report)
     for source, services in data.role("services"):
         personal_data(services, _path(data, source), data.manifest.public_fields, report)
@@ -156,12 +157,29 @@ def _foreign_keys(data: RegionData, report: Report) -> None:
             )
 
 
+def _one_deprivation_edition(data: RegionData, report: Report) -> None:
+    """IMD 2019 and IoD2025 rank different LSOAs on different scales: a region uses one."""
+    editions: dict[str, list[str]] = {}
+    for source, frame in data.role("imd"):
+        editions.setdefault(frame.attrs.get("edition", "IMD 2019"), []).append(_path(data, source))
+    if len(editions) > 1:
+        report.add(
+            "error",
+            "mixed-editions",
+            "the manifest mixes deprivation editions: "
+            + "; ".join(f"{edition}: {', '.join(paths)}" for edition, paths in editions.items()),
+            file=str(data.manifest.manifest_path),
+            field="sources",
+            hint="keep the files of one edition under role imd (IoD2025 is on 2021 LSOAs)",
+        )
+
+
 def _area_codes(data: RegionData, report: Report) -> None:
     """Census, Ofcom and DWP files must use 2021 OA or LSOA codes that the lookups know."""
     oa_lookup, ward_lookup = data.one("lookup-oa-lsoa"), data.one("lookup-lsoa-ward")
     known: set[str] = set()
     if oa_lookup is not None:
-        known |= set(oa_lookup["oa21_code"])
+        known |= set(oa_lookup["oa21_code"]) | set(oa_lookup["lsoa21_code"])
     if ward_lookup is not None:
         known |= set(ward_lookup["lsoa21_code"])
     postcodes = data.one("lookup-postcode")

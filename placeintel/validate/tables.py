@@ -15,10 +15,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from frictionless import Resource, Schema
+from frictionless import Dialect, Resource, Schema
 
 from placeintel.region import Source
-from placeintel.sources.tables import read_header
+from placeintel.sources.tables import PLAIN, TableLayout, read_header
 from placeintel.validate.bulk import BULK_BYTES, bulk_findings
 from placeintel.validate.report import Report
 
@@ -46,6 +46,10 @@ def schema_name(source: Source) -> str | None:
         return source.role if (SCHEMA_DIR / f"{source.role}.json").is_file() else None
     if source.reader == "services" and not source.path.lower().endswith(".csv"):
         return None
+    if source.path.lower().endswith((".xlsx", ".xlsm")):
+        return None  # workbooks are checked cell by cell by their reader
+    if source.reader == "census-table" and "long" in source.options:
+        return "census-table-long"
     return source.reader if (SCHEMA_DIR / f"{source.reader}.json").is_file() else None
 
 
@@ -67,13 +71,15 @@ def validate_table(
     mapping: dict[str, list[str]],
     report: Report,
     bulk: bool | None = None,
+    layout: TableLayout = PLAIN,
 ) -> bool:
     """Check one CSV against its format's schema; return whether it had no errors.
 
     `bulk` picks the column-wise checker (`validate.bulk`); by default it is used for
-    files too large for frictionless's row-by-row pass.
+    files too large for frictionless's row-by-row pass. `layout` says where the header
+    is and which lines are notes rather than data (a Nomis extract's preamble, footnotes).
     """
-    header, encoding = read_header(path)
+    header, encoding = read_header(path, layout.header_row)
     before = len(report.errors)
     if encoding == "cp1252":
         report.add(
@@ -126,14 +132,15 @@ def validate_table(
     if bulk is None:
         bulk = path.stat().st_size > BULK_BYTES
     if bulk:
-        findings = bulk_findings(path, encoding, header, fields, descriptor)[:MAX_FINDINGS_PER_FILE]
-        rows = [[f[k] for k in _FLAT] for f in findings]
+        findings = bulk_findings(path, encoding, header, fields, descriptor, layout)
+        rows = [[f[k] for k in _FLAT] for f in findings[:MAX_FINDINGS_PER_FILE]]
     else:
         resource = Resource(
             path=path.name,
             basepath=str(path.parent),
             encoding=encoding,
             schema=Schema.from_descriptor(descriptor),
+            dialect=Dialect(header_rows=[layout.header_row], comment_rows=list(layout.skip_rows)),
         )
         rows = resource.validate(limit_errors=MAX_FINDINGS_PER_FILE).flatten(_FLAT)
     _report_findings(
