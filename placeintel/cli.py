@@ -296,12 +296,12 @@ def map_command(
     """Draw the hotspot map from the current release (the region, or one district)."""
     import geopandas as gpd
 
-    from placeintel.maps import build_map, district_subset, write_map
+    from placeintel.maps import build_map, district_lsoas, district_subset, write_map
     from placeintel.pipeline import load_release
     from placeintel.publish import current_release
 
     release = load_release(current_release(releases, region))
-    wards, services = release.wards, release.services
+    wards, services, lsoas = release.wards, release.services, release.lsoas
     districts = wards.dissolve("lad_code", as_index=False)[["lad_code", "lad_name", "geometry"]]
     package = json.loads((release.path / "datapackage.json").read_text(encoding="utf-8"))
     title, attribution = package["title"], "; ".join(package.get("attribution", []))
@@ -310,9 +310,19 @@ def map_command(
             known = ", ".join(sorted(set(wards["lad_code"])))
             raise UsageError(f"no district {district!r} in {region}; districts: {known}")
         wards, services, districts = district_subset(wards, services, districts, district)
+        lsoas = district_lsoas(lsoas, district)
         title = f"{title}: {wards['lad_name'].iloc[0]}"
     target = out_file or Path(f"{region}-{district or 'region'}-map.html")
-    fmap = build_map(gpd.GeoDataFrame(wards), services, title, attribution, districts, scheme)
+    fmap = build_map(
+        gpd.GeoDataFrame(wards),
+        services,
+        title,
+        attribution,
+        districts,
+        scheme,
+        lsoas if lsoas is not None and "deri_score" in lsoas else None,
+        release.metadata.get("labels"),
+    )
     write_map(fmap, target.resolve())
     click.echo(f"Map written to {target.resolve()} (open it in a browser; works offline)")
 
@@ -322,23 +332,33 @@ def map_command(
 @click.argument("ward")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("releases"), show_default=True)
 def explain(region: str, ward: str, out: Path) -> None:
-    """Why WARD (a code or a name) ranks where it does in the current release."""
+    """Why WARD (a ward code or name, or an LSOA code) ranks where it does in the current
+    release."""
     from placeintel.pipeline import load_release
     from placeintel.publish import current_release
 
     release = load_release(current_release(out, region))
-    wards = release.wards
-    match = wards[(wards["ward_code"] == ward) | (wards["ward_name"].str.lower() == ward.lower())]
+    areas, code, name, unit = release.wards, "ward_code", "ward_name", "wards"
+    match = areas[(areas[code] == ward) | (areas[name].str.lower() == ward.lower())]
+    lsoas = release.lsoas
+    if match.empty and lsoas is not None and "deri_score" in lsoas:
+        areas, code, name, unit = lsoas, "lsoa21_code", "lsoa21_name", "LSOAs"
+        match = areas[(areas[code] == ward) | (areas[name].str.lower() == ward.lower())]
     if match.empty:
-        raise UsageError(f"no ward {ward!r} in {region}; give a ward code or its exact name")
+        raise UsageError(
+            f"no ward {ward!r} in {region}; give a ward code or its exact name, or an LSOA code"
+        )
     row = match.iloc[0]
-    click.echo(f"{row['ward_name']} ({row['ward_code']}, {row['lad_name']})")
+    place = (
+        row["lad_name"] if code == "ward_code" else f"{row['ward_name']} ward, {row['lad_name']}"
+    )
+    click.echo(f"{row[name]} ({row[code]}, {place})")
     click.echo(
-        f"DERI {row['deri_score']:.2f}, rank {row['deri_rank']} of {len(wards)} "
+        f"DERI {row['deri_score']:.2f}, rank {row['deri_rank']} of {len(areas)} {unit} "
         f"({row['deri_rank_low']}-{row['deri_rank_high']} across weightings; "
         f"top decile in {row['p_top_decile']:.0%} of them); hotspot: {row['hotspot']}"
     )
-    table = release.explain(row["ward_code"])
+    table = release.explain(row[code])
     click.echo(f"{'indicator':<62}{'value':>10}{'0-10':>7}{'points':>8}")
     for item in table.itertuples():
         value = "n/a" if pd.isna(item.value) else f"{item.value:.1f}"

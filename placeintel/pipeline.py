@@ -12,7 +12,7 @@ import shutil
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,16 +20,18 @@ import geopandas as gpd
 import pandas as pd
 
 from placeintel.engine import make_engine
-from placeintel.errors import PlaceintelError
+from placeintel.errors import DataError, PlaceintelError
 from placeintel.index import IndexResult, IndexSettings, compute_index
 from placeintel.index.deri import indicator_ranges
-from placeintel.index.hotspots import hotspots
+from placeintel.index.hotspots import NOT_SIGNIFICANT, hotspots, ward_hotspots
+from placeintel.index.reference import NationReference, clipped, nation_reference
 from placeintel.index.uncertainty import weight_uncertainty
-from placeintel.indicators import WardIndicators, ward_indicators
-from placeintel.indicators.catalogue import COMPONENTS, INDICATORS
+from placeintel.indicators import AreaIndicators, area_indicators, nation_indicators
+from placeintel.indicators.catalogue import BY_KEY, INDICATORS
 from placeintel.maps import write_maps
 from placeintel.maps.attribution import compact_attribution
 from placeintel.publish import abandon_release, begin_release, commit_release
+from placeintel.publish.columns import KEYS, area_columns, descriptions
 from placeintel.publish.disclosure import DisclosureRule
 from placeintel.publish.package import ResourceSpec, validate_datapackage, write_datapackage
 from placeintel.publish.writers import write_csv, write_geojson, write_gpkg, write_parquet
@@ -57,6 +59,8 @@ class Release:
     wards: gpd.GeoDataFrame
     services: gpd.GeoDataFrame
     metadata: dict[str, Any]
+    #: The index at LSOA level (DERI's native resolution), when the release has it.
+    lsoas: gpd.GeoDataFrame | None = None
 
     @property
     def package(self):  # -> frictionless.Package; imported lazily, it is slow to import
@@ -68,17 +72,21 @@ class Release:
     def map_path(self) -> Path:
         return self.path / "map.html"
 
-    def explain(self, ward_code: str) -> pd.DataFrame:
-        """Why a ward ranks where it does: each indicator's value, 0-10 score and contribution."""
-        match = self.wards[self.wards["ward_code"] == ward_code]
+    def explain(self, code: str) -> pd.DataFrame:
+        """Why a ward (or an LSOA, by its code) ranks where it does: each indicator's value,
+        0-10 score and contribution."""
+        match = self.wards[self.wards["ward_code"] == code]
+        if match.empty and self.lsoas is not None and "lsoa21_code" in self.lsoas:
+            match = self.lsoas[self.lsoas["lsoa21_code"] == code]
         if match.empty:
-            raise PlaceintelError(f"no ward {ward_code!r} in this release")
+            raise PlaceintelError(f"no ward or LSOA {code!r} in this release")
         ward = match.iloc[0]
         weights = self.metadata["index"]["effective_weights"]
+        labels = self.metadata.get("labels", {})
         rows = [
             {
                 "indicator": i.key,
-                "label": i.label,
+                "label": labels.get(i.key, i.label),
                 "component": i.component,
                 "value": ward.get(i.key),
                 "scaled_0_10": ward.get(f"{i.key}_scaled"),
@@ -99,33 +107,13 @@ def _stage(echo: Echo, number: int, total: int, name: str) -> Iterator[None]:
     echo(f"[{number}/{total}] {name} done in {time.perf_counter() - started:.2f}s")
 
 
-def ward_columns(result: IndexResult) -> list[str]:
-    """Published column order: identity, score, components, indicators, scaled values, counts."""
-    frame = result.wards
-    head = [
-        "ward_code",
-        "ward_name",
-        "lad_code",
-        "lad_name",
-        "deri_score",
-        "deri_rank",
-        "deri_rank_low",
-        "deri_rank_high",
-        "p_top_decile",
-        "weight_sensitive",
-        "hotspot",
-        "lisa_cluster",
-        "gi_z",
-        "gi_p_fdr",
-        "lisa_p_fdr",
-    ]
-    head = [c for c in head if c in frame]
-    head += [f"{c}_score" for c in COMPONENTS if f"{c}_score" in frame]
-    head += [i.key for i in INDICATORS if i.key in frame]
-    head += [f"{i.key}_scaled" for i in INDICATORS if f"{i.key}_scaled" in frame]
-    head += [f"{i.key}_contribution" for i in INDICATORS if f"{i.key}_contribution" in frame]
-    rest = [c for c in frame.columns if c not in head and c != "geometry"]
-    return head + rest + ["geometry"]
+@dataclass
+class Level:
+    """One level of the index (wards or LSOAs): its scored frame and how it was scored."""
+
+    name: str
+    result: IndexResult
+    frame: gpd.GeoDataFrame
 
 
 def build(
@@ -140,6 +128,14 @@ def build(
     """Build and publish a region's release; `current` moves only if every stage succeeds."""
     total = 8
     manifest = load_manifest(region, data_dir)
+    settings = settings or IndexSettings.from_manifest(manifest.index, str(manifest.manifest_path))
+    if settings.needs_nation_files() and manifest.nation is None:
+        raise DataError(
+            "the nation base needs national files: a `nation:` block in the manifest, or "
+            "index.reference (a national release folder whose ranges set the 0-10 scale)",
+            file=manifest.manifest_path,
+            field="index.reference",
+        )
     echo(f"Building {manifest.title} from {manifest.data_dir}")
     with _stage(echo, 1, total, "read and validate sources"):
         data, report = validate_sources(manifest)
@@ -147,41 +143,66 @@ def build(
             echo(report.to_text())
             raise ValidationFailed(report)
         for finding in report.warnings:
-            echo(f"WARNING: {finding.message}" + (f" ({finding.hint})" if finding.hint else ""))
-    with _stage(echo, 2, total, "ward indicators"):
+            where = f"{Path(finding.file).name}: " if finding.file else ""
+            echo(
+                f"WARNING: {where}{finding.message}"
+                + (f" ({finding.hint})" if finding.hint else "")
+            )
+    with _stage(echo, 2, total, "indicators for LSOAs and wards"):
         runner = make_engine(engine, scheduler)
         if runner.name != "default":
             echo(f"  heavy work on {runner.name}: {getattr(runner, 'client', '')}")
         try:
-            indicators = ward_indicators(data, runner)
+            indicators = area_indicators(data, runner)
+            nation = (
+                nation_indicators(data.nation, runner)
+                if settings.needs_nation_files() and data.nation is not None
+                else None
+            )
         finally:
             runner.close()
         echo(
-            f"  indicators for {len(indicators.wards):,} wards: "
-            f"{len(indicators.available)} available, {len(indicators.services):,} services"
+            f"  indicators for {len(indicators.wards):,} wards and {len(indicators.lsoas):,} "
+            f"LSOAs: {len(indicators.available)} available, {len(indicators.services):,} services"
         )
+        for key, substitute in indicators.substitutes.items():
+            echo(f"  substitute: {key} stands in for {', '.join(substitute['for'])}")
     with _stage(echo, 3, total, "index (DERI method)"):
-        settings = settings or IndexSettings.from_manifest(
-            manifest.index, str(manifest.manifest_path)
-        )
-        result = compute_index(indicators.wards, settings, indicators.missing)
-        _report_missing(echo, result, report)
+        reference = None
+        if nation is not None:
+            reference = _nation_base(manifest, indicators, nation, echo)
+            settings = replace(
+                settings, reference_ranges=reference.ranges, reference=reference.title
+            )
+        levels = {
+            "ward": Level(
+                "ward",
+                compute_index(indicators.wards, settings, indicators.missing),
+                indicators.wards,
+            ),
+        }
+        if _has_lsoa_level(indicators):
+            levels["lsoa"] = Level(
+                "lsoa",
+                compute_index(indicators.lsoas, settings, indicators.missing),
+                indicators.lsoas,
+            )
+        _report_missing(echo, levels["ward"].result, report)
     with _stage(echo, 4, total, "hotspots and weight uncertainty"):
-        scored = gpd.GeoDataFrame(result.wards, geometry="geometry", crs="EPSG:27700")
-        result.wards = result.wards.join(hotspots(scored)).join(
-            weight_uncertainty(result.wards, settings)
-        )
-        counts = result.wards["hotspot"].value_counts()
-        echo(
-            f"  Gi* hotspots: {_count_line(counts, 'hot')}; cold spots: "
-            f"{_count_line(counts, 'cold')}; "
-            f"{int(result.wards['weight_sensitive'].sum())} ward(s) change risk class with "
-            "the weights"
-        )
+        hotspot_rule = _analyse(levels, indicators, settings, echo)
     disclosure = DisclosureRule.from_manifest(manifest.publish)
-    wards = gpd.GeoDataFrame(
-        disclosure.apply(result.wards[ward_columns(result)]), geometry="geometry", crs="EPSG:27700"
-    )
+    frames = {
+        name: gpd.GeoDataFrame(
+            disclosure.apply(
+                level.result.wards[area_columns(level.result.wards, name)], f"{name}s"
+            ),
+            geometry="geometry",
+            crs="EPSG:27700",
+        )
+        for name, level in levels.items()
+    }
+    wards = frames["ward"]
+    lsoas = frames.get("lsoa", _empty_lsoas(indicators))
     if disclosure.suppressed:
         echo(
             f"Disclosure control: blanked {sum(disclosure.suppressed.values())} count(s) below "
@@ -191,15 +212,24 @@ def build(
     staging = begin_release(Path(out), manifest.name)
     try:
         with _stage(echo, 5, total, "publish data"):
-            resources = _write_data(staging.path, wards, services, indicators, result, report)
+            resources = _write_data(
+                staging.path, wards, lsoas, services, indicators, levels, report, hotspot_rule
+            )
         with _stage(echo, 6, total, "maps"):
             attribution = compact_attribution([s.attribution for s in data.used_sources()])
             maps = write_maps(
-                staging.path, wards, services, manifest.title, attribution, data.one("districts")
+                staging.path,
+                wards,
+                services,
+                manifest.title,
+                attribution,
+                data.one("districts"),
+                lsoas=lsoas if "lsoa" in frames else None,
+                labels=indicators.labels,
             )
             echo(f"  region map and {len(maps) - 1} district map(s)")
         with _stage(echo, 7, total, "data package"):
-            metadata = _metadata(manifest, indicators, result, disclosure)
+            metadata = _metadata(manifest, indicators, levels, disclosure, reference, hotspot_rule)
             package = write_datapackage(
                 staging.path, manifest, data.used_sources(), staging.version, resources, metadata
             )
@@ -219,14 +249,108 @@ def build(
     echo("Highest-risk wards:")
     for row in top.itertuples():
         echo(f"  {row.deri_rank:>3}. {row.ward_name} ({row.lad_name}) DERI {row.deri_score:.2f}")
-    return Release(final, staging.version, wards, services, metadata)
+    return Release(final, staging.version, wards, services, metadata, lsoas)
 
 
-def _count_line(counts: pd.Series, kind: str) -> str:
-    found = [
-        f"{counts[name]} at {name.split('-')[1]}%" for name in counts.index if name.startswith(kind)
-    ]
-    return ", ".join(sorted(found, key=lambda x: x.split(" at ")[1], reverse=True)) or "none"
+def _has_lsoa_level(indicators: AreaIndicators) -> bool:
+    """The LSOA level is scored when the region has LSOA boundaries and any LSOA indicator."""
+    lsoas = indicators.lsoas
+    shaped = ~(lsoas.geometry.isna() | lsoas.geometry.is_empty)
+    return bool(shaped.any()) and any(k in lsoas for k in indicators.available)
+
+
+def _empty_lsoas(indicators: AreaIndicators) -> gpd.GeoDataFrame:
+    columns = [c for c in KEYS["lsoa"] if c in indicators.lsoas] + ["geometry"]
+    return gpd.GeoDataFrame(indicators.lsoas[columns], geometry="geometry", crs="EPSG:27700")
+
+
+def _nation_base(
+    manifest: Manifest,
+    indicators: AreaIndicators,
+    nation: tuple[pd.DataFrame, str],
+    echo: Echo,
+) -> NationReference:
+    """The nation base's bounds, checked against the region's edition, and said plainly."""
+    values, edition = nation
+    if edition and indicators.edition and edition != indicators.edition:
+        raise DataError(
+            f"the region's deprivation files are {indicators.edition} but the nation base's "
+            f"are {edition}: their scores are on different scales",
+            file=manifest.manifest_path,
+            field="nation.sources",
+        )
+    assert manifest.nation is not None
+    reference = nation_reference(values, manifest.nation, edition)
+    echo(f"  nation base: {reference.title}: {reference.describe()['rule']}")
+    for key, (a, b) in reference.ranges.items():
+        if key not in indicators.available:
+            continue
+        lowest, highest = reference.extremes[key]
+        if (a, b) == (lowest, highest):
+            continue
+        region_below, region_above = clipped(indicators.lsoas[key], (a, b))
+        echo(
+            f"    {key}: {a:,.4g} to {b:,.4g} (national min {lowest:,.4g}, max "
+            f"{highest:,.4g}); {region_below + region_above} of the region's LSOAs beyond"
+        )
+    return reference
+
+
+def _analyse(
+    levels: dict[str, Level], indicators: AreaIndicators, settings: IndexSettings, echo: Echo
+) -> str:
+    """Hot spots and weight uncertainty for each level; wards' hot spots from their LSOAs."""
+    for level in levels.values():
+        scored = gpd.GeoDataFrame(level.result.wards, geometry="geometry", crs="EPSG:27700")
+        level.result.wards = level.result.wards.join(hotspots(scored)).join(
+            weight_uncertainty(level.result.wards, settings)
+        )
+    wards = levels["ward"].result.wards
+    if "lsoa" in levels:
+        lsoas = levels["lsoa"].result.wards.set_index("lsoa21_code")
+        population = lsoas["population"] if "population" in lsoas else lsoas["area_population"]
+        rolled = ward_hotspots(lsoas["hotspot"], lsoas["ward_code"], population)
+        wards = wards.drop(columns="hotspot").merge(
+            rolled, left_on="ward_code", right_index=True, how="left"
+        )
+        wards["hotspot"] = wards["hotspot"].fillna(NOT_SIGNIFICANT)
+        levels["ward"].result.wards = wards
+        rule = (
+            "Gi* hot/cold spot class of the ward: hot-99/95/90 when at least half its residents "
+            "live in LSOAs that are Gi* hot spots at that confidence or higher (Benjamini-"
+            "Hochberg false discovery rate 1/5/10 % over all the region's LSOAs); cold "
+            "likewise; else not-significant"
+        )
+        echo(f"  Gi* over {len(lsoas):,} LSOAs: {_count_line(lsoas['hotspot'])}")
+        echo(f"  wards (most residents in hot/cold LSOAs): {_count_line(wards['hotspot'])}")
+    else:
+        rule = (
+            "Getis-Ord Gi* class after FDR correction over the region's wards: hot-99/95/90, "
+            "cold-99/95/90 or not-significant"
+        )
+        echo(f"  Gi* over {len(wards):,} wards: {_count_line(wards['hotspot'])}")
+    echo(
+        f"  weights: {int(wards['weight_sensitive'].sum())} of {len(wards)} wards change risk "
+        "class when each weight varies by up to 50 %"
+    )
+    return rule
+
+
+def _count_line(classes: pd.Series) -> str:
+    """'hot spots 101 (39 at 99%, 40 at 95%, 22 at 90%); cold spots 122 (...)'."""
+    counts = classes.value_counts()
+    parts = []
+    for kind in ("hot", "cold"):
+        found = [
+            (name.split("-")[1], int(counts[name]))
+            for name in counts.index
+            if name.startswith(kind)
+        ]
+        found.sort(reverse=True)
+        total = sum(n for _, n in found)
+        detail = f" ({', '.join(f'{n} at {c}%' for c, n in found)})" if found else ""
+        parts.append(f"{kind} spots {total}{detail}")
+    return "; ".join(parts)
 
 
 def _report_missing(echo: Echo, result: IndexResult, report: Report) -> None:
@@ -250,51 +374,64 @@ def _report_missing(echo: Echo, result: IndexResult, report: Report) -> None:
             f"Note: the {component} component has weight 0: it is scored and shown, but not "
             "part of deri_score (set index.component_weights to include it)"
         )
+    if result.scaled_within_region:
+        echo(
+            f"Note: {', '.join(result.scaled_within_region)} have no national files, so they "
+            "are scaled within the region (their component weighs nothing in deri_score)"
+        )
     for key, reason in result.missing_indicators.items():
+        if BY_KEY[key].substitute_for:
+            continue  # an unused stand-in is not a gap in the index
         report.add("warning", "missing-indicator", f"{key} not used: {reason}", field=key)
 
 
 def _write_data(
     root: Path,
     wards: gpd.GeoDataFrame,
+    lsoas: gpd.GeoDataFrame,
     services: gpd.GeoDataFrame,
-    indicators: WardIndicators,
-    result: IndexResult,
+    indicators: AreaIndicators,
+    levels: dict[str, Level],
     report: Report,
+    hotspot_rule: str,
 ) -> list[ResourceSpec]:
-    labels = {i.key: i.label for i in INDICATORS}
-    labels |= {f"{i.key}_scaled": f"{i.label}, scaled 0-10 (10 = highest risk)" for i in INDICATORS}
-    labels |= {
-        "deri_score": "Digital Exclusion Risk Index, 0 (low) to 10 (high)",
-        "deri_rank": "Rank of deri_score in the region (1 = highest risk)",
-        "deri_rank_low": "5th percentile of the ward's rank over 1,000 weightings (+-50 %)",
-        "deri_rank_high": "95th percentile of the ward's rank over 1,000 weightings (+-50 %)",
-        "p_top_decile": "Share of the 1,000 weightings that put the ward in the top decile",
-        "weight_sensitive": "True if the ward's risk quintile differs in >= 10 % of weightings",
-        "hotspot": "Getis-Ord Gi* class after FDR correction: hot-99/95/90, cold-99/95/90 "
-        "or not-significant",
-        "lisa_cluster": "Local Moran's I cluster at 95 % after FDR: high-high, low-low, "
-        "high-low, low-high or not-significant",
-        "gi_z": "Gi* z-score of deri_score",
-        "gi_p_fdr": "Gi* two-sided permutation p-value, Benjamini-Hochberg adjusted",
-        "lisa_p_fdr": "Local Moran two-sided permutation p-value, Benjamini-Hochberg adjusted",
-        "imd_score": "IMD 2019 score, population-weighted from 2011 LSOAs to the ward",
-    }
-    labels |= {
-        f"{c}_score": f"{c.title()} component, 0 (low) to 10 (high risk)" for c in COMPONENTS
-    }
-    labels |= {
-        f"{i.key}_contribution": f"Points of deri_score contributed by {i.label}"
-        for i in INDICATORS
-    }
+    labels = {i.key: indicators.labels.get(i.key, i.label) for i in INDICATORS}
+    lsoa_rule = (
+        "Getis-Ord Gi* class after FDR correction over the region's LSOAs: hot-99/95/90, "
+        "cold-99/95/90 or not-significant"
+    )
     specs = []
     layers = indicators.layers
-    for name, frame, key, title in (
-        ("wards", wards, "ward_code", "Wards with DERI scores"),
-        ("services", services, "service_id", "Digital-support and other services"),
-        ("lsoas", layers["lsoas"], "lsoa21_code", "LSOAs (2021) with their ward and district"),
-        ("broadband", layers["broadband"], "oa21_code", "Ofcom fixed broadband by output area"),
-        ("deprivation", layers["deprivation"], "lsoa11_code", "IMD 2019 by LSOA (2011)"),
+    for name, frame, key, title, described in (
+        (
+            "wards",
+            wards,
+            "ward_code",
+            "Wards with DERI scores",
+            descriptions(labels, "ward", hotspot_rule),
+        ),
+        (
+            "lsoas",
+            lsoas,
+            "lsoa21_code",
+            "LSOAs (2021) with DERI scores, their ward and district",
+            descriptions(labels, "lsoa", lsoa_rule),
+        ),
+        ("services", services, "service_id", "Digital-support and other services", None),
+        (
+            "broadband",
+            layers["broadband"],
+            "oa21_code",
+            "Ofcom fixed broadband by output area",
+            None,
+        ),
+        (
+            "deprivation",
+            layers["deprivation"],
+            "lsoa_code",
+            f"{indicators.edition or 'IMD'} on its own LSOAs",
+            None,
+        ),
     ):
         specs += [
             ResourceSpec(
@@ -303,7 +440,7 @@ def _write_data(
                 f"{title} (CSV, no geometry)",
                 frame.drop(columns="geometry"),
                 key,
-                labels,
+                described,
             ),
             ResourceSpec(
                 f"{name}-geojson",
@@ -321,28 +458,12 @@ def _write_data(
                 f"{title} (GeoParquet, EPSG:27700)",
             ),
         ]
-    catalogue = pd.DataFrame(
-        [
-            {
-                "indicator": i.key,
-                "label": i.label,
-                "component": i.component,
-                "unit": i.unit,
-                "higher_is_worse": i.higher_is_worse,
-                "weight": result.settings.indicator_weights.get(i.key),
-                "effective_weight": result.effective_weights.get(i.key),
-                "status": "used" if i.key in result.used_indicators else "missing",
-                "method_or_reason": indicators.methods.get(i.key)
-                or result.missing_indicators.get(i.key, ""),
-            }
-            for i in INDICATORS
-        ]
-    )
+    catalogue = _catalogue(indicators, levels["ward"].result, labels)
     specs.append(
         ResourceSpec(
             "indicators",
             write_csv(catalogue, root / "indicators.csv"),
-            "Indicator catalogue: weights, methods and what is missing",
+            "Indicator catalogue: weights, methods, substitutes and what is missing",
             catalogue,
             "indicator",
         )
@@ -357,24 +478,78 @@ def _write_data(
     return specs
 
 
+def _catalogue(
+    indicators: AreaIndicators, result: IndexResult, labels: dict[str, str]
+) -> pd.DataFrame:
+    """indicators.csv: every indicator, whether it was used, and how or why not."""
+
+    def status(key: str) -> str:
+        if key in result.used_indicators:
+            return "used"
+        return "not needed" if key in indicators.not_needed else "missing"
+
+    return pd.DataFrame(
+        [
+            {
+                "indicator": i.key,
+                "label": labels[i.key],
+                "component": i.component,
+                "unit": i.unit,
+                "higher_is_worse": i.higher_is_worse,
+                "weight": result.settings.indicator_weights.get(i.key),
+                "effective_weight": result.effective_weights.get(i.key),
+                "status": status(i.key),
+                "method_or_reason": indicators.methods.get(i.key)
+                or indicators.not_needed.get(i.key)
+                or result.missing_indicators.get(i.key, ""),
+                "substitute_for": ", ".join(i.substitute_for),
+                "substitute_note": i.note,
+            }
+            for i in INDICATORS
+        ]
+    )
+
+
 def _metadata(
-    manifest: Manifest, indicators: WardIndicators, result: IndexResult, disclosure: DisclosureRule
+    manifest: Manifest,
+    indicators: AreaIndicators,
+    levels: dict[str, Level],
+    disclosure: DisclosureRule,
+    reference: NationReference | None,
+    hotspot_rule: str,
 ) -> dict[str, Any]:
+    result = levels["ward"].result
+    native = levels.get("lsoa", levels["ward"]).result
     return {
         "region": manifest.name,
         "index": {
             "method": "DERI: min-max 0-10 within base, weighted within and across components",
+            "levels": list(levels),
             "base": result.settings.base,
             "indicator_weights": result.settings.indicator_weights,
             "component_weights": result.settings.component_weights,
             "effective_weights": {k: float(v) for k, v in result.effective_weights.items()},
             "used_components": result.used_components,
             "missing_components": result.missing_components,
-            "missing_indicators": result.missing_indicators,
+            "missing_indicators": {
+                k: v for k, v in result.missing_indicators.items() if k not in indicators.not_needed
+            },
             "unweighted_components": result.unweighted_components,
-            "ranges": indicator_ranges(result.wards),
+            "ranges": indicator_ranges(native.wards),
             "reference": result.settings.reference,
+            "scaled_within_region": result.scaled_within_region,
+            "nation": reference.describe() if reference is not None else None,
+            "deprivation_edition": indicators.edition,
+            "substitutes": indicators.substitutes,
+            "hotspots": {
+                "ward": hotspot_rule,
+                "lsoa": "Getis-Ord Gi* (binary queen contiguity, self included), analytic "
+                "z-scores, two-sided, Benjamini-Hochberg FDR over all LSOAs"
+                if "lsoa" in levels
+                else None,
+            },
         },
+        "labels": {k: v for k, v in indicators.labels.items()},
         "methods": indicators.methods,
         "disclosure": disclosure.describe(),
         "public_fields": sorted(manifest.public_fields),
@@ -388,10 +563,12 @@ def load_release(path: str | Path) -> Release:
     if not descriptor.is_file():
         raise PlaceintelError(f"{folder} is not a placeintel release (no datapackage.json)")
     package = json.loads(descriptor.read_text(encoding="utf-8"))
+    lsoas = folder / "lsoas.parquet"
     return Release(
         folder,
         package["version"],
         gpd.read_parquet(folder / "wards.parquet"),
         gpd.read_parquet(folder / "services.parquet"),
         package.get("placeintel", {}),
+        gpd.read_parquet(lsoas) if lsoas.is_file() else None,
     )

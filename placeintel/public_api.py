@@ -27,6 +27,7 @@ import pyogrio
 
 from placeintel.errors import PlaceintelError
 from placeintel.index import IndexSettings
+from placeintel.maps import district_lsoas
 from placeintel.maps.attribution import compact_attribution
 from placeintel.maps.hotspot_map import build_map
 from placeintel.pipeline import Release, ValidationFailed
@@ -106,14 +107,14 @@ def load_release(path_or_url: str | Path) -> Release:
             package = json.load(response)
         layers = {
             name: pyogrio.read_dataframe(f"OAPIF:{base}", layer=name)
-            for name in ("wards", "services")
+            for name in ("wards", "services", "lsoas")
         }
     except (OSError, pyogrio.errors.DataSourceError) as error:
         raise PlaceintelError(f"cannot read a release from {base}: {error}") from None
     # GDAL adds its own feature-id columns; the release's own keys are the ids that matter.
-    wards, services = (
+    wards, services, lsoas = (
         layers[name].to_crs("EPSG:27700").drop(columns=["id", "gml_id"], errors="ignore")
-        for name in ("wards", "services")
+        for name in ("wards", "services", "lsoas")
     )
     return Release(
         path=Path(urllib.parse.urlparse(base).path or "/"),
@@ -121,6 +122,7 @@ def load_release(path_or_url: str | Path) -> Release:
         wards=gpd.GeoDataFrame(wards),
         services=gpd.GeoDataFrame(services),
         metadata=package.get("placeintel", {}),
+        lsoas=gpd.GeoDataFrame(lsoas),
     )
 
 
@@ -129,9 +131,10 @@ def explore(release: Release, district: str | None = None, scheme: str = "quanti
 
     Leaflet is loaded from the release's own assets when the release is a folder on disk.
     """
-    wards, services = release.wards, release.services
+    wards, services, lsoas = release.wards, release.services, release.lsoas
     if district:
         wards = wards[wards["lad_code"] == district]
+        lsoas = district_lsoas(lsoas, district)
     districts = wards.dissolve("lad_code", as_index=False)[["lad_code", "lad_name", "geometry"]]
     package = release.path / "datapackage.json"
     attribution = ""
@@ -144,6 +147,8 @@ def explore(release: Release, district: str | None = None, scheme: str = "quanti
         attribution,
         districts,
         scheme,
+        lsoas if lsoas is not None and "deri_score" in lsoas else None,
+        release.metadata.get("labels"),
     )
     if (release.path / "assets").is_dir():
         fmap.default_js = [(n, (release.path / p).as_uri()) for n, p in fmap.default_js]

@@ -27,7 +27,7 @@ def test_build_demo_end_to_end(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     for stage in (
         "read and validate sources",
-        "ward indicators",
+        "indicators for LSOAs and wards",
         "index",
         "hotspots and weight uncertainty",
         "publish data",
@@ -138,8 +138,9 @@ def test_explain_a_ward_by_name(demo_release, releases_dir: Path) -> None:
 
 
 def test_nation_base_against_a_reference_release(demo_release, tmp_path: Path) -> None:
-    # The demo's own release as the "national" reference: the same ranges as the region
-    # base, so the same scores. A missing reference is a clear error.
+    # The demo's own release as the "national" reference: a release records its LSOAs'
+    # ranges (DERI's resolution), the same as the region base's for LSOAs, so the same LSOA
+    # scores. A missing reference is a clear error.
     result = placeintel(
         "build",
         "demo",
@@ -153,8 +154,8 @@ def test_nation_base_against_a_reference_release(demo_release, tmp_path: Path) -
     assert result.returncode == 0, result.stderr
     import pandas as pd
 
-    ours = pd.read_csv(tmp_path / "demo" / "current" / "wards.csv")
-    theirs = pd.read_csv(demo_release.path / "wards.csv")
+    ours = pd.read_csv(tmp_path / "demo" / "current" / "lsoas.csv")
+    theirs = pd.read_csv(demo_release.path / "lsoas.csv")
     assert ours["deri_score"].tolist() == pytest.approx(theirs["deri_score"].tolist(), abs=1e-6)
     missing = placeintel("build", "demo", "--out", str(tmp_path), "--base", "nation")
     assert missing.returncode == 1 and "index.reference" in missing.stderr

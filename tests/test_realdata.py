@@ -22,32 +22,147 @@ def gm_release(realdata: Path, tmp_path_factory: pytest.TempPathFactory):
     return release, lines
 
 
-def test_all_215_wards_scored(gm_release) -> None:
+def test_all_three_components_at_both_levels(gm_release) -> None:
     release, _ = gm_release
-    assert len(release.wards) == 215
+    assert len(release.wards) == 215 and len(release.lsoas) == 1702
     assert release.wards["ward_code"].str.startswith("E05").all()
-    assert release.wards["deri_score"].notna().all()
+    assert release.lsoas["lsoa21_code"].str.startswith("E01").all()
     assert release.wards["lad_name"].nunique() == 10
+    index = release.metadata["index"]
+    assert index["used_components"] == ["demography", "broadband", "deprivation"]
+    assert index["missing_components"] == ["access"] or "access" not in index["used_components"]
+    assert index["levels"] == ["ward", "lsoa"]
+    for level in (release.wards, release.lsoas):
+        for component in ("demography", "broadband", "deprivation"):
+            assert level[f"{component}_score"].notna().all(), component
+        assert level["deri_score"].notna().all()
 
 
-def test_missing_broadband_said_and_recorded(gm_release) -> None:
+def test_every_substitute_is_recorded(gm_release) -> None:
+    import pandas as pd
+
     release, lines = gm_release
-    assert any("broadband component missing" in line for line in lines)
-    assert any("ofcom-coverage" in line and "not present" in line for line in lines)
-    package = json.loads((release.path / "datapackage.json").read_text())
-    assert "broadband" in package["placeintel"]["index"]["missing_components"]
-    assert "deprivation" in package["placeintel"]["index"]["used_components"]
+    substitutes = release.metadata["index"]["substitutes"]
+    assert {key: entry["for"] for key, entry in substitutes.items()} == {
+        "pct_nssec_l12_l14": ["pct_social_grade_de"],
+        "digital_connectivity": [
+            "pct_premises_below_30mbit",
+            "pct_connections_below_10mbit",
+            "avg_download_mbit",
+        ],
+        "employment_deprivation_pct": ["pct_unemployed"],
+        "idaopi_per_1000_65_plus": ["pension_credit_per_1000_65_plus"],
+    }
+    assert all(len(entry["why"]) > 100 for entry in substitutes.values())
+    catalogue = pd.read_csv(release.path / "indicators.csv").set_index("indicator")
+    assert catalogue.loc["pct_nssec_l12_l14", "status"] == "used"
+    assert catalogue.loc["pct_nssec_l12_l14", "substitute_for"] == "pct_social_grade_de"
+    assert "stands in" in catalogue.loc["pct_social_grade_de", "method_or_reason"]
+    # The method names the coded census columns it sums, by their ONS labels.
+    method = release.metadata["methods"]["pct_nssec_l12_l14"]
+    assert "ts0620007 (National Statistics Socio-economic Classification (NS-SEC): L12" in method
+    method_doc = (release.path / "method.md").read_text(encoding="utf-8")
+    for key in substitutes:
+        assert key in method_doc
+    assert sum("substitute:" in line for line in lines) == 4
 
 
-def test_imd_reaches_wards_by_areal_interpolation(gm_release) -> None:
+def test_deprivation_is_iod2025_and_says_so(gm_release, realdata: Path) -> None:
     release, _ = gm_release
-    method = release.metadata["methods"]["imd_score"]
-    assert "areal interpolation" in method and "population" in method
-    # Ward IMD scores stay within the range of the LSOA scores they come from (2.4-79.3).
+    assert release.metadata["index"]["deprivation_edition"] == "IoD2025"
+    assert release.metadata["labels"]["imd_score"].startswith("IoD2025: ")
+    assert "2021 LSOAs" in release.metadata["methods"]["imd_score"]
+    # IoD2025 is on 2021 LSOAs: each LSOA carries MHCLG's own score, untouched.
+    import pandas as pd
+
+    iod = pd.read_csv(realdata / "iod2025_lsoa21_ranks_scores_deciles_gm.csv")
+    iod = iod.set_index("lsoa21_code")
+    ours = release.lsoas.set_index("lsoa21_code")["imd_score"]
+    assert (ours - iod["IMD_score"].reindex(ours.index)).abs().max() < 1e-9
+    deprivation = pd.read_csv(release.path / "deprivation.csv")
+    assert set(deprivation["edition"]) == {"IoD2025"} and len(deprivation) == 1702
+
+
+def test_the_nation_base_is_englands(gm_release) -> None:
+    """Checked against england/RANGES.md, computed independently from the same files."""
+    release, lines = gm_release
+    nation = release.metadata["index"]["nation"]
+    assert release.metadata["index"]["base"] == "nation"
+    assert nation["cap_percentiles"] == [0.1, 99.9]
+    facts = {  # RANGES.md: England min and max over the 33,755 LSOAs
+        "pct_aged_65_plus": (0.0736, 65.5766),
+        "pct_aged_75_plus": (0.0, 41.5376),
+        "pct_activities_limited": (1.8125, 44.6787),
+        "pct_nssec_l12_l14": (1.6048, 73.5401),
+        "pct_no_qualifications": (0.8481, 51.6148),
+        "imd_score": (0.165, 94.223),
+        "employment_deprivation_pct": (0.2, 97.8),
+        "idaopi_per_1000_65_plus": (11.2108, 3750.0),
+        "digital_connectivity": (-3.933, 3.862),
+    }
+    for key, (low, high) in facts.items():
+        entry = nation["indicators"][key]
+        assert entry["national_min_max"] == pytest.approx([low, high], abs=1e-3), key
+        expected = 32923 if key == "idaopi_per_1000_65_plus" else 33755  # 832 suppressed
+        assert entry["lsoas"] == expected, key
+        # The cap: 0.1st/99.9th percentiles (RANGES.md: 1st/99th shown for comparison).
+        bounds = entry["bounds"]
+        assert low <= bounds[0] < bounds[1] <= high
+    # One LSOA of England sets the employment maximum (0.978); the cap keeps it from
+    # squashing the scale: GM's highest (55.5 %) now scores above 10 * 55.5 / 97.8.
+    employment = release.lsoas["employment_deprivation_pct_scaled"].max()
+    assert employment > 10 * 55.5 / 97.8
+    assert any("nation base: England" in line for line in lines)
+
+
+def test_hotspots_outline_the_clusters_every_analyst_knows(gm_release) -> None:
+    """North and east Manchester, central Oldham and central Rochdale."""
+    release, lines = gm_release
+    lsoas, wards = release.lsoas, release.wards
+    hot_lsoas = lsoas[lsoas["hotspot"].str.startswith("hot")]
+    assert len(hot_lsoas) >= 50
+    assert {"Manchester", "Oldham", "Rochdale"} <= set(hot_lsoas["lad_name"])
+    hot = set(wards.loc[wards["hotspot"].str.startswith("hot"), "ward_name"])
+    assert {"Harpurhey", "Clayton & Openshaw"} & hot  # north and east Manchester
+    assert {"Coldhurst", "St Mary's", "Alexandra"} & hot  # central Oldham
+    assert {"Central Rochdale", "Milkstone & Deeplish"} & hot  # central Rochdale
+    # Affluent south Manchester and Trafford are not hot; the city centre is a cold spot.
+    assert not {"Didsbury West", "Hale", "Bowdon"} & hot
+    assert wards.set_index("ward_name").loc["Deansgate", "hotspot"].startswith("cold")
+    assert any(line.startswith("  Gi* over 1,702 LSOAs: hot spots") for line in lines)
+    # The map carries both levels, hot spots included.
+    page = (release.path / "map.html").read_text(encoding="utf-8")
+    assert '"lsoas":{"areas"' in page and hot_lsoas["lsoa21_code"].iloc[0] in page
+
+
+def test_imd2019_is_still_selectable(realdata: Path, tmp_path: Path) -> None:
+    """IMD 2019 (2011 LSOAs) by one manifest key; on the England base it is refused, since
+    the national files are IoD2025 and the two editions' scores are on different scales."""
+    import shutil
+
+    import yaml
+
+    from placeintel.errors import DataError
+    from placeintel.region import DATASETS_DIR
+
+    region = tmp_path / "greater-manchester"
+    shutil.copytree(DATASETS_DIR / "greater-manchester", region)
+    manifest = yaml.safe_load((region / "region.yml").read_text(encoding="utf-8"))
+    manifest["index"]["deprivation_edition"] = "IMD 2019"
+    (region / "region.yml").write_text(yaml.safe_dump(manifest, sort_keys=False))
+    with pytest.raises(DataError, match="IMD 2019 but the nation base's are IoD2025"):
+        build(region, data_dir=realdata, out=tmp_path / "refused", echo=lambda line: None)
+    from placeintel.index import IndexSettings
+
+    settings = IndexSettings.with_overrides(
+        manifest["index"], str(region / "region.yml"), base="region"
+    )
+    release = build(
+        region, data_dir=realdata, out=tmp_path / "out", settings=settings, echo=lambda line: None
+    )
+    assert release.metadata["index"]["deprivation_edition"] == "IMD 2019"
+    assert "areal interpolation" in release.metadata["methods"]["imd_score"]
     assert release.wards["imd_score"].between(2.4, 79.3).all()
-    # GM's most deprived wards lead the ranking (IMD-driven while broadband is missing).
-    top = release.wards.sort_values("deri_rank").head(10)
-    assert (top["imd_score"] > release.wards["imd_score"].quantile(0.85)).all()
 
 
 def test_services_from_every_file(gm_release) -> None:
@@ -62,6 +177,8 @@ def test_only_sources_read_are_credited(gm_release) -> None:
     package = json.loads((release.path / "datapackage.json").read_text())
     titles = " ".join(s["title"] for s in package["sources"])
     assert "Wards (May 2023)" in titles and "Ofcom" not in titles
+    assert "RM121" in titles and "all LSOAs in England" in titles  # the nation base's files
+    assert "Indices of Deprivation 2019" not in titles  # listed, but not the edition used
     assert not any("Ofcom" in a for a in package["attribution"])
     assert "Ofcom" not in (release.path / "map.html").read_text(encoding="utf-8")
 
@@ -122,26 +239,6 @@ def test_interpolated_imd_agrees_with_ons_best_fit_on_2017_wards(realdata: Path)
     assert difference.mean() < 1.5
     assert difference.quantile(0.95) < 4.0
     assert np.corrcoef(both["imd_score"], both["official"])[0, 1] > 0.99
-
-
-def test_top_decile_is_what_the_imd_leads_us_to_expect(gm_release, realdata: Path) -> None:
-    """Expectation computed independently of the build: current wards scored from the IMD
-    through the 2025 best-fit lookup (LSOAs whose code did not change in 2021). With only
-    the deprivation component available, the index's top decile should be that top decile:
-    measured overlap 19 of 22; required at least 18, the rest within the expected top fifth."""
-    import math
-
-    import pandas as pd
-
-    release, _ = gm_release
-    lookup = pd.read_csv(realdata / "lookup_lsoa21_to_ward25_bestfit_gm.csv")
-    expected = _best_fit(_imd_inputs(realdata), lookup, "lsoa21cd", "wd25cd").sort_values(
-        ascending=False
-    )
-    size = math.ceil(len(release.wards) / 10)
-    ours = set(release.wards.sort_values("deri_rank").head(size)["ward_code"])
-    assert len(ours & set(expected.index[:size])) >= size - 4
-    assert ours <= set(expected.index[: 2 * size])
 
 
 def test_gm_analysis_columns(gm_release) -> None:

@@ -81,17 +81,16 @@ class IndexSettings:
                 )
         reference = str(settings.get("reference") or "")
         ranges: dict[str, tuple[float, float]] = {}
-        if base == "nation":
-            if not reference:
-                raise DataError(
-                    "the nation base needs index.reference: a national release "
-                    "folder whose ward ranges set the 0-10 scale",
-                    file=where,
-                    field="index.reference",
-                )
+        if base == "nation" and reference:
             folder = Path(where).parent / reference if where.endswith(".yml") else Path(reference)
             ranges = reference_ranges(folder)
+        # Without index.reference, the nation's ranges come from the manifest's `nation:`
+        # files at build time (see index.reference); the build says if there are none.
         return cls(base, weights, components, ranges, reference)
+
+    def needs_nation_files(self) -> bool:
+        """True when the nation base has no ranges yet: they must come from `nation:` files."""
+        return self.base == "nation" and not self.reference_ranges
 
 
 def _merge_overrides(
@@ -167,6 +166,8 @@ class IndexResult:
     unweighted_components: list[str]
     effective_weights: dict[str, float]
     settings: IndexSettings
+    #: Indicators scaled within the region under the nation base (weightless components).
+    scaled_within_region: list[str] = field(default_factory=list)
 
 
 def min_max(
@@ -180,9 +181,17 @@ def min_max(
     return scaled if higher_is_worse else 10 - scaled
 
 
-def scale(wards: pd.DataFrame, settings: IndexSettings) -> tuple[pd.DataFrame, dict[str, str]]:
-    """Scaled 0-10 scores for every usable indicator, and why the others are not used."""
-    scaled, missing = {}, {}
+def scale(
+    wards: pd.DataFrame, settings: IndexSettings
+) -> tuple[pd.DataFrame, dict[str, str], list[str]]:
+    """Scaled 0-10 scores for every usable indicator, why the others are not used, and which
+    were scaled within the region although the base is the nation.
+
+    That last happens only to indicators of a component that weighs nothing (access to
+    help, which DERI lacks and no national file covers): shown on the map, scaled within
+    the region, never part of deri_score, and recorded as such.
+    """
+    scaled, missing, within_region = {}, {}, []
     for indicator in INDICATORS:
         if indicator.key not in wards:
             missing[indicator.key] = "no data"
@@ -196,17 +205,21 @@ def scale(wards: pd.DataFrame, settings: IndexSettings) -> tuple[pd.DataFrame, d
             result = values.groupby(wards["lad_code"]).transform(lambda v, w=worse: min_max(v, w))
         elif settings.base == "nation":
             bounds = settings.reference_ranges.get(indicator.key)
-            if bounds is None:
-                missing[indicator.key] = "not in the national reference release"
+            if bounds is None and settings.component_weights.get(indicator.component, 0) == 0:
+                within_region.append(indicator.key)
+                result = min_max(values, worse)
+            elif bounds is None:
+                missing[indicator.key] = "not in the national reference"
                 continue
-            result = min_max(values, worse, bounds)
+            else:
+                result = min_max(values, worse, bounds)
         else:
             result = min_max(values, worse)
         if result.isna().all():
-            missing[indicator.key] = "the same value in every ward, so it cannot rank them"
+            missing[indicator.key] = "the same value in every area, so it cannot rank them"
             continue
         scaled[indicator.key] = result
-    return pd.DataFrame(scaled, index=wards.index), missing
+    return pd.DataFrame(scaled, index=wards.index), missing, within_region
 
 
 @dataclass(frozen=True)
@@ -273,7 +286,7 @@ def compute_index(
 ) -> IndexResult:
     """Add scaled scores, component scores, `deri_score`, `deri_rank` and contributions."""
     settings = settings or IndexSettings()
-    scaled, not_used = scale(wards, settings)
+    scaled, not_used, within_region = scale(wards, settings)
     missing = {**(missing or {}), **{k: v for k, v in not_used.items() if k not in (missing or {})}}
     plan = layout(scaled)
     weighted = [c for c in plan.components if settings.component_weights.get(c, 0) > 0]
@@ -305,6 +318,7 @@ def compute_index(
         [c for c in plan.components if c not in weighted],
         effective,
         settings,
+        within_region,
     )
 
 

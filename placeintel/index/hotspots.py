@@ -1,17 +1,35 @@
-"""Where high-risk wards cluster: Getis-Ord Gi* hotspots and local Moran's I clusters.
+r"""Where high-risk areas cluster: Getis-Ord Gi* hot spots and local Moran's I clusters.
 
-Neighbours are wards that share a border or a corner (queen contiguity,
-libpysal). Gi* (esda) compares each ward's neighbourhood, itself included, with
-the whole region; significance comes from 9,999 conditional permutations
-(seeded), made two-sided, then corrected for testing every ward at once with
-the Benjamini-Hochberg false-discovery rate (scipy). Why 9,999 and not the
-usual 999: the smallest p-value permutations can give is 2/(n+1), and after
-FDR correction over m wards it is multiplied by up to m, so with 999
-permutations no ward of a 215-ward region could ever reach 90 % confidence. A ward is `hot-99`,
-`hot-95` or `hot-90` when its corrected p-value is below 0.01, 0.05 or 0.10 and
-its neighbourhood is above the mean; `cold-*` likewise below it. Local Moran's
-I (row-standardised weights, same inference) gives a second view: high-high
-and low-low clusters, and high-low / low-high outliers.
+The method, and why (docs/method.md has the full account, with references):
+
+- **Gi\* at LSOA level, DERI's own resolution.** Greater Manchester has 1,702
+  LSOAs against 215 wards: neighbourhoods of a few hundred households, where a
+  cluster is a cluster rather than an average over a ward that mixes an estate
+  with its suburbs, and enough areas for a correction over all of them to leave
+  power. Neighbours share a border or a corner (queen contiguity, libpysal); each
+  area's own value is in its neighbourhood (the "star"), with binary weights.
+- **Conditional permutation inference** (Anselin 1995), as GeoDa and PySAL do:
+  9,999 seeded permutations, two-sided, ties counted in both tails. Not the
+  analytic normal z-scores that ArcGIS uses: DERI-like scores are skewed, and with
+  about six neighbours the sum's upper tail is far heavier than a normal one. On
+  shuffled skewed scores the analytic p-values raised a false hot spot in half of
+  all maps at a 10 % false discovery rate; permutation p-values are exact
+  whatever the distribution (tests/index/test_hotspots.py measures both).
+- **False discovery rate across all areas at once**: Benjamini-Hochberg, as
+  Caldas de Castro & Singer (2006) showed is valid for local statistics, whose
+  tests are positively dependent. An area is `hot-99`, `hot-95` or `hot-90` when
+  it passes at a false discovery rate of 1 %, 5 % or 10 % and its neighbourhood is
+  above the mean; `cold-*` likewise below it. 9,999 permutations put the smallest
+  p-value at 0.0002, which a correction over 1,702 LSOAs can pass once a few
+  areas share it: a real cluster is many areas.
+- **Wards from their LSOAs.** A ward is a hot spot at a confidence when most of
+  its residents (half or more, by LSOA population) live in LSOAs that are hot
+  spots at that confidence or higher; the shares are published, so a ward that is
+  a quarter hot spot is visible too. No new test is made, so no new multiple-
+  testing burden. Without LSOA boundaries, Gi\* runs on the wards themselves.
+
+Local Moran's I (row-standardised, the same permutations and correction) gives a
+second view: high-high and low-low clusters, and high-low / low-high outliers.
 """
 
 from __future__ import annotations
@@ -30,6 +48,9 @@ SEED = 20231
 LEVELS = ((0.01, "99"), (0.05, "95"), (0.10, "90"))
 QUADRANTS = {1: "high-high", 2: "low-high", 3: "low-low", 4: "high-low"}
 NOT_SIGNIFICANT = "not-significant"
+#: A ward is a hot (cold) spot when at least this share of its residents live in hot
+#: (cold) LSOAs.
+WARD_SHARE = 0.5
 
 
 def fdr(p_values: np.ndarray) -> np.ndarray:
@@ -42,7 +63,7 @@ def fdr(p_values: np.ndarray) -> np.ndarray:
 def two_sided(observed: np.ndarray, simulated: np.ndarray) -> np.ndarray:
     """Two-sided permutation p-values that count ties as at least as extreme, in both tails.
 
-    esda's folded p-value counts a tie as "larger" and then folds, so a ward whose
+    esda's folded p-value counts a tie as "larger" and then folds, so an area whose
     value equals the most common permuted outcome (frequent when scores are
     discrete) comes out as highly significant. Counting ties in both tails and
     doubling the smaller tail is the standard, conservative alternative.
@@ -57,24 +78,43 @@ def two_sided(observed: np.ndarray, simulated: np.ndarray) -> np.ndarray:
     return np.minimum(1.0, 2 * tails)
 
 
+def gi_star(
+    values: np.ndarray, weights, permutations: int = PERMUTATIONS, seed: int = SEED
+) -> tuple[np.ndarray, np.ndarray]:
+    """Gi* z-scores (binary weights, self included) and their BH-adjusted two-sided
+    conditional-permutation p-values."""
+    gi = G_Local(
+        values,
+        weights,
+        transform="B",
+        permutations=permutations,
+        star=True,
+        n_jobs=1,
+        seed=seed,
+        keep_simulations=True,
+    )
+    return np.asarray(gi.Zs, dtype=float), fdr(two_sided(gi.Gs, gi.rGs))
+
+
 def hotspots(
-    wards: gpd.GeoDataFrame,
+    areas: gpd.GeoDataFrame,
     column: str = "deri_score",
     permutations: int = PERMUTATIONS,
     seed: int = SEED,
 ) -> pd.DataFrame:
-    """Gi* and local Moran results per ward, aligned with `wards`' index."""
-    out = pd.DataFrame(index=wards.index)
+    """Gi* and local Moran results per area, aligned with `areas`' index."""
+    out = pd.DataFrame(index=areas.index)
     out["gi_z"] = np.nan
     out["gi_p_fdr"] = np.nan
     out["hotspot"] = NOT_SIGNIFICANT
     out["lisa_p_fdr"] = np.nan
     out["lisa_cluster"] = NOT_SIGNIFICANT
-    scored = wards[np.isfinite(wards[column].to_numpy(dtype=float))]
+    shaped = ~(areas.geometry.isna() | areas.geometry.is_empty)
+    scored = areas[np.isfinite(areas[column].to_numpy(dtype=float)) & shaped]
     if len(scored) < 5:
         return out
     with warnings.catch_warnings():
-        # Islands (wards with no neighbour) are handled below; esda's notice that its
+        # Islands (areas with no neighbour) are handled below; esda's notice that its
         # default p-value is directional does not apply: we double it to two-sided.
         warnings.filterwarnings("ignore", message="The weights matrix is not fully connected")
         warnings.filterwarnings("ignore", message=".*islands.*")
@@ -91,23 +131,11 @@ def _statistics(
     weights = Queen.from_dataframe(scored, use_index=False)
     islands = np.array([weights.cardinalities[i] == 0 for i in range(len(scored))])
     y = scored[column].to_numpy(dtype=float)
-    gi = G_Local(
-        y,
-        weights,
-        transform="B",
-        permutations=permutations,
-        star=True,
-        n_jobs=1,
-        seed=seed,
-        keep_simulations=True,
-    )
-    gi_p = fdr(two_sided(gi.Gs, gi.rGs))
-    gi_p[islands] = 1.0  # a ward with no neighbours has no neighbourhood to test
-    out.loc[scored.index, "gi_z"] = np.round(gi.Zs, 6)
+    z, gi_p = gi_star(y, weights, permutations, seed)
+    gi_p[islands] = 1.0  # an area with no neighbours has no neighbourhood to test
+    out.loc[scored.index, "gi_z"] = np.round(z, 6)
     out.loc[scored.index, "gi_p_fdr"] = np.round(gi_p, 6)
-    out.loc[scored.index, "hotspot"] = [
-        _hot_or_cold(z, p) for z, p in zip(gi.Zs, gi_p, strict=True)
-    ]
+    out.loc[scored.index, "hotspot"] = [_hot_or_cold(a, b) for a, b in zip(z, gi_p, strict=True)]
     weights.transform = "R"
     lisa = Moran_Local(
         y, weights, permutations=permutations, n_jobs=1, seed=seed, keep_simulations=True
@@ -126,3 +154,38 @@ def _hot_or_cold(z: float, p: float) -> str:
         if p < threshold:
             return f"{'hot' if z > 0 else 'cold'}-{confidence}"
     return NOT_SIGNIFICANT
+
+
+def ward_hotspots(
+    lsoa_hotspot: pd.Series, ward_of: pd.Series, population: pd.Series
+) -> pd.DataFrame:
+    """Wards' hot and cold spots from their LSOAs' (indexed by LSOA code): the shares of
+    residents living in hot and in cold LSOAs, and the class most of them live in."""
+    frame = pd.DataFrame(
+        {
+            "ward": ward_of.reindex(lsoa_hotspot.index),
+            "hotspot": lsoa_hotspot,
+            "people": population.reindex(lsoa_hotspot.index).fillna(0).clip(lower=0),
+        }
+    ).dropna(subset=["ward"])
+    if frame["people"].sum() <= 0:  # no population: each LSOA counts the same
+        frame["people"] = 1.0
+    total = frame.groupby("ward")["people"].sum()
+    out = pd.DataFrame(index=total.index)
+    out["hotspot"] = NOT_SIGNIFICANT
+    for kind in ("hot", "cold"):
+        share = _share(frame, total, kind, [c for _, c in LEVELS])
+        out[f"{kind}_lsoa_share"] = share.round(4)
+    for kind in ("cold", "hot"):  # hot wins the (impossible) tie of two majorities
+        for _, confidence in reversed(LEVELS):  # 90 first, so a higher confidence wins
+            levels = [c for _, c in LEVELS if int(c) >= int(confidence)]
+            share = _share(frame, total, kind, levels)
+            out.loc[share >= WARD_SHARE, "hotspot"] = f"{kind}-{confidence}"
+    return out
+
+
+def _share(frame: pd.DataFrame, total: pd.Series, kind: str, levels: list[str]) -> pd.Series:
+    """Share of each ward's residents in LSOAs of `kind` at any of `levels`."""
+    hit = frame["hotspot"].isin([f"{kind}-{c}" for c in levels])
+    people = frame["people"].where(hit, 0).groupby(frame["ward"]).sum()
+    return (people / total.where(total > 0)).reindex(total.index).fillna(0)

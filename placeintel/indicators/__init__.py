@@ -1,13 +1,17 @@
-"""Ward-level indicators: every DERI indicator the sources hold, with numerators and denominators.
+"""Indicators for both levels, LSOAs and wards: every DERI indicator the sources hold.
 
-The result says, per indicator, how it was computed or why it is missing, so the
-index can redistribute weight openly and the release can record the method.
+Counts, scores and rates are first brought to 2021 LSOAs (`small_areas`); each
+LSOA's indicators come straight from them and each ward's from its LSOAs
+(`values`), so both levels share one table and one arithmetic. Measures that
+depend on shapes (distance to help, raster summaries) are made for each level
+from its own boundaries. The result says, per indicator, how it was computed,
+why it is missing, or which substitute stands in, so the index can share weight
+openly and the release can record the method.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import reduce
 
 import geopandas as gpd
 import numpy as np
@@ -21,245 +25,270 @@ from placeintel.indicators.access import (
     from_grid,
     from_raster,
 )
-from placeintel.indicators.areas import broadband_layer, deprivation_layer, lsoa_layer
-from placeintel.indicators.catalogue import BY_KEY, INDICATORS, Indicator
-from placeintel.indicators.interpolate import interpolate_to_wards
-from placeintel.indicators.rollup import to_wards
+from placeintel.indicators.areas import broadband_layer, deprivation_layer
+from placeintel.indicators.catalogue import BY_KEY, INDICATORS
+from placeintel.indicators.geography import WARD_COLUMNS, lsoa_frame, ward_frame, ward_of
+from placeintel.indicators.small_areas import SmallAreaCounts, deprivation_table, lsoa_counts
+from placeintel.indicators.values import indicator_values, inputs, resolve, rolled_counts
 from placeintel.indicators.zonal import zonal
 from placeintel.sources import RegionData
 from placeintel.sources.services import DIGITAL_SUPPORT, SERVICE_COLUMNS
 
-WARD_COLUMNS = ["ward_code", "ward_name", "lad_code", "lad_name"]
-
 
 @dataclass
-class WardIndicators:
-    """Ward geometries with indicator values, and an account of how each was made."""
+class AreaIndicators:
+    """Wards and LSOAs with indicator values, and an account of how each was made."""
 
     wards: gpd.GeoDataFrame
+    lsoas: gpd.GeoDataFrame
     services: gpd.GeoDataFrame
     methods: dict[str, str] = field(default_factory=dict)
     missing: dict[str, str] = field(default_factory=dict)
-    #: Published small-area layers: lsoas, broadband (by output area), deprivation.
+    #: Substitutes not used, because the official indicator they stand in for is there.
+    not_needed: dict[str, str] = field(default_factory=dict)
+    #: Labels that say which edition a value comes from ("IoD2025: IMD score ...").
+    labels: dict[str, str] = field(default_factory=dict)
+    #: The deprivation edition used ("IoD2025", "IMD 2019"), or "" without one.
+    edition: str = ""
+    #: Published small-area layers: broadband (by output area), deprivation (its own LSOAs).
     layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
 
     @property
     def available(self) -> list[str]:
-        return [i.key for i in INDICATORS if i.key in self.methods]
+        return [i.key for i in INDICATORS if i.key in self.wards]
 
-
-def ward_frame(data: RegionData) -> gpd.GeoDataFrame:
-    """Wards with their district, from the boundaries and the best-fit lookup."""
-    wards = data.require("wards", "the manifest names no ward boundaries").copy()
-    lookup = data.one("lookup-lsoa-ward")
-    if "lad_code" not in wards and lookup is not None and "lad_code" in lookup:
-        lad = lookup.drop_duplicates("ward_code").set_index("ward_code")["lad_code"]
-        wards["lad_code"] = wards["ward_code"].map(lad)
-    districts = data.one("districts")
-    names = {}
-    if lookup is not None and "lad_name" in lookup:
-        names.update(lookup.drop_duplicates("lad_code").set_index("lad_code")["lad_name"])
-    if districts is not None:
-        names.update(districts.set_index("lad_code")["lad_name"])
-    if "lad_code" not in wards:
-        wards["lad_code"] = ""
-    wards["lad_name"] = wards["lad_code"].map(names).fillna("")
-    return wards[WARD_COLUMNS + ["geometry"]].sort_values("ward_code").reset_index(drop=True)
-
-
-def ward_indicators(data: RegionData, engine=LOCAL) -> WardIndicators:
-    """Compute every indicator the region's sources allow, and record the rest as missing."""
-    wards = ward_frame(data)
-    counts: list[pd.DataFrame] = []
-    methods: dict[str, str] = {}
-    oa_lookup, ward_lookup = data.one("lookup-oa-lsoa"), data.one("lookup-lsoa-ward")
-
-    def rolled(role: str, measures: list[str]) -> pd.DataFrame | None:
-        found = data.role(role)
-        if not found:
-            return None
-        data.require("lookup-lsoa-ward", f"{role} data needs an LSOA 2021 -> ward lookup")
-        parts = [
-            to_wards(
-                frame,
-                oa_lookup,
-                ward_lookup,
-                [m for m in measures if m in frame],
-                str(source.resolve(data.manifest.data_dir)),
-            )
-            for source, frame in found
-        ]
-        return reduce(lambda a, b: a.add(b, fill_value=0), parts)
-
-    census_measures = sorted(
-        {
-            m
-            for i in INDICATORS
-            for m in (i.numerator, i.denominator)
-            if m and i.component != "broadband" and m != "imd_score"
+    @property
+    def substitutes(self) -> dict[str, dict[str, object]]:
+        """Each substitute in use: what it stands in for, and why it is a fair stand-in."""
+        return {
+            key: {"for": list(BY_KEY[key].substitute_for), "why": BY_KEY[key].note}
+            for key in self.available
+            if BY_KEY[key].substitute_for
         }
-    )
-    for role, measures, how in (
-        ("census", census_measures, "census counts summed from output areas to wards"),
-        (
-            "pension-credit",
-            ["pension_credit_claimants"],
-            "DWP claimant counts summed from LSOAs to wards",
-        ),
-        (
-            "broadband-coverage",
-            ["all_premises", "premises_below_30mbit"],
-            "Ofcom premises counts summed from output areas to wards",
-        ),
-        (
-            "broadband-performance",
-            [
-                "connections_total",
-                "connections_below_10mbit",
-                "download_mbit_x_connections",
-                "connections_with_speed",
-            ],
-            "Ofcom connection counts summed to wards; speed weighted by connections reporting one",
-        ),
-    ):
-        if role == "broadband-performance":
-            for _, frame in data.role(role):
-                if "connections_with_speed" in frame:  # already summed from postcodes
-                    continue
-                has_speed = frame["avg_download_mbit"].notna()
-                frame["download_mbit_x_connections"] = (
-                    frame["avg_download_mbit"].fillna(0) * frame["connections_total"] * has_speed
-                )
-                frame["connections_with_speed"] = frame["connections_total"].where(has_speed, 0)
-        summed = rolled(role, measures)
-        if summed is not None:
-            counts.append(summed)
-            methods.update({m: how for m in summed.columns})
 
-    imd_table = _imd_table(data)
-    if imd_table is not None and "imd_score" in imd_table:
-        imd, methods["imd_score"] = _imd(data, imd_table, wards, engine)
-        counts.append(imd)
+
+def area_indicators(data: RegionData, engine=LOCAL) -> AreaIndicators:
+    """Compute every indicator the region's sources allow, for LSOAs and for wards."""
+    wards = ward_frame(data)
+    lsoas = lsoa_frame(data, wards)
+    small = lsoa_counts(data, engine)
+    counts = small.table.reindex(lsoas["lsoa21_code"])
+    counts = counts.loc[:, counts.notna().any()]  # a measure with no value is no measure
+    groups = ward_of(lsoas)
     services = _services(data)
+    shaped = lsoas[~(lsoas.geometry.isna() | lsoas.geometry.is_empty)]
+    people = _population_points(data, counts, lsoas)
+    ward_place, place_methods = _place_measures(data, wards, "ward_code", services, people, engine)
+    lsoa_place, _ = _place_measures(data, shaped, "lsoa21_code", services, people, engine)
+    resolution = resolve(set(counts.columns) | set(ward_place.columns))
+    rollable = [k for k in resolution.used if set(inputs(BY_KEY[k])) <= set(counts.columns)]
+    local = [k for k in resolution.used if k not in rollable]
+    ward_table = pd.concat(
+        [
+            rolled_counts(counts, groups, small.rates),
+            ward_place,
+            indicator_values(counts, rollable, groups),
+            indicator_values(ward_place, local),
+        ],
+        axis=1,
+    )
+    lsoa_table = pd.concat(
+        [
+            counts,
+            lsoa_place,
+            indicator_values(counts, rollable),
+            indicator_values(lsoa_place, local),
+        ],
+        axis=1,
+    )
+    methods = {**small.methods, **place_methods}
+    return AreaIndicators(
+        wards=_attach(wards, ward_table, "ward_code"),
+        lsoas=_attach(lsoas, lsoa_table, "lsoa21_code"),
+        services=services,
+        methods={
+            **_raster_methods(place_methods),
+            **_indicator_methods(resolution.used, rollable, methods, small),
+        },
+        missing=resolution.missing,
+        not_needed=resolution.not_needed,
+        labels=_edition_labels(small.edition, set(small.deprivation)),
+        edition=small.edition,
+        layers={
+            "broadband": broadband_layer(data),
+            "deprivation": deprivation_layer(data, deprivation_table(data)),
+        },
+    )
+
+
+def nation_indicators(nation: RegionData, engine=LOCAL) -> tuple[pd.DataFrame, str]:
+    """Every LSOA indicator the nation base's files allow (indexed by LSOA code), and the
+    deprivation edition they carry: the same code as the region's LSOAs, without wards."""
+    small = lsoa_counts(nation, engine)
+    counts = small.table.loc[:, small.table.notna().any()]
+    return indicator_values(counts, resolve(counts.columns).used), small.edition
+
+
+def _attach(frame: gpd.GeoDataFrame, table: pd.DataFrame, key: str) -> gpd.GeoDataFrame:
+    table = table.loc[:, ~table.columns.duplicated()]
+    out = frame.merge(table, left_on=key, right_index=True, how="left")
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=frame.crs)
+
+
+def _indicator_methods(
+    used: list[str], rollable: list[str], methods: dict[str, str], small: SmallAreaCounts
+) -> dict[str, str]:
+    """How each indicator in use was made, at LSOA level and when LSOAs become wards."""
+    out = {}
+    for key in used:
+        indicator = BY_KEY[key]
+        how = methods.get(indicator.numerator, "")
+        if key not in rollable:
+            out[key] = how
+            continue
+        if indicator.weight:
+            combine = (
+                "a ward's value is the mean of its LSOAs' weighted by "
+                f"{methods.get(indicator.weight, indicator.weight)}"
+            )
+        elif indicator.denominator:
+            combine = (
+                f"{_described(indicator.numerator, small)} / "
+                f"{_described(indicator.denominator, small)}; a ward's value is the "
+                "sum of its LSOAs' numerators over the sum of their denominators, over the "
+                "LSOAs that have both"
+            )
+        else:
+            combine = "summed over a ward's LSOAs"
+        out[key] = f"{how}; {combine}" if how else combine
+    return out
+
+
+def _raster_methods(methods: dict[str, str]) -> dict[str, str]:
+    """How the raster summaries shown beside the indicators were made."""
+    return {k: v for k, v in methods.items() if "exactextract" in v}
+
+
+def _described(measure: str, small: SmallAreaCounts) -> str:
+    """`measure` with the columns it sums, named by their ONS labels where known."""
+    columns = small.columns.get(measure, [])
+    if not columns or columns == [measure]:
+        return measure
+    named = [f"{c} ({small.labels[c]})" if c in small.labels else c for c in columns]
+    return f"{measure} = {' + '.join(named)}"
+
+
+def _edition_labels(edition: str, deprivation_measures: set[str]) -> dict[str, str]:
+    """Labels naming the edition for indicators made from the deprivation file."""
+    if not edition:
+        return {}
+    return {
+        i.key: f"{edition}: {i.label}" for i in INDICATORS if i.numerator in deprivation_measures
+    }
+
+
+def _place_measures(
+    data: RegionData,
+    zones: gpd.GeoDataFrame,
+    key: str,
+    services: gpd.GeoDataFrame,
+    people: PopulationPoints | None,
+    engine=LOCAL,
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Measures that depend on each area's shape: access to help and raster summaries."""
+    table = pd.DataFrame(index=pd.Index(zones[key].to_numpy(), name=key))
+    methods: dict[str, str] = {}
+    if zones.empty:
+        return table, methods
     support = services[services["digital_support"]]
     if not support.empty:
-        measures, method = access_measures(
-            wards, support, _population_points(data, imd_table, wards)
-        )
-        counts.append(measures)
+        points = _points_for(data, zones, people)
+        measures, method = access_measures(zones, support, points, engine, key=key)
+        table = table.join(measures)
         methods.update({m: method for m in measures.columns})
-
-    context, context_methods = _raster_context(data, wards, engine)
-    counts.append(context)
-    table = pd.concat(counts, axis=1) if counts else pd.DataFrame(index=wards["ward_code"])
-    result = wards.merge(table, left_on="ward_code", right_index=True, how="left")
-    indicator_methods, missing = {}, {}
-    for indicator in INDICATORS:
-        needed = [indicator.numerator] + ([indicator.denominator] if indicator.denominator else [])
-        absent = [m for m in needed if m not in result]
-        if absent:
-            missing[indicator.key] = f"no source provides {', '.join(absent)}"
-            continue
-        result[indicator.key] = _ratio(result, indicator)
-        indicator_methods[indicator.key] = methods.get(indicator.numerator, "")
-    layers = {
-        "lsoas": lsoa_layer(data),
-        "broadband": broadband_layer(data),
-        "deprivation": deprivation_layer(data, imd_table),
-    }
-    return WardIndicators(
-        result, services, {**indicator_methods, **context_methods}, missing, layers
-    )
-
-
-def _ratio(frame: pd.DataFrame, indicator: Indicator) -> pd.Series:
-    if indicator.denominator is None:
-        return frame[indicator.numerator].astype(float)
-    denominator = frame[indicator.denominator].astype(float)
-    values = (
-        indicator.scale
-        * frame[indicator.numerator].astype(float)
-        / denominator.where(denominator > 0)
-    )
-    return values.round(6)
-
-
-def _raster_context(
-    data: RegionData, wards: gpd.GeoDataFrame, engine=LOCAL
-) -> tuple[pd.DataFrame, dict]:
-    """Raster sources summarised per ward for context (exact cell fractions, exactextract):
-    people counted from the population raster, coverage rasters averaged."""
-    table = pd.DataFrame(index=pd.Index(wards["ward_code"].to_numpy(), name="ward_code"))
-    methods = {}
     for source, raster in data.role("population-raster"):
-        table["population_raster"] = np.round(zonal(raster, wards, "sum", engine), 1)
+        table["population_raster"] = np.round(zonal(raster, zones, "sum", engine), 1)
         methods["population_raster"] = (
             f"exact zonal sum (exactextract) of {source.title or source.id}"
         )
     for source, raster in data.role("coverage-raster"):
         column = source.options.get("column", f"{source.id.replace('-', '_')}_mean")
-        table[column] = np.round(zonal(raster, wards, "mean", engine), 2)
+        table[column] = np.round(zonal(raster, zones, "mean", engine), 2)
         methods[column] = (
             f"exact zonal mean (exactextract, weighted by the share of each cell "
-            f"inside the ward) of {source.title or source.id}"
+            f"inside the area) of {source.title or source.id}"
         )
     return table, methods
 
 
-def _imd_table(data: RegionData) -> pd.DataFrame | None:
-    """Every IMD file of the region merged on the LSOA 2011 code."""
-    frames = [frame for _, frame in data.role("imd")]
-    if not frames:
+def _population_points(
+    data: RegionData, counts: pd.DataFrame, lsoas: gpd.GeoDataFrame
+) -> PopulationPoints | None:
+    """Where people live, as LSOA points with their Census population, when the region has
+    2021 LSOA boundaries and a census population; None means "decide per level" (raster,
+    2011 LSOAs or a grid, see `_points_for`)."""
+    if data.one("population-raster") is not None or "population" not in counts:
         return None
-    return reduce(
-        lambda a, b: a.merge(
-            b.drop(columns=[c for c in b if c in a and c != "lsoa11_code"]),
-            on="lsoa11_code",
-            how="outer",
-        ),
-        frames,
+    shaped = lsoas[~(lsoas.geometry.isna() | lsoas.geometry.is_empty)]
+    if shaped.empty:
+        return None
+    weights = counts["population"].reindex(shaped["lsoa21_code"]).fillna(0)
+    return PopulationPoints(
+        *_points(shaped),
+        weights.to_numpy(dtype=float),
+        np.arange(len(shaped)),
+        "weighted by the 2021 LSOAs' Census population, each at a point inside its LSOA",
     )
 
 
-def _population_points(
-    data: RegionData, imd: pd.DataFrame | None, wards: gpd.GeoDataFrame
+def _points(areas: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    inside = areas.geometry.representative_point()
+    return inside.x.to_numpy(), inside.y.to_numpy()
+
+
+def _points_for(
+    data: RegionData, zones: gpd.GeoDataFrame, people: PopulationPoints | None
 ) -> PopulationPoints:
-    """The best available stand-in for where people live (see indicators.access)."""
+    """The best available stand-in for where people live, assigned to these zones."""
     raster = data.one("population-raster")
     if raster is not None:
-        return from_raster(wards, raster)
+        return from_raster(zones, raster)
+    if people is not None:
+        return _reassign(people, zones)
     lsoa11 = data.one("lsoa11")
-    if lsoa11 is not None and imd is not None and "population_total" in imd:
+    imd = deprivation_table(data)
+    if (
+        lsoa11 is not None
+        and imd is not None
+        and "population_total" in imd
+        and ("lsoa11_code" in imd)
+    ):
         areas = lsoa11.merge(imd[["lsoa11_code", "population_total"]], on="lsoa11_code")
         return from_areas(
-            wards,
+            zones,
             areas,
             areas["population_total"],
             "the 2011 LSOAs' mid-2015 population (IMD 2019 denominators)",
         )
-    return from_grid(wards)
+    return from_grid(zones)
 
 
-def _imd(
-    data: RegionData, merged: pd.DataFrame, wards: gpd.GeoDataFrame, engine=LOCAL
-) -> tuple[pd.DataFrame, str]:
-    """Interpolate the IMD score from 2011 LSOAs to wards, population-weighted."""
-    lsoa11 = data.require(
-        "lsoa11", "IMD 2019 is on 2011 LSOAs: the manifest needs their boundaries"
+def _reassign(people: PopulationPoints, zones: gpd.GeoDataFrame) -> PopulationPoints:
+    """The same population points, each given the zone (ward or LSOA) that holds it."""
+    points = gpd.GeoDataFrame(
+        {"weight": people.weight},
+        geometry=gpd.points_from_xy(people.x, people.y),
+        crs=zones.crs,
     )
-    values = merged[
-        ["lsoa11_code", "imd_score"] + [c for c in ("population_total",) if c in merged]
-    ].dropna(subset=["imd_score"])
-    result, method = interpolate_to_wards(
-        values,
-        lsoa11,
-        wards,
-        rates=["imd_score"],
-        counts=[],
-        raster=data.one("population-raster"),
-        engine=engine,
+    joined = gpd.sjoin(points, zones[["geometry"]].reset_index(drop=True), predicate="within")
+    joined = joined[~joined.index.duplicated()]
+    return PopulationPoints(
+        people.x[joined.index],
+        people.y[joined.index],
+        people.weight[joined.index],
+        joined["index_right"].to_numpy(),
+        people.method,
     )
-    return result[["imd_score"]], method
 
 
 def _services(data: RegionData) -> gpd.GeoDataFrame:
@@ -271,4 +300,11 @@ def _services(data: RegionData) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(services, geometry="geometry", crs="EPSG:27700")
 
 
-__all__ = ["BY_KEY", "INDICATORS", "WardIndicators", "ward_indicators"]
+__all__ = [
+    "BY_KEY",
+    "INDICATORS",
+    "WARD_COLUMNS",
+    "AreaIndicators",
+    "area_indicators",
+    "nation_indicators",
+]

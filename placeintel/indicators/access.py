@@ -3,9 +3,11 @@
 Distances are straight lines in EPSG:27700 metres from where people live to the
 nearest digital-support service (library, digital-support venue, tablet
 lending, free-data point). "Where people live" is, in order of preference:
-the population raster's cells, the 2011 LSOAs' population (IMD denominators)
-at a point inside each LSOA, or an even 250 m grid over the ward. Services
-"within 1 km" of a ward are those within 1 km of any part of it, inside included.
+the population raster's cells, the 2021 LSOAs' Census population at a point
+inside each LSOA, the 2011 LSOAs' population (IMD denominators) likewise, or an
+even 250 m grid over the area. The same measures are made for wards and for
+LSOAs. Services "within 1 km" of an area are those within 1 km of any part of
+it, inside included.
 """
 
 from __future__ import annotations
@@ -117,11 +119,16 @@ def _nearest_chunk(points: gpd.GeoDataFrame, services: np.ndarray) -> pd.DataFra
 
 
 def access_measures(
-    wards: gpd.GeoDataFrame, support: gpd.GeoDataFrame, people: PopulationPoints, engine=LOCAL
+    wards: gpd.GeoDataFrame,
+    support: gpd.GeoDataFrame,
+    people: PopulationPoints,
+    engine=LOCAL,
+    key: str = "ward_code",
 ) -> tuple[pd.DataFrame, str]:
-    """Per ward: distance x population sums (for the weighted mean) and services within reach."""
+    """Per area (ward or LSOA, keyed by `key`): distance x population sums (for the weighted
+    mean) and services within reach."""
     tree = shapely.STRtree(support.geometry.to_numpy())
-    out = pd.DataFrame(index=pd.Index(wards["ward_code"].to_numpy(), name="ward_code"))
+    out = pd.DataFrame(index=pd.Index(wards[key].to_numpy(), name=key))
     for radius in RADII_M:
         ward_hits, _ = tree.query(wards.geometry.to_numpy(), predicate="dwithin", distance=radius)
         out[f"support_within_{radius // 1000}km"] = np.bincount(ward_hits, minlength=len(wards))
@@ -142,6 +149,6 @@ def access_measures(
     method = (
         f"straight-line distance (EPSG:27700) from where people live to the nearest of "
         f"{len(support)} digital-support services, {people.method}; services counted "
-        "within 1 km and 2 km of any part of the ward"
+        "within 1 km and 2 km of any part of the area"
     )
     return out, method

@@ -1,8 +1,9 @@
-"""Open-data layers below ward level: 2021 LSOAs, broadband by output area, IMD by 2011 LSOA.
+"""Open-data layers below ward level: broadband by output area, deprivation on its own LSOAs.
 
-These are published beside the wards so that developers can reach the small-area
-data behind the index through the same API. A layer whose sources a region lacks
-is published empty, with its columns, so every release has the same collections.
+These are published beside the wards and LSOAs so that developers can reach the
+small-area data behind the index through the same API. A layer whose sources a
+region lacks is published empty, with its columns, so every release has the same
+collections.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import pandas as pd
 from placeintel.sources import RegionData
 
 BNG = "EPSG:27700"
-LSOA_COLUMNS = ["lsoa21_code", "lsoa21_name", "ward_code", "ward_name", "lad_code", "lad_name"]
 BROADBAND_COLUMNS = [
     "oa21_code",
     "lsoa21_code",
@@ -26,34 +26,39 @@ BROADBAND_COLUMNS = [
     "pct_connections_below_10mbit",
     "avg_download_mbit",
 ]
+#: The deprivation file on its own geography (2011 LSOAs for IMD 2019, 2021 for IoD2025).
 DEPRIVATION_COLUMNS = [
-    "lsoa11_code",
-    "lsoa11_name",
+    "lsoa_code",
+    "lsoa_name",
+    "lsoa_vintage",
+    "edition",
     "imd_score",
     "imd_rank",
     "imd_decile",
     "income_rate",
     "employment_rate",
+    "education_score",
+    "health_score",
+    "crime_score",
+    "barriers_score",
+    "living_environment_score",
+    "income_numerator",
+    "idaopi_numerator",
+    "employment_numerator",
+    "digital_connectivity",
     "population_total",
 ]
 
 
+_TEXT = ("_code", "_name", "_vintage", "edition")
+
+
 def _empty(columns: list[str]) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
-        {c: pd.Series(dtype="str" if c.endswith(("_code", "_name")) else float) for c in columns},
+        {c: pd.Series(dtype="str" if c.endswith(_TEXT) else float) for c in columns},
         geometry=gpd.GeoSeries([], crs=BNG),
         crs=BNG,
     )
-
-
-def lsoa_layer(data: RegionData) -> gpd.GeoDataFrame:
-    """2021 LSOAs with the ward and district they belong to (ONS best fit)."""
-    lsoas, lookup = data.one("lsoa21"), data.one("lookup-lsoa-ward")
-    if lsoas is None or lookup is None:
-        return _empty(LSOA_COLUMNS)
-    columns = [c for c in LSOA_COLUMNS[2:] if c in lookup]
-    out = lsoas.merge(lookup[["lsoa21_code", *columns]], on="lsoa21_code", how="left")
-    return out[[c for c in LSOA_COLUMNS if c in out] + ["geometry"]].reset_index(drop=True)
 
 
 def broadband_layer(data: RegionData) -> gpd.GeoDataFrame:
@@ -84,13 +89,20 @@ def broadband_layer(data: RegionData) -> gpd.GeoDataFrame:
 
 
 def deprivation_layer(data: RegionData, imd: pd.DataFrame | None) -> gpd.GeoDataFrame:
-    """IMD 2019 on its own geography, the 2011 LSOAs."""
-    lsoa11 = data.one("lsoa11")
-    if lsoa11 is None or imd is None:
+    """The deprivation file on its own geography: 2011 LSOAs (IMD 2019) or 2021 (IoD2025),
+    with the edition on every row so that no score is read as another edition's."""
+    if imd is None:
         return _empty(DEPRIVATION_COLUMNS)
-    out = lsoa11.merge(
-        imd.drop(columns=["lsoa11_name"], errors="ignore"), on="lsoa11_code", how="left"
+    level = imd.attrs["key"].removesuffix("_code")
+    boundaries = data.one(level)
+    if boundaries is None:
+        return _empty(DEPRIVATION_COLUMNS)
+    out = boundaries.merge(
+        imd.drop(columns=[f"{level}_name"], errors="ignore"), on=f"{level}_code", how="left"
     )
+    out = out.rename(columns={f"{level}_code": "lsoa_code", f"{level}_name": "lsoa_name"})
+    out["lsoa_vintage"] = "20" + level.removeprefix("lsoa")
+    out["edition"] = imd.attrs["edition"]
     keep = [c for c in DEPRIVATION_COLUMNS if c in out]
     return gpd.GeoDataFrame(out[keep + ["geometry"]], geometry="geometry", crs=BNG)
 

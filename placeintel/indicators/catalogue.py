@@ -2,6 +2,15 @@
 
 Each indicator is a ratio of two summed counts so that aggregation never
 averages percentages: a ward's value is (sum of numerators) / (sum of denominators).
+Where a source publishes only a score or a rate per small area (the IMD score,
+IoD2025's domain rates), the indicator names a `weight`, a population, and a
+ward's value is the population-weighted mean of its LSOAs, as MHCLG computes its
+own local-authority averages.
+
+A substitute stands in for official inputs a region lacks (NS-SeC for social
+grade, IoD2025's IDAOPI numerator for Pension Credit claimants, ...). It is used
+only when none of the indicators it replaces can be computed, and its note
+says what it is and why; the release records both.
 """
 
 from __future__ import annotations
@@ -26,6 +35,11 @@ class Indicator:
     #: published by Ofcom at output-area level already, and services and distances
     #: are not about people, so those are never suppressed.
     disclosive: bool = True
+    #: For a published score or rate: the population that weights it when areas combine.
+    weight: str | None = None
+    #: The official indicators this one stands in for, and why it is a fair stand-in.
+    substitute_for: tuple[str, ...] = ()
+    note: str = ""
 
 
 COMPONENTS = ("demography", "broadband", "deprivation", "access")
@@ -67,6 +81,20 @@ INDICATORS: tuple[Indicator, ...] = (
         default_weight=2,
     ),
     Indicator(
+        "pct_nssec_l12_l14",
+        "demography",
+        "% in NS-SeC L12-L14 (semi-routine, routine, never worked or long-term unemployed)",
+        "nssec_l12_l14",
+        "nssec_base",
+        default_weight=2,
+        substitute_for=("pct_social_grade_de",),
+        note="Census 2021 NS-SeC (TS062) groups L12 semi-routine, L13 routine and L14 never "
+        "worked or long-term unemployed, over residents aged 16+: the Census classification "
+        "nearest to approximated social grade DE (semi-skilled and unskilled manual workers, "
+        "the unemployed and those on the lowest grade occupations), used when the region has "
+        "no approximated social grade table.",
+    ),
+    Indicator(
         "pct_premises_below_30mbit",
         "broadband",
         "% of premises unable to receive 30 Mbit/s",
@@ -97,14 +125,39 @@ INDICATORS: tuple[Indicator, ...] = (
         disclosive=False,
     ),
     Indicator(
+        "digital_connectivity",
+        "broadband",
+        "Digital connectivity (broadband download and upload speeds; higher = slower)",
+        "digital_connectivity",
+        None,
+        scale=1.0,
+        default_weight=3,
+        unit="score",
+        disclosive=False,
+        weight="area_population",
+        substitute_for=(
+            "pct_premises_below_30mbit",
+            "pct_connections_below_10mbit",
+            "avg_download_mbit",
+        ),
+        note="The English Indices of Deprivation 2025 digital-connectivity indicator (File 8, "
+        "Barriers to Housing and Services domain): a standardised score of the broadband "
+        "download and upload speeds of lines in use, oriented like the other IoD indicators "
+        "so that a higher value means more deprived (slower). Used only when the region has "
+        "no Ofcom Connected Nations files; Ofcom's three indicators replace it whenever "
+        "present.",
+    ),
+    Indicator(
         "imd_score",
         "deprivation",
-        "IMD 2019 score (population-weighted)",
+        "IMD score (population-weighted)",
         "imd_score",
         None,
         scale=1.0,
         default_weight=2,
         unit="score",
+        disclosive=False,
+        weight="area_population",
     ),
     Indicator(
         "pct_no_qualifications",
@@ -123,6 +176,22 @@ INDICATORS: tuple[Indicator, ...] = (
         default_weight=2,
     ),
     Indicator(
+        "employment_deprivation_pct",
+        "deprivation",
+        "Employment deprivation (% of working-age adults out of work)",
+        "employment_rate",
+        None,
+        scale=100.0,
+        default_weight=2,
+        disclosive=False,
+        weight="area_population",
+        substitute_for=("pct_unemployed",),
+        note="The IoD2025 Employment domain rate: the share of working-age adults involuntarily "
+        "out of work (claiming Universal Credit or the legacy out-of-work benefits, or "
+        "Carer's Allowance), an administrative measure close to the Census 2021 unemployment "
+        "share (TS066), used when the region has no TS066 table.",
+    ),
+    Indicator(
         "pension_credit_per_1000_65_plus",
         "deprivation",
         "Pension Credit claimants per 1,000 people aged 65+",
@@ -131,6 +200,22 @@ INDICATORS: tuple[Indicator, ...] = (
         scale=1000.0,
         default_weight=2,
         unit="per 1,000",
+    ),
+    Indicator(
+        "idaopi_per_1000_65_plus",
+        "deprivation",
+        "Income-deprived people aged 60+ (IDAOPI numerator) per 1,000 aged 65+",
+        "idaopi_numerator",
+        "aged_65_plus",
+        scale=1000.0,
+        default_weight=2,
+        unit="per 1,000",
+        substitute_for=("pension_credit_per_1000_65_plus",),
+        note="The IoD2025 IDAOPI numerator counts people aged 60+ in income-deprived "
+        "families, chiefly Pension Credit (Guarantee Credit) recipients; DWP's Pension "
+        "Credit counts by LSOA are not in the region's files. The numerator covers ages 60+ "
+        "while the denominator is Census 2021 residents aged 65+, so values can exceed "
+        "1,000 per 1,000; MHCLG suppresses small numerators, which are then missing.",
     ),
     Indicator(
         "support_distance_m",
@@ -169,3 +254,8 @@ INDICATORS: tuple[Indicator, ...] = (
     ),
 )
 BY_KEY = {i.key: i for i in INDICATORS}
+#: The official indicator -> the substitutes that may stand in for it.
+SUBSTITUTES = {
+    official: [i.key for i in INDICATORS if official in i.substitute_for]
+    for official in {o for i in INDICATORS for o in i.substitute_for}
+}

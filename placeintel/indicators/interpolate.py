@@ -1,11 +1,11 @@
-"""Move LSOA 2011 values (IMD 2019) onto current wards by areal interpolation.
+"""Move LSOA 2011 values (IMD 2019) onto 2021 LSOAs (or wards) by areal interpolation.
 
-IMD 2019 sits on 2011 LSOAs, which do not nest in 2023 wards, so centroid
-joins misplace whole LSOAs. We use tobler's areal interpolation with a
+IMD 2019 sits on 2011 LSOAs, which do not nest in 2021 LSOAs or 2023 wards, so
+centroid joins misplace whole areas. We use tobler's areal interpolation with a
 source-by-target weight table: by default the intersection areas, or - when
 the region has a population raster - the people living in each intersection
-(dasymetric weighting). The IMD score is a per-person rate, so a ward's score is
-the population-weighted mean of the parts of LSOAs that fall inside it.
+(dasymetric weighting). The IMD score is a per-person rate, so a target's score is
+the population-weighted mean of the parts of 2011 LSOAs that fall inside it.
 """
 
 from __future__ import annotations
@@ -79,18 +79,23 @@ def population_table(
     return table
 
 
-def interpolate_to_wards(
+def interpolate_areas(
     values: pd.DataFrame,
-    lsoa11: gpd.GeoDataFrame,
-    wards: gpd.GeoDataFrame,
+    sources: gpd.GeoDataFrame,
+    targets: gpd.GeoDataFrame,
     rates: list[str],
     counts: list[str],
     raster: RasterSource | None,
     engine=LOCAL,
 ) -> tuple[pd.DataFrame, str]:
-    """Interpolate LSOA11 `rates` (per person) and `counts` onto wards; return the method used."""
-    source = lsoa11.merge(values, on="lsoa11_code", how="inner")
-    table = population_table(source, wards, raster, engine) if raster is not None else None
+    """Interpolate `rates` (per person) and `counts` from source areas onto target areas.
+
+    `values` and `sources` are keyed by `source_code`, `targets` by `target_code`; the
+    result is indexed by `target_code`. Rates are weighted by the sources'
+    `population_total` when the values carry it, else by area.
+    """
+    source = sources.merge(values, on="source_code", how="inner")
+    table = population_table(source, targets, raster, engine) if raster is not None else None
     weight = "population_total" if "population_total" in source else None
     extensive = list(counts)
     if weight:
@@ -104,12 +109,12 @@ def interpolate_to_wards(
         warnings.filterwarnings("ignore", category=FutureWarning, module="scipy")
         result = area_interpolate(
             source,
-            wards,
+            targets,
             extensive_variables=extensive or None,
             intensive_variables=None if weight else rates,
             table=table,
         )
-    out = pd.DataFrame({"ward_code": wards["ward_code"].to_numpy()})
+    out = pd.DataFrame({"target_code": targets["target_code"].to_numpy()})
     for column in counts:
         out[column] = result[column].to_numpy()
     for rate in rates:
@@ -121,11 +126,33 @@ def interpolate_to_wards(
         else:
             out[rate] = result[rate].to_numpy()
     split = (
-        "the population raster (people in each LSOA-ward intersection, exactextract)"
+        "the population raster (people in each intersection, exactextract)"
         if raster
         else "intersection areas"
     )
-    method = f"areal interpolation from 2011 LSOAs to wards (tobler), split by {split}; " + (
-        "rates weighted by each LSOA's IMD population" if weight else "rates area-weighted"
+    method = f"areal interpolation (tobler), split by {split}; " + (
+        "rates weighted by each area's population" if weight else "rates area-weighted"
     )
-    return out.set_index("ward_code"), method
+    return out.set_index("target_code"), method
+
+
+def interpolate_to_wards(
+    values: pd.DataFrame,
+    lsoa11: gpd.GeoDataFrame,
+    wards: gpd.GeoDataFrame,
+    rates: list[str],
+    counts: list[str],
+    raster: RasterSource | None,
+    engine=LOCAL,
+) -> tuple[pd.DataFrame, str]:
+    """Interpolate LSOA 2011 values straight onto wards (indexed by `ward_code`)."""
+    out, method = interpolate_areas(
+        values.rename(columns={"lsoa11_code": "source_code"}),
+        lsoa11.rename(columns={"lsoa11_code": "source_code"}),
+        wards.rename(columns={"ward_code": "target_code"}),
+        rates,
+        counts,
+        raster,
+        engine,
+    )
+    return out.rename_axis("ward_code"), method

@@ -26,6 +26,13 @@ def district_subset(
     return own, nearby, outline
 
 
+def district_lsoas(lsoas: gpd.GeoDataFrame | None, lad_code: str) -> gpd.GeoDataFrame | None:
+    """A district's LSOAs (those of its wards), or None when the release has no LSOA level."""
+    if lsoas is None or "lad_code" not in lsoas:
+        return None
+    return lsoas[lsoas["lad_code"] == lad_code]
+
+
 def write_maps(
     folder: Path,
     wards: gpd.GeoDataFrame,
@@ -34,20 +41,28 @@ def write_maps(
     attribution: str,
     districts: gpd.GeoDataFrame | None = None,
     scheme: str = "quantiles",
+    lsoas: gpd.GeoDataFrame | None = None,
+    labels: dict[str, str] | None = None,
 ) -> list[Path]:
     """`map.html` for the region and `map-<district code>.html` for each district."""
-    written = [
-        write_map(
-            build_map(wards, services, title, attribution, districts, scheme), folder / "map.html"
-        )
-    ]
+    region = build_map(wards, services, title, attribution, districts, scheme, lsoas, labels)
+    written = [write_map(region, folder / "map.html")]
     for lad_code, lad_name in (
         wards[["lad_code", "lad_name"]].drop_duplicates().itertuples(index=False)
     ):
         own, nearby, outline = district_subset(wards, services, districts, lad_code)
-        fmap = build_map(own, nearby, f"{title}: {lad_name}", attribution, outline, scheme)
+        fmap = build_map(
+            own,
+            nearby,
+            f"{title}: {lad_name}",
+            attribution,
+            outline,
+            scheme,
+            district_lsoas(lsoas, lad_code),
+            labels,
+        )
         written.append(write_map(fmap, folder / f"map-{lad_code}.html"))
     return written
 
 
-__all__ = ["build_map", "district_subset", "write_map", "write_maps"]
+__all__ = ["build_map", "district_lsoas", "district_subset", "write_map", "write_maps"]

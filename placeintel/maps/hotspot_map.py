@@ -112,54 +112,89 @@ def _nearest(
     ]
 
 
+def _area_features(
+    frame: gpd.GeoDataFrame,
+    views: list[str],
+    scheme: str,
+    indicators: list[Any],
+    tolerance: float,
+    level: str,
+) -> tuple[list[dict[str, Any]], dict[str, list[float]], gpd.GeoDataFrame]:
+    """One compact feature per area (ward or LSOA), its classes, and its shapes in CRS84."""
+    classes, bins = {}, {}
+    for view in views:
+        classes[view], bins[view] = risk_classes(frame[view].to_numpy(dtype=float), scheme)
+    shapes = simplify_coverage(frame, tolerance).to_crs("OGC:CRS84")
+    geometry = shapely.set_precision(shapes.geometry.to_numpy(), 1e-5)
+    key, name = ("ward_code", "ward_name") if level == "ward" else ("lsoa21_code", "lsoa21_name")
+    features = []
+    for n, row in enumerate(frame.drop(columns="geometry").to_dict("records")):
+        properties = {
+            "c": row[key],
+            "n": row[name],
+            "d": row.get("lad_name", ""),
+            "s": [_number(row.get(v), 3) for v in views],
+            "k": [int(classes[v][n]) for v in views],
+            "r": row.get("deri_rank"),
+            "rl": row.get("deri_rank_low"),
+            "rh": row.get("deri_rank_high"),
+            "p": _number(row.get("p_top_decile"), 3),
+            "h": row.get("hotspot", "not-significant"),
+            "w": bool(row.get("weight_sensitive", False)),
+            "i": [
+                [
+                    _number(row.get(i.key), 2),
+                    _number(row.get(f"{i.key}_scaled"), 2),
+                    _number(row.get(f"{i.key}_contribution"), 3),
+                ]
+                if row.get(i.key) is not None
+                else None
+                for i in indicators
+            ],
+        }
+        if level == "ward":
+            properties["hs"] = _number(row.get("hot_lsoa_share"), 3)
+        else:
+            properties["wd"] = row.get("ward_name", "")
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": json.loads(shapely.to_geojson(geometry[n])),
+                "properties": properties,
+            }
+        )
+    return features, bins, shapes
+
+
 def map_data(
     wards: gpd.GeoDataFrame,
     services: gpd.GeoDataFrame,
     title: str,
     districts: gpd.GeoDataFrame | None,
     scheme: str,
+    lsoas: gpd.GeoDataFrame | None = None,
+    labels: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Everything the page needs, compact: one feature per ward with short keys."""
+    """Everything the page needs, compact: one feature per ward (and per LSOA) with short keys."""
+    labels = labels or {}
     views = [c for c in VIEW_LABELS if c in wards]
-    classes, bins = {}, {}
-    for view in views:
-        classes[view], bins[view] = risk_classes(wards[view].to_numpy(dtype=float), scheme)
     indicators = [i for i in INDICATORS if i.key in wards]
-    shapes = simplify_coverage(wards, tolerance_for(wards)).to_crs("OGC:CRS84")
-    geometry = shapely.set_precision(shapes.geometry.to_numpy(), 1e-5)
+    features, bins, shapes = _area_features(
+        wards, views, scheme, indicators, tolerance_for(wards), "ward"
+    )
     nearest = _nearest(wards, services)
-    features = []
-    for n, row in enumerate(wards.drop(columns="geometry").to_dict("records")):
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": json.loads(shapely.to_geojson(geometry[n])),
-                "properties": {
-                    "c": row["ward_code"],
-                    "n": row["ward_name"],
-                    "d": row.get("lad_name", ""),
-                    "s": [_number(row.get(v), 3) for v in views],
-                    "k": [int(classes[v][n]) for v in views],
-                    "r": row.get("deri_rank"),
-                    "rl": row.get("deri_rank_low"),
-                    "rh": row.get("deri_rank_high"),
-                    "p": _number(row.get("p_top_decile"), 3),
-                    "h": row.get("hotspot", "not-significant"),
-                    "w": bool(row.get("weight_sensitive", False)),
-                    "i": [
-                        [
-                            _number(row.get(i.key), 2),
-                            _number(row.get(f"{i.key}_scaled"), 2),
-                            _number(row.get(f"{i.key}_contribution"), 3),
-                        ]
-                        if row.get(i.key) is not None
-                        else None
-                        for i in indicators
-                    ],
-                    "ns": nearest[n],
-                },
-            }
+    for feature, near in zip(features, nearest, strict=True):
+        feature["properties"]["ns"] = near
+    small = None
+    if lsoas is not None and not lsoas.empty and "deri_score" in lsoas:
+        lsoa_features, lsoa_bins, _ = _area_features(
+            lsoas, views, scheme, indicators, tolerance_for(lsoas) / 2, "lsoa"
         )
+        small = {
+            "areas": {"type": "FeatureCollection", "features": lsoa_features},
+            "count": int(lsoas["deri_rank"].notna().sum()),
+            "bins": [[round(b, 3) for b in lsoa_bins[v]] for v in views],
+        }
     present = [c for c in CATEGORIES if c in set(services["category"])]
     category_index = {c: n for n, c in enumerate(present)}
     points = services.to_crs("OGC:CRS84")
@@ -169,20 +204,21 @@ def map_data(
             points.geometry, points["category"], points["name"], points["address"], strict=True
         )
     ]
-    labels = [
+    labels_on_map = [
         [round(p.y, 5), round(p.x, 5), str(name), "ward"]
         for p, name in zip(shapes.geometry.representative_point(), shapes["ward_name"], strict=True)
     ]
     if districts is not None and not districts.empty:
         inside = districts.to_crs("OGC:CRS84").geometry.representative_point()
-        labels += [
+        labels_on_map += [
             [round(p.y, 5), round(p.x, 5), str(name), "district"]
             for p, name in zip(inside, districts["lad_name"], strict=True)
         ]
     return {
         "wards": {"type": "FeatureCollection", "features": features},
+        "lsoas": small,
         "services": service_rows,
-        "labels": labels,
+        "labels": labels_on_map,
         "meta": {
             "title": title,
             "scheme": "quintiles" if scheme == "quantiles" else "natural breaks",
@@ -191,7 +227,10 @@ def map_data(
                 {"key": v, "label": VIEW_LABELS[v], "bins": [round(b, 3) for b in bins[v]]}
                 for v in views
             ],
-            "indicators": [{"key": i.key, "label": i.label, "unit": i.unit} for i in indicators],
+            "indicators": [
+                {"key": i.key, "label": labels.get(i.key, i.label), "unit": i.unit}
+                for i in indicators
+            ],
             "categories": [
                 {
                     "key": c,
@@ -256,9 +295,11 @@ def build_map(
     attribution: str,
     districts: gpd.GeoDataFrame | None = None,
     scheme: str = "quantiles",
+    lsoas: gpd.GeoDataFrame | None = None,
+    labels: dict[str, str] | None = None,
 ) -> folium.Map:
     """The folium map object (also what a notebook shows inline)."""
-    data = map_data(wards, services, title, districts, scheme)
+    data = map_data(wards, services, title, districts, scheme, lsoas, labels)
     minx, miny, maxx, maxy = wards.to_crs("OGC:CRS84").total_bounds
     # Canvas draws thousands of polygons far faster than SVG; small maps keep SVG's crisp
     # outlines and one DOM element per ward.
@@ -266,7 +307,7 @@ def build_map(
         location=[(miny + maxy) / 2, (minx + maxx) / 2],
         tiles=None,
         control_scale=True,
-        prefer_canvas=len(wards) > CANVAS_FROM,
+        prefer_canvas=len(wards) + (0 if lsoas is None else len(lsoas)) > CANVAS_FROM,
     )
     fmap.default_js, fmap.default_css = list(JS), list(CSS)
     fmap.get_root().title = title

@@ -1,4 +1,4 @@
-"""Statistical disclosure control for published ward tables: small counts are blanked.
+"""Statistical disclosure control for published ward and LSOA tables: small counts are blanked.
 
 The rule comes from the manifest's `publish.disclosure` and is recorded in the
 release's data package, so users know why a cell is empty.
@@ -39,8 +39,9 @@ class DisclosureRule:
             "suppressed_cells": self.suppressed,
         }
 
-    def apply(self, wards: pd.DataFrame) -> pd.DataFrame:
-        """Blank small counts and what is derived from them; flag each blanked cell."""
+    def apply(self, wards: pd.DataFrame, layer: str = "wards") -> pd.DataFrame:
+        """Blank small counts and what is derived from them; flag each blanked cell.
+        `layer` names the table in the record of how many cells were blanked."""
         if self.minimum_count <= 0:
             return wards
         out = wards.copy()
@@ -60,5 +61,5 @@ class DisclosureRule:
                 for derived in (indicator.key, f"{indicator.key}_scaled"):
                     if derived in out:
                         out.loc[small, derived] = np.nan
-                self.suppressed[count] = int(out[flag].sum())
+                self.suppressed[f"{layer}.{count}"] = int(out[flag].sum())
         return out

@@ -25,7 +25,7 @@ LAYERS = {
     "services": "service_id",
     "lsoas": "lsoa21_code",
     "broadband": "oa21_code",
-    "deprivation": "lsoa11_code",
+    "deprivation": "lsoa_code",
 }
 GEOMETRY = "geom"
 

@@ -1,4 +1,5 @@
-"""Ward indicators on the demo: sums not averages, and interpolation that conserves people."""
+"""Indicators on the demo, for LSOAs and wards: sums not averages, and interpolation that
+conserves people."""
 
 from __future__ import annotations
 
@@ -8,20 +9,28 @@ import pandas as pd
 import pytest
 import shapely
 
-from placeintel.indicators import ward_indicators
+from placeintel.indicators import area_indicators
 from placeintel.indicators.interpolate import interpolate_to_wards
-from placeintel.indicators.rollup import to_wards
+from placeintel.indicators.small_areas import to_lsoas
 from placeintel.region import load_manifest
-from placeintel.sources import read_region
+from placeintel.validate import validate_sources
 
 
 @pytest.fixture(scope="module")
 def demo_data():
-    return read_region(load_manifest("demo"))
+    """The demo's sources as a build sees them: read and validated."""
+    data, report = validate_sources(load_manifest("demo"))
+    assert report.ok, report.to_text()
+    return data
 
 
-def test_percentages_come_from_summed_counts(demo_data) -> None:
-    result = ward_indicators(demo_data)
+@pytest.fixture(scope="module")
+def demo_indicators(demo_data):
+    return area_indicators(demo_data)
+
+
+def test_percentages_come_from_summed_counts(demo_data, demo_indicators) -> None:
+    result = demo_indicators
     census = demo_data.frames["census2021"]
     oa_lookup = demo_data.frames["lookup-oa21-lsoa21"]
     ward_lookup = demo_data.frames["lookup-lsoa21-ward23"]
@@ -38,20 +47,43 @@ def test_percentages_come_from_summed_counts(demo_data) -> None:
     )
 
 
-def test_every_indicator_present_on_demo(demo_data) -> None:
-    result = ward_indicators(demo_data)
+def test_every_indicator_present_on_demo(demo_indicators) -> None:
+    result = demo_indicators
     assert result.missing == {}
-    assert len(result.wards) == 40
+    assert result.substitutes == {}  # every official input is there: no stand-in is used
+    assert "pct_nssec_l12_l14" in result.not_needed
+    assert len(result.wards) == 40 and len(result.lsoas) == 160
     assert result.wards["pct_premises_below_30mbit"].between(0, 100).all()
     assert "areal interpolation" in result.methods["imd_score"]
+    assert result.edition == "IMD 2019"
+    assert result.labels["imd_score"].startswith("IMD 2019: ")
 
 
-def test_rollup_names_an_unknown_code() -> None:
+def test_a_ward_is_the_sum_of_its_lsoas(demo_indicators) -> None:
+    """Both levels come from one LSOA table: a ward's counts are its LSOAs' sums, and its
+    ratios the ratio of those sums."""
+    wards = demo_indicators.wards.set_index("ward_code")
+    lsoas = demo_indicators.lsoas
+    summed = lsoas.groupby("ward_code")[["aged_65_plus", "population", "all_premises"]].sum()
+    for column in summed:
+        assert wards[column].reindex(summed.index).tolist() == pytest.approx(
+            summed[column].tolist()
+        )
+    assert wards["pct_aged_65_plus"].reindex(summed.index).tolist() == pytest.approx(
+        (100 * summed["aged_65_plus"] / summed["population"]).tolist(), rel=1e-6
+    )
+    # The IMD score is a rate: the population-weighted mean of the ward's LSOAs.
+    weighted = (lsoas["imd_score"] * lsoas["area_population"]).groupby(lsoas["ward_code"]).sum()
+    mean = weighted / lsoas.groupby("ward_code")["area_population"].sum()
+    assert wards["imd_score"].reindex(mean.index).tolist() == pytest.approx(mean.tolist(), rel=1e-5)
+
+
+def test_lsoa_codes_the_lookup_lacks_are_named() -> None:
     # Indexed by file row number, as every reader's frame is.
-    frame = pd.DataFrame({"area_code": ["E01000001", "E01999999"], "n": [1, 2]}, index=[2, 3])
-    lookup = pd.DataFrame({"lsoa21_code": ["E01000001"], "ward_code": ["W1"]})
-    with pytest.raises(Exception, match="E01999999") as caught:
-        to_wards(frame, None, lookup, ["n"], "pc.csv")
+    frame = pd.DataFrame({"area_code": ["E00000001", "E00999999"], "n": [1, 2]}, index=[2, 3])
+    lookup = pd.DataFrame({"oa21_code": ["E00000001"], "lsoa21_code": ["E01000001"]})
+    with pytest.raises(Exception, match="E00999999") as caught:
+        to_lsoas(frame, lookup, ["n"], "oa.csv")
     assert caught.value.row == 3
 
 
@@ -130,10 +162,10 @@ def test_access_measures_by_hand() -> None:
     assert measures["support_within_2km"].tolist() == [1, 1, 0]
 
 
-def test_zonal_statistics_conserve_the_raster(demo_data) -> None:
+def test_zonal_statistics_conserve_the_raster(demo_data, demo_indicators) -> None:
     import rasterio
 
-    result = ward_indicators(demo_data)
+    result = demo_indicators
     with rasterio.open(demo_data.frames["population-raster"].path) as raster:
         total = float(raster.read(1, masked=True).sum())
     assert result.wards["population_raster"].sum() == pytest.approx(total, rel=1e-4)

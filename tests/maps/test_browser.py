@@ -151,3 +151,20 @@ def test_hostile_names_render_as_text(demo_release: Release, tmp_path: Path) -> 
     assert "<title>pwned</title>" not in dom
     assert "&lt;img src=x onerror=" in dom  # shown to the reader as text
     assert '<img src="x"' not in dom
+
+
+def test_the_lsoa_layer_takes_the_wards_place(demo_release: Release, tmp_path: Path) -> None:
+    lsoa = demo_release.lsoas.sort_values("deri_rank").iloc[0]
+    dom = dom_after(
+        demo_release.map_path,
+        tmp_path,
+        "var m = placeintel.map; m.addLayer(placeintel.lsoas);"
+        "placeintel.lsoas.eachLayer(function(l){if(l.feature.properties.c==="
+        f"'{lsoa['lsoa21_code']}'){{l.openPopup();}}}});"
+        "document.title = m.hasLayer(placeintel.wards) ? 'wards-on' : 'wards-off';",
+    )
+    popup = dom[dom.find("leaflet-popup-content") :]
+    assert lsoa["lsoa21_name"] in popup and f"{lsoa['ward_name']} ward" in popup
+    assert "rank 1 of 160 LSOAs" in popup and f"DERI {lsoa['deri_score']:.2f}" in popup
+    assert "<title>wards-off</title>" in dom  # one clickable layer at a time
+    assert "quintiles of LSOAs" in dom  # the legend follows the layer shown

@@ -117,3 +117,26 @@ def test_map_command(demo_release: Release, releases_dir: Path, tmp_path: Path) 
     assert (tmp_path / "assets" / "placeintel" / "placeintel-map.js").is_file()
     bad = placeintel("map", "demo", "--district", "E99999999", "--releases", str(releases_dir))
     assert bad.returncode == 2 and "no district" in bad.stderr
+
+
+def test_the_lsoa_layer_carries_each_lsoa(demo_release: Release) -> None:
+    """The map holds the index at LSOA level too: its own classes, ranks and hot spots."""
+    data = page_data(demo_release.map_path.read_text(encoding="utf-8"))
+    lsoas = demo_release.lsoas.set_index("lsoa21_code")
+    layer = data["lsoas"]
+    assert layer["count"] == len(lsoas) == 160
+    assert len(layer["areas"]["features"]) == 160
+    assert [len(b) for b in layer["bins"]] == [5] * len(data["meta"]["views"])
+    for feature in layer["areas"]["features"][:20]:
+        p = feature["properties"]
+        lsoa = lsoas.loc[p["c"]]
+        assert (p["n"], p["wd"], p["h"]) == (
+            lsoa["lsoa21_name"],
+            lsoa["ward_name"],
+            lsoa["hotspot"],
+        )
+        assert p["s"][0] == pytest.approx(lsoa["deri_score"], abs=1e-3)
+        assert p["r"] == lsoa["deri_rank"]
+    # A ward's popup data says how much of it lives in hot-spot LSOAs.
+    ward = data["wards"]["features"][0]["properties"]
+    assert "hs" in ward

@@ -31,19 +31,27 @@
     return (parts[0] === "hot" ? "HOT spot" : "cold spot") + " (" + parts[1] + "% confidence, Gi*)";
   }
 
-  function popup(ward, meta) {
-    var p = ward.properties;
+  function popup(area, meta, level) {
+    var p = area.properties;
     var box = el("div", null, "pi-popup");
     box.appendChild(el("h3", p.n));
-    box.appendChild(el("div", p.d + " \u00b7 " + p.c, "pi-muted"));
+    var where = level === "lsoa" ? "LSOA " + p.c + " \u00b7 " + p.wd + " ward \u00b7 " + p.d
+                                 : p.d + " \u00b7 " + p.c;
+    box.appendChild(el("div", where, "pi-muted"));
+    var count = level === "lsoa" ? meta.lsoaCount + " LSOAs" : meta.wards + " wards";
     var score = el("p");
-    score.appendChild(el("strong", "DERI " + fmt(p.s[0], 2) + " \u2014 rank " + p.r + " of " + meta.wards));
+    score.appendChild(el("strong", "DERI " + fmt(p.s[0], 2) + " \u2014 rank " + p.r + " of " + count));
     score.appendChild(el("br"));
     score.appendChild(document.createTextNode(
       "Rank " + p.rl + "\u2013" + p.rh + " across 1,000 weightings; top tenth in " +
       fmt(100 * p.p, 0) + "% of them" + (p.w ? " (class depends on the weights)" : "")));
     score.appendChild(el("br"));
     score.appendChild(document.createTextNode("Hotspot: " + hotspotText(p.h)));
+    if (level === "ward" && p.hs !== null && p.hs !== undefined && p.hs > 0) {
+      score.appendChild(el("br"));
+      score.appendChild(document.createTextNode(
+        fmt(100 * p.hs, 0) + "% of residents live in hot-spot LSOAs"));
+    }
     box.appendChild(score);
     var components = el("table", null, "pi-table");
     meta.views.slice(1).forEach(function (view, i) {
@@ -93,9 +101,12 @@
     outer.appendChild(box);
     L.DomEvent.disableClickPropagation(outer);
     var view = meta.views[state.view];
-    box.appendChild(el("div", view.label + " (0 low \u2013 10 high risk), " + meta.scheme + " of wards:"));
+    var lsoaLevel = state.lsoas && meta.lsoaBins;
+    var bins = lsoaLevel ? meta.lsoaBins[state.view] : view.bins;
+    box.appendChild(el("div", view.label + " (0 low \u2013 10 high risk), " + meta.scheme + " of " +
+      (lsoaLevel ? "LSOAs" : "wards") + ":"));
     var low = 0;
-    view.bins.forEach(function (high, i) {
+    bins.forEach(function (high, i) {
       var row = el("div");
       var swatch = el("span", null, "pi-swatch");
       swatch.style.background = PALETTE[i];
@@ -111,9 +122,13 @@
     none.appendChild(document.createTextNode("no data"));
     box.appendChild(none);
     box.appendChild(el("div", "Outlines", "pi-subhead"));
-    [["pi-line pi-hot", "hot spot (thicker = 99/95/90 % confidence)"],
-     ["pi-line pi-cold", "cold spot (dashed)"],
-     ["pi-line pi-sensitive", "rank class depends on the weights (dotted)"]].forEach(function (item) {
+    var outlines = [["pi-line pi-hot", "hot-spot ward: most residents in hot-spot LSOAs (thicker = 99/95/90 % confidence)"],
+     ["pi-line pi-cold", "cold-spot ward (dashed)"],
+     ["pi-line pi-sensitive", "rank class depends on the weights (dotted)"]];
+    if (meta.lsoaBins) {
+      outlines.splice(2, 0, ["pi-line pi-lsoa-hot", "hot-spot LSOA (Gi*, false discovery rate \u2264 10 %)"]);
+    }
+    outlines.forEach(function (item) {
       var row = el("div");
       row.appendChild(el("span", null, item[0]));
       row.appendChild(document.createTextNode(item[1]));
@@ -135,15 +150,31 @@
 
   window.placeintelMap = function (options) {
     var map = options.map, control = options.control, data = options.data, meta = data.meta;
-    var state = {view: 0, legendOpen: window.innerWidth > 700};
+    var state = {view: 0, legendOpen: window.innerWidth > 700, lsoas: false};
+    if (data.lsoas) {
+      meta.lsoaCount = data.lsoas.count;
+      meta.lsoaBins = data.lsoas.bins;
+    }
 
     function style(feature) {
       var k = feature.properties.k[state.view];
       return {fillColor: k >= 0 ? PALETTE[k] : NO_DATA, fillOpacity: 0.75, color: "#444444", weight: 0.8};
     }
 
+    function lsoaStyle(feature) {
+      var k = feature.properties.k[state.view];
+      return {fillColor: k >= 0 ? PALETTE[k] : NO_DATA, fillOpacity: 0.75, color: "#777777", weight: 0.4};
+    }
+
+    // Outlines (hot spots, weight-sensitive wards, ward borders over LSOAs) draw above every
+    // filled layer, so switching layers on never hides them.
+    map.createPane("pi-outlines").style.zIndex = 450;
+
     var legendControl = L.control({position: "bottomleft"});
     legendControl.onAdd = function () { return legend(meta, state); };
+    function refreshLegend() {
+      if (legendControl._map) { legendControl.remove(); legendControl.addTo(map); }
+    }
 
     var wards = L.geoJSON(data.wards, {
       style: style,
@@ -152,15 +183,58 @@
           var p = feature.properties;
           return el("span", p.n + ": " + fmt(p.s[state.view], 1) + (p.h && p.h.indexOf("hot") === 0 ? " \u2014 HOT" : ""));
         }, {sticky: true});
-        layer.bindPopup(function () { return popup(feature, meta); }, {maxWidth: 420, className: "pi-popup-wrap"});
+        layer.bindPopup(function () { return popup(feature, meta, "ward"); }, {maxWidth: 420, className: "pi-popup-wrap"});
         layer.on("mouseover", function () { layer.setStyle({weight: 3, color: "#000000"}); });
         layer.on("mouseout", function () { wards.resetStyle(layer); });
       }
     }).addTo(map);
     control.addOverlay(wards, "Wards coloured by the chosen measure");
 
+    var lsoaLayer = null;
+    if (data.lsoas) {
+      // Switched on, the LSOAs take the wards' place (one clickable layer at a time) and the
+      // wards stay as outlines above them, so a planner sees which streets drive a ward's score.
+      var wardOutlines = L.geoJSON(data.wards, {
+        pane: "pi-outlines",
+        interactive: false,
+        style: function () { return {fill: false, color: "#222222", weight: 1.6}; }
+      });
+      lsoaLayer = L.geoJSON(data.lsoas.areas, {
+        style: lsoaStyle,
+        onEachFeature: function (feature, layer) {
+          layer.bindTooltip(function () {
+            var p = feature.properties;
+            return el("span", p.n + " (" + p.wd + "): " + fmt(p.s[state.view], 1) +
+              (p.h && p.h.indexOf("hot") === 0 ? " \u2014 HOT" : ""));
+          }, {sticky: true});
+          layer.bindPopup(function () { return popup(feature, meta, "lsoa"); }, {maxWidth: 420, className: "pi-popup-wrap"});
+        }
+      });
+      lsoaLayer.on("add", function () {
+        state.lsoas = true;
+        if (map.hasLayer(wards)) { map.removeLayer(wards); }
+        wardOutlines.addTo(map);
+        refreshLegend();
+      });
+      lsoaLayer.on("remove", function () {
+        state.lsoas = false;
+        wardOutlines.remove();
+        if (!map.hasLayer(wards)) { wards.addTo(map); }
+        refreshLegend();
+      });
+      control.addOverlay(lsoaLayer, "Small areas (LSOAs) coloured by the chosen measure");
+      var lsoaHot = L.geoJSON(data.lsoas.areas, {
+        filter: function (f) { return f.properties.h && f.properties.h.indexOf("hot") === 0; },
+        pane: "pi-outlines",
+        interactive: false,
+        style: function () { return {fill: false, color: "#7a0177", weight: 1.5}; }
+      }).addTo(map);
+      control.addOverlay(lsoaHot, "Hot-spot LSOAs (Gi*)");
+    }
+
     var hotspots = L.geoJSON(data.wards, {
       filter: function (f) { return HOT[f.properties.h] !== undefined; },
+      pane: "pi-outlines",
       interactive: false,
       style: function (f) {
         var hot = f.properties.h.indexOf("hot") === 0;
@@ -172,9 +246,10 @@
 
     var sensitive = L.geoJSON(data.wards, {
       filter: function (f) { return f.properties.w; },
+      pane: "pi-outlines",
       interactive: false,
       style: function () { return {fill: false, color: "#6a3d9a", weight: 2, dashArray: "1 5"}; }
-    }).addTo(map);
+    });
     control.addOverlay(sensitive, "Wards whose class depends on the weights");
 
     var rings = L.layerGroup();
@@ -249,8 +324,8 @@
         input.addEventListener("change", function () {
           state.view = i;
           wards.setStyle(style);
-          legendControl.remove();
-          legendControl.addTo(map);
+          if (lsoaLayer) { lsoaLayer.setStyle(lsoaStyle); }
+          refreshLegend();
         });
         label.appendChild(input);
         label.appendChild(document.createTextNode(" " + view.label));
@@ -293,7 +368,7 @@
     };
     search.addTo(map);
     map.fitBounds(wards.getBounds());
-    window.placeintel = {map: map, wards: wards, state: state};
+    window.placeintel = {map: map, wards: wards, lsoas: lsoaLayer, state: state};
     return window.placeintel;
   };
 }());
