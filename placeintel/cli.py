@@ -297,11 +297,13 @@ def map_command(
     import geopandas as gpd
 
     from placeintel.maps import build_map, district_lsoas, district_subset, write_map
+    from placeintel.maps.hotspot_map import ranked
     from placeintel.pipeline import load_release
     from placeintel.publish import current_release
 
     release = load_release(current_release(releases, region))
     wards, services, lsoas = release.wards, release.services, release.lsoas
+    totals = (ranked(wards), ranked(lsoas))
     districts = wards.dissolve("lad_code", as_index=False)[["lad_code", "lad_name", "geometry"]]
     package = json.loads((release.path / "datapackage.json").read_text(encoding="utf-8"))
     title, attribution = package["title"], "; ".join(package.get("attribution", []))
@@ -322,6 +324,7 @@ def map_command(
         scheme,
         lsoas if lsoas is not None and "deri_score" in lsoas else None,
         release.metadata.get("labels"),
+        totals,
     )
     write_map(fmap, target.resolve())
     click.echo(f"Map written to {target.resolve()} (open it in a browser; works offline)")
@@ -363,7 +366,8 @@ def explain(region: str, ward: str, out: Path) -> None:
     for item in table.itertuples():
         value = "n/a" if pd.isna(item.value) else f"{item.value:.1f}"
         scaled = "n/a" if pd.isna(item.scaled_0_10) else f"{item.scaled_0_10:.1f}"
-        click.echo(f"{item.label[:61]:<62}{value:>10}{scaled:>7}{item.contribution:>8.2f}")
+        points = "n/a" if pd.isna(item.contribution) else f"{item.contribution:.2f}"
+        click.echo(f"{item.label[:61]:<62}{value:>10}{scaled:>7}{points:>8}")
 
 
 @main.command()

@@ -396,9 +396,10 @@ def _write_data(
     hotspot_rule: str,
 ) -> list[ResourceSpec]:
     labels = {i.key: indicators.labels.get(i.key, i.label) for i in INDICATORS}
+    weights = levels["ward"].result.settings.component_weights
     lsoa_rule = (
-        "Getis-Ord Gi* class after FDR correction over the region's LSOAs: hot-99/95/90, "
-        "cold-99/95/90 or not-significant"
+        "Getis-Ord Gi* class (9,999 conditional permutations, Benjamini-Hochberg false "
+        "discovery rate over the region's LSOAs): hot-99/95/90, cold-99/95/90 or not-significant"
     )
     specs = []
     layers = indicators.layers
@@ -408,14 +409,14 @@ def _write_data(
             wards,
             "ward_code",
             "Wards with DERI scores",
-            descriptions(labels, "ward", hotspot_rule),
+            descriptions(labels, "ward", hotspot_rule, weights),
         ),
         (
             "lsoas",
             lsoas,
             "lsoa21_code",
             "LSOAs (2021) with DERI scores, their ward and district",
-            descriptions(labels, "lsoa", lsoa_rule),
+            descriptions(labels, "lsoa", lsoa_rule, weights),
         ),
         ("services", services, "service_id", "Digital-support and other services", None),
         (
@@ -535,7 +536,9 @@ def _metadata(
                 k: v for k, v in result.missing_indicators.items() if k not in indicators.not_needed
             },
             "unweighted_components": result.unweighted_components,
-            "ranges": indicator_ranges(native.wards),
+            # This release's own LSOA minima and maxima (wards without LSOAs): what another
+            # build may take as its `nation` reference, not the bounds this one used.
+            "own_ranges": indicator_ranges(native.wards),
             "reference": result.settings.reference,
             "scaled_within_region": result.scaled_within_region,
             "nation": reference.describe() if reference is not None else None,
@@ -543,8 +546,8 @@ def _metadata(
             "substitutes": indicators.substitutes,
             "hotspots": {
                 "ward": hotspot_rule,
-                "lsoa": "Getis-Ord Gi* (binary queen contiguity, self included), analytic "
-                "z-scores, two-sided, Benjamini-Hochberg FDR over all LSOAs"
+                "lsoa": "Getis-Ord Gi* (binary queen contiguity, self included), 9,999 "
+                "conditional permutations, two-sided, Benjamini-Hochberg FDR over all LSOAs"
                 if "lsoa" in levels
                 else None,
             },

@@ -29,7 +29,7 @@ from placeintel.errors import PlaceintelError
 from placeintel.index import IndexSettings
 from placeintel.maps import district_lsoas
 from placeintel.maps.attribution import compact_attribution
-from placeintel.maps.hotspot_map import build_map
+from placeintel.maps.hotspot_map import build_map, ranked
 from placeintel.pipeline import Release, ValidationFailed
 from placeintel.pipeline import build as _build
 from placeintel.pipeline import load_release as _load_folder
@@ -132,6 +132,7 @@ def explore(release: Release, district: str | None = None, scheme: str = "quanti
     Leaflet is loaded from the release's own assets when the release is a folder on disk.
     """
     wards, services, lsoas = release.wards, release.services, release.lsoas
+    totals = (ranked(wards), ranked(lsoas))
     if district:
         wards = wards[wards["lad_code"] == district]
         lsoas = district_lsoas(lsoas, district)
@@ -149,6 +150,7 @@ def explore(release: Release, district: str | None = None, scheme: str = "quanti
         scheme,
         lsoas if lsoas is not None and "deri_score" in lsoas else None,
         release.metadata.get("labels"),
+        totals,
     )
     if (release.path / "assets").is_dir():
         fmap.default_js = [(n, (release.path / p).as_uri()) for n, p in fmap.default_js]

@@ -127,7 +127,8 @@ def reference_ranges(folder: Path) -> dict[str, tuple[float, float]]:
     package = folder / "datapackage.json"
     if package.is_file():
         recorded = json.loads(package.read_text(encoding="utf-8"))
-        ranges = recorded.get("placeintel", {}).get("index", {}).get("ranges")
+        index = recorded.get("placeintel", {}).get("index", {})
+        ranges = index.get("own_ranges") or index.get("ranges")  # "ranges" before 2026-11
         if ranges:
             return {key: (float(low), float(high)) for key, (low, high) in ranges.items()}
     table = folder / "wards.csv"
@@ -342,7 +343,12 @@ def _contributions(
         totals = within.sum(axis=1, keepdims=True)
         within = np.divide(within, totals, out=np.zeros_like(within), where=totals > 0)
         for j, position in enumerate(positions):
-            contribution = share[c] * within[:, j] * np.nan_to_num(values[:, position])
+            # An indicator the area lacks contributes nothing, and says so: blank, not 0.
+            contribution = np.where(
+                present[:, position],
+                share[c] * within[:, j] * np.nan_to_num(values[:, position]),
+                np.nan,
+            )
             out[f"{plan.indicators[position]}_contribution"] = np.round(contribution, 6)
 
 

@@ -35,8 +35,8 @@ DEPRIVATION_COLUMNS = [
     "imd_score",
     "imd_rank",
     "imd_decile",
-    "income_rate",
-    "employment_rate",
+    "income_deprivation_rate",
+    "employment_deprivation_rate",
     "education_score",
     "health_score",
     "crime_score",
@@ -103,6 +103,9 @@ def deprivation_layer(data: RegionData, imd: pd.DataFrame | None) -> gpd.GeoData
     out = out.rename(columns={f"{level}_code": "lsoa_code", f"{level}_name": "lsoa_name"})
     out["lsoa_vintage"] = "20" + level.removeprefix("lsoa")
     out["edition"] = imd.attrs["edition"]
+    for whole in ("imd_rank", "imd_decile"):  # ranks and deciles are whole numbers
+        if whole in out:
+            out[whole] = pd.array(out[whole].round(), dtype="Int64")
     keep = [c for c in DEPRIVATION_COLUMNS if c in out]
     return gpd.GeoDataFrame(out[keep + ["geometry"]], geometry="geometry", crs=BNG)
 

@@ -150,7 +150,7 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator(
         "imd_score",
         "deprivation",
-        "IMD score (population-weighted)",
+        "IMD score",
         "imd_score",
         None,
         scale=1.0,
@@ -179,7 +179,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "employment_deprivation_pct",
         "deprivation",
         "Employment deprivation (% of working-age adults out of work)",
-        "employment_rate",
+        "employment_deprivation_rate",
         None,
         scale=100.0,
         default_weight=2,
@@ -231,7 +231,7 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator(
         "support_within_1km",
         "access",
-        "Digital-support services within 1 km of the ward",
+        "Digital-support services within 1 km of the area",
         "support_within_1km",
         None,
         scale=1.0,
@@ -243,7 +243,7 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator(
         "support_within_2km",
         "access",
-        "Digital-support services within 2 km of the ward",
+        "Digital-support services within 2 km of the area",
         "support_within_2km",
         None,
         scale=1.0,
@@ -254,6 +254,48 @@ INDICATORS: tuple[Indicator, ...] = (
     ),
 )
 BY_KEY = {i.key: i for i in INDICATORS}
+#: What each published count or measure is (the columns beside the indicators).
+MEASURES = {
+    "population": "Usual residents (Census 2021, the age table's total)",
+    "aged_65_plus": "Residents aged 65 and over (Census 2021)",
+    "aged_75_plus": "Residents aged 75 and over (Census 2021)",
+    "activities_limited": "Residents whose day-to-day activities are limited a lot or a little "
+    "(disabled under the Equality Act; Census 2021 TS038)",
+    "disability_base": "Usual residents (TS038's own total)",
+    "social_grade_de": "Residents 16+ in households in approximated social grade DE",
+    "social_grade_base": "Residents 16+ in households (the social grade table's own total)",
+    "nssec_l12_l14": "Residents 16+ in NS-SeC L12 semi-routine, L13 routine or L14 never "
+    "worked / long-term unemployed (Census 2021 TS062)",
+    "nssec_base": "Residents 16+ (TS062's own total)",
+    "no_qualifications": "Residents 16+ with no qualifications (Census 2021 TS067)",
+    "qualifications_base": "Residents 16+ (TS067's own total)",
+    "unemployed": "Residents 16+ unemployed (Census 2021 TS066)",
+    "economic_base": "Residents 16+ (TS066's own total)",
+    "pension_credit_claimants": "Pension Credit claimants (DWP)",
+    "idaopi_numerator": "People aged 60+ in income-deprived families (IoD IDAOPI numerator; "
+    "MHCLG rounds to 5 and suppresses small values)",
+    "income_numerator": "People in income deprivation (IoD Income domain numerator)",
+    "employment_numerator": "Working-age people in employment deprivation (IoD Employment "
+    "domain numerator)",
+    "income_deprivation_rate": "IoD Income domain rate (0-1): share of people in income "
+    "deprivation",
+    "employment_deprivation_rate": "IoD Employment domain rate (0-1): share of working-age "
+    "adults in employment deprivation",
+    "population_total": "Population denominator published with the deprivation file",
+    "area_population": "Population weighting the deprivation scores and rates when LSOAs "
+    "combine into wards",
+    "all_premises": "All premises (Ofcom)",
+    "premises_below_30mbit": "Premises unable to receive 30 Mbit/s (Ofcom)",
+    "connections_total": "Fixed broadband connections (Ofcom)",
+    "connections_below_10mbit": "Connections under 10 Mbit/s (Ofcom)",
+    "download_mbit_x_connections": "Sum of average download speed x connections, over "
+    "connections reporting a speed (Ofcom)",
+    "connections_with_speed": "Connections for which Ofcom reports a speed",
+    "distance_x_population": "Sum of people x metres to the nearest digital-support service",
+    "population_for_distance": "People counted in the distance to help",
+    "population_raster": "People from the population raster (exact zonal sum)",
+}
+
 #: The official indicator -> the substitutes that may stand in for it.
 SUBSTITUTES = {
     official: [i.key for i in INDICATORS if official in i.substitute_for]

@@ -21,7 +21,7 @@ from placeintel.engine import LOCAL
 from placeintel.errors import DataError
 from placeintel.indicators.interpolate import interpolate_areas
 from placeintel.sources import RegionData
-from placeintel.sources.tables import rows_where
+from placeintel.sources.tables import refuse_first
 
 #: Ofcom's counts, summed; its percentages are recomputed from them, never added up.
 BROADBAND_MEASURES = {
@@ -34,7 +34,12 @@ BROADBAND_MEASURES = {
     ],
 }
 #: Columns of a deprivation file that are scores or rates, weighted by population.
-_RATES = ["imd_score", "income_rate", "employment_rate", "digital_connectivity"]
+_RATES = [
+    "imd_score",
+    "income_deprivation_rate",
+    "employment_deprivation_rate",
+    "digital_connectivity",
+]
 #: Counts a deprivation file publishes per LSOA (summed like any other count).
 _COUNTS = ["income_numerator", "idaopi_numerator", "employment_numerator"]
 
@@ -119,16 +124,13 @@ def to_lsoas(
             hint="add a source with role lookup-oa-lsoa",
         )
     lsoa = codes.map(oa_lookup.set_index("oa21_code")["lsoa21_code"])
-    unknown = lsoa.isna()
-    if unknown.any():
-        row = rows_where(unknown, 1)[0]
-        raise DataError(
-            f"area code {codes[row]!r} is not in the OA -> LSOA 2021 lookup",
-            file=path,
-            row=row,
-            field="area_code",
-            hint="check the file's geography vintage (2011 vs 2021 codes) and the lookups",
-        )
+    refuse_first(
+        lsoa.isna(),
+        lambda row: f"area code {codes[row]!r} is not in the OA -> LSOA 2021 lookup",
+        file=path,
+        field="area_code",
+        hint="check the file's geography vintage (2011 vs 2021 codes) and the lookups",
+    )
     return frame[measures].groupby(lsoa.to_numpy()).sum(min_count=1), "oa"
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from placeintel.maps.hotspot_map import build_map, write_map
+from placeintel.maps.hotspot_map import build_map, ranked, write_map
 
 #: Services this far outside a district still show on its map: people cross borders for help.
 DISTRICT_MARGIN_M = 2_000
@@ -45,7 +45,10 @@ def write_maps(
     labels: dict[str, str] | None = None,
 ) -> list[Path]:
     """`map.html` for the region and `map-<district code>.html` for each district."""
-    region = build_map(wards, services, title, attribution, districts, scheme, lsoas, labels)
+    totals = (ranked(wards), ranked(lsoas))
+    region = build_map(
+        wards, services, title, attribution, districts, scheme, lsoas, labels, totals
+    )
     written = [write_map(region, folder / "map.html")]
     for lad_code, lad_name in (
         wards[["lad_code", "lad_name"]].drop_duplicates().itertuples(index=False)
@@ -60,6 +63,7 @@ def write_maps(
             scheme,
             district_lsoas(lsoas, lad_code),
             labels,
+            totals,
         )
         written.append(write_map(fmap, folder / f"map-{lad_code}.html"))
     return written

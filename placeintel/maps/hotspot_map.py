@@ -174,8 +174,13 @@ def map_data(
     scheme: str,
     lsoas: gpd.GeoDataFrame | None = None,
     labels: dict[str, str] | None = None,
+    totals: tuple[int, int] | None = None,
 ) -> dict[str, Any]:
-    """Everything the page needs, compact: one feature per ward (and per LSOA) with short keys."""
+    """Everything the page needs, compact: one feature per ward (and per LSOA) with short keys.
+
+    `totals` are the region's numbers of ranked wards and LSOAs: a district's map shows
+    regional ranks, so "rank 44 of ..." must count the region, not the district.
+    """
     labels = labels or {}
     views = [c for c in VIEW_LABELS if c in wards]
     indicators = [i for i in INDICATORS if i.key in wards]
@@ -192,7 +197,7 @@ def map_data(
         )
         small = {
             "areas": {"type": "FeatureCollection", "features": lsoa_features},
-            "count": int(lsoas["deri_rank"].notna().sum()),
+            "count": totals[1] if totals else int(lsoas["deri_rank"].notna().sum()),
             "bins": [[round(b, 3) for b in lsoa_bins[v]] for v in views],
         }
     present = [c for c in CATEGORIES if c in set(services["category"])]
@@ -222,7 +227,7 @@ def map_data(
         "meta": {
             "title": title,
             "scheme": "quintiles" if scheme == "quantiles" else "natural breaks",
-            "wards": int(wards["deri_rank"].notna().sum()) if "deri_rank" in wards else len(wards),
+            "wards": totals[0] if totals else ranked(wards),
             "views": [
                 {"key": v, "label": VIEW_LABELS[v], "bins": [round(b, 3) for b in bins[v]]}
                 for v in views
@@ -245,6 +250,13 @@ def map_data(
             "wardLabelZoom": WARD_LABEL_ZOOM,
         },
     }
+
+
+def ranked(areas: gpd.GeoDataFrame | None) -> int:
+    """How many areas have a rank (the "of N" of every rank shown)."""
+    if areas is None:
+        return 0
+    return int(areas["deri_rank"].notna().sum()) if "deri_rank" in areas else len(areas)
 
 
 def script_json(value: Any) -> str:
@@ -297,9 +309,10 @@ def build_map(
     scheme: str = "quantiles",
     lsoas: gpd.GeoDataFrame | None = None,
     labels: dict[str, str] | None = None,
+    totals: tuple[int, int] | None = None,
 ) -> folium.Map:
     """The folium map object (also what a notebook shows inline)."""
-    data = map_data(wards, services, title, districts, scheme, lsoas, labels)
+    data = map_data(wards, services, title, districts, scheme, lsoas, labels, totals)
     minx, miny, maxx, maxy = wards.to_crs("OGC:CRS84").total_bounds
     # Canvas draws thousands of polygons far faster than SVG; small maps keep SVG's crisp
     # outlines and one DOM element per ward.

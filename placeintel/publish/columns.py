@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from placeintel.indicators.catalogue import COMPONENTS, INDICATORS
+from placeintel.indicators.catalogue import COMPONENTS, INDICATORS, MEASURES
 
 #: The identity columns of each level, in the order they are published.
 KEYS = {
@@ -43,10 +43,28 @@ def area_columns(frame: pd.DataFrame, level: str) -> list[str]:
     return head + rest + ["geometry"]
 
 
-def descriptions(labels: dict[str, str], level: str, hotspot_rule: str) -> dict[str, str]:
+def descriptions(
+    labels: dict[str, str],
+    level: str,
+    hotspot_rule: str,
+    component_weights: dict[str, float] | None = None,
+) -> dict[str, str]:
     """What each published column means; `labels` are the indicators' (edition-aware) labels."""
     unit = "ward" if level == "ward" else "LSOA"
-    out = {i.key: labels.get(i.key, i.label) for i in INDICATORS}
+    weights = component_weights or {}
+    out = dict(MEASURES)
+    out |= {
+        f"{m}_suppressed": f"True where {m} was blanked by disclosure control" for m in MEASURES
+    }
+    out |= {
+        i.key: labels.get(i.key, i.label)
+        + (
+            "; the population-weighted mean of the ward's LSOAs"
+            if i.weight and level == "ward"
+            else ""
+        )
+        for i in INDICATORS
+    }
     out |= {
         f"{i.key}_scaled": f"{labels.get(i.key, i.label)}, scaled 0-10 (10 = highest risk)"
         for i in INDICATORS
@@ -55,7 +73,11 @@ def descriptions(labels: dict[str, str], level: str, hotspot_rule: str) -> dict[
         f"{i.key}_contribution": f"Points of deri_score contributed by {labels.get(i.key, i.label)}"
         for i in INDICATORS
     }
-    out |= {f"{c}_score": f"{c.title()} component, 0 (low) to 10 (high risk)" for c in COMPONENTS}
+    out |= {
+        f"{c}_score": f"{c.title()} component, 0 (low) to 10 (high risk)"
+        + (" (weight 0: shown, not part of deri_score)" if weights.get(c, 1) == 0 else "")
+        for c in COMPONENTS
+    }
     out |= {
         "deri_score": "Digital Exclusion Risk Index, 0 (low) to 10 (high)",
         "deri_rank": f"Rank of deri_score among the region's {unit}s (1 = highest risk)",
@@ -68,10 +90,10 @@ def descriptions(labels: dict[str, str], level: str, hotspot_rule: str) -> dict[
         "cold_lsoa_share": "Share of the ward's residents living in LSOAs that are Gi* cold spots",
         "lisa_cluster": "Local Moran's I cluster at 95 % after FDR: high-high, low-low, "
         "high-low, low-high or not-significant",
-        "gi_z": f"Gi* z-score of the {unit}'s deri_score among the region's {unit}s",
-        "gi_p_fdr": "Gi* two-sided p-value (normal approximation), Benjamini-Hochberg adjusted",
+        "gi_z": f"Gi* z-score of the {unit}'s own deri_score among the region's {unit}s"
+        + ("; the hotspot column comes from the ward's LSOAs instead" if unit == "ward" else ""),
+        "gi_p_fdr": f"Gi* two-sided p-value from 9,999 conditional permutations among the "
+        f"region's {unit}s, Benjamini-Hochberg adjusted",
         "lisa_p_fdr": "Local Moran two-sided permutation p-value, Benjamini-Hochberg adjusted",
-        "area_population": "Population weighting the deprivation scores and rates when areas "
-        "combine",
     }
     return out

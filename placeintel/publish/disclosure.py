@@ -31,7 +31,7 @@ class DisclosureRule:
     def describe(self) -> dict[str, Any]:
         return {
             "rule": f"counts below {self.minimum_count} are published blank, with the "
-            "indicator value and 0-10 score derived from them; the column "
+            "indicator value, 0-10 score and contribution derived from them; the column "
             "<count>_suppressed is true where that happened"
             + ("; zero counts are kept" if self.keep_zero else ""),
             "minimum_count": self.minimum_count,
@@ -58,7 +58,12 @@ class DisclosureRule:
                 flag = f"{count}_suppressed"
                 out[flag] = (out.get(flag, False)) | small
                 out.loc[small, count] = np.nan
-                for derived in (indicator.key, f"{indicator.key}_scaled"):
+                derived_columns = (
+                    indicator.key,
+                    f"{indicator.key}_scaled",
+                    f"{indicator.key}_contribution",
+                )
+                for derived in derived_columns:
                     if derived in out:
                         out.loc[small, derived] = np.nan
                 self.suppressed[f"{layer}.{count}"] = int(out[flag].sum())

@@ -31,7 +31,7 @@ import pandas as pd
 
 from placeintel.errors import DataError
 from placeintel.sources.census import measure_frame, measure_header_map, measure_specs
-from placeintel.sources.tables import _key, find_column, read_csv
+from placeintel.sources.tables import _key, find_column, read_csv, refuse_first
 
 #: Column names that metadata files use for the code and the label of each measure.
 _META_CODE = ("new_names", "code", "variable_code", "cell")
@@ -116,15 +116,12 @@ def _widen(
     value = find_column(frame, str(long["value"]), path=path)
     codes = frame[key].str.strip()
     twice = pd.Series(list(zip(codes, frame[category], strict=True)), index=frame.index)
-    repeated = twice.duplicated()
-    if repeated.any():
-        row = int(frame.index[repeated.to_numpy()][0])
-        raise DataError(
-            f"area {codes[row]!r} has category {frame[category][row]!r} twice",
-            file=path,
-            row=row,
-            field=category,
-        )
+    refuse_first(
+        twice.duplicated(),
+        lambda row: f"area {codes[row]!r} has category {frame[category][row]!r} twice",
+        file=path,
+        field=category,
+    )
     first_rows = frame.index.to_series().groupby(codes.to_numpy(), sort=False).min()
     wide = frame.pivot(index=key, columns=category, values=value)
     keep = [c for c in dict.fromkeys(per_area) if c not in (key, category, value)]

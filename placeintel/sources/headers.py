@@ -46,10 +46,14 @@ def canonical_frame(
             out[canonical] = numeric(frame, column, path)
     out.attrs.update(frame.attrs)
     out.attrs["columns"] = columns
-    # Empty or suppressed cells are missing, never zero; validation reports how many.
-    out.attrs["missing_cells"] = {
-        c: int(out[c].isna().sum())
-        for c in out.columns
-        if c not in text_fields and out[c].isna().any()
-    }
+    out.attrs["missing_cells"] = missing_cells(out, text_fields)
     return out
+
+
+def missing_cells(frame: pd.DataFrame, text_fields: set[str]) -> dict[str, int]:
+    """Empty or suppressed cells per measure: missing, never zero; validation reports them."""
+    return {
+        c: int(frame[c].isna().sum())
+        for c in frame.columns
+        if c not in text_fields and frame[c].isna().any()
+    }

@@ -22,15 +22,18 @@ IMD_HEADERS: dict[str, tuple[str, ...]] = {
     "imd_score": ("Index of Multiple Deprivation (IMD) Score", "overall_local_score"),
     "imd_rank": ("Index of Multiple Deprivation (IMD) Rank",),
     "imd_decile": ("Index of Multiple Deprivation (IMD) Decile",),
-    "income_rate": ("Income Score (rate)",),
-    "employment_rate": ("Employment Score (rate)",),
+    "income_deprivation_rate": ("Income Score (rate)",),
+    "employment_deprivation_rate": ("Employment Score (rate)",),
     "education_score": ("Education, Skills and Training Score",),
     "population_total": ("Total population: mid 2015",),
     "population_60_plus": ("Older population aged 60 and over",),
     "population_working_age": ("Working age population 18-59/64",),
 }
 #: mySociety publishes domain rates multiplied by 100.
-_PERCENT_HEADERS = {"income_score": "income_rate", "employment_score": "employment_rate"}
+_PERCENT_HEADERS = {
+    "income_score": "income_deprivation_rate",
+    "employment_score": "employment_deprivation_rate",
+}
 
 
 def read_imd(path: Path, role: str, options: dict) -> pd.DataFrame:

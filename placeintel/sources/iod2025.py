@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from placeintel.errors import DataError
-from placeintel.sources.headers import canonical_frame, match_headers
+from placeintel.sources.headers import canonical_frame, match_headers, missing_cells
 from placeintel.sources.tables import read_csv
 
 EDITION = "IoD2025"
@@ -32,8 +32,8 @@ IOD2025_HEADERS: dict[str, tuple[str, ...]] = {
     "imd_score": ("Index of Multiple Deprivation (IMD) Score", "IMD_score"),
     "imd_rank": ("Index of Multiple Deprivation (IMD) Rank", "IMD_rank"),
     "imd_decile": ("Index of Multiple Deprivation (IMD) Decile", "IMD_decile"),
-    "income_rate": ("Income Score (rate)", "Income_score"),
-    "employment_rate": ("Employment Score (rate)", "Employment_score"),
+    "income_deprivation_rate": ("Income Score (rate)", "Income_score"),
+    "employment_deprivation_rate": ("Employment Score (rate)", "Employment_score"),
     "education_score": ("Education, Skills and Training Score", "Education_score"),
     "health_score": ("Health Deprivation and Disability Score", "Health_score"),
     "crime_score": ("Crime Score", "Crime_score"),
@@ -67,11 +67,7 @@ def read_iod2025(path: Path, role: str, options: dict) -> pd.DataFrame:
         frame = read_csv(path)
         out = _canonical(frame, path)
     out.attrs["edition"] = EDITION
-    out.attrs["missing_cells"] = {
-        c: int(out[c].isna().sum())
-        for c in out.columns
-        if c not in TEXT_FIELDS and out[c].isna().any()
-    }
+    out.attrs["missing_cells"] = missing_cells(out, TEXT_FIELDS)
     return out
 
 

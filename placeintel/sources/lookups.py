@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from placeintel.errors import DataError
-from placeintel.sources.tables import read_csv, rows_where
+from placeintel.sources.tables import read_csv, refuse_first
 
 _ONS_COLUMN = re.compile(r"^(OA|LSOA|MSOA|WD|LAD|LTLA|UTLA|CAUTH)(\d\d)(CD|NM)$", re.IGNORECASE)
 
@@ -74,15 +74,14 @@ def read_lookup(path: Path, role: str, options: dict) -> pd.DataFrame:
             )
     key = needed[0] if needed else None
     if key:
-        duplicated = out[key].duplicated()
-        if duplicated.any():
-            row = rows_where(duplicated, 1)[0]
-            raise DataError(
-                f"code {out[key][duplicated].iloc[0]!r} appears more than once; "
-                "a best-fit lookup maps each area to exactly one parent",
-                file=path,
-                row=row,
-                field=key,
-            )
+        refuse_first(
+            out[key].duplicated(),
+            lambda row: (
+                f"code {out[key][row]!r} appears more than once; "
+                "a best-fit lookup maps each area to exactly one parent"
+            ),
+            file=path,
+            field=key,
+        )
     out.attrs["vintages"] = vintages
     return out

@@ -18,7 +18,13 @@ import pandas as pd
 
 from placeintel.errors import DataError
 from placeintel.sources.census import measure_frame, measure_header_map, measure_specs
-from placeintel.sources.tables import TableLayout, detect_encoding, open_text, read_csv
+from placeintel.sources.tables import (
+    TableLayout,
+    detect_encoding,
+    open_text,
+    read_csv,
+    refuse_first,
+)
 
 #: "E01004766 : Bolton 001A" -> the code and the name.
 AREA_CELL = re.compile(r"^\s*([EWSNK]\d{8})\s*:\s*(.*?)\s*$")
@@ -70,16 +76,13 @@ def read_nomis_extract(path: Path, role: str, options: dict) -> pd.DataFrame:
     frame = frame.drop(index=[r for r in layout.skip_rows if r in frame.index])
     area_column = frame.columns[0]
     parts = frame[area_column].str.extract(AREA_CELL)
-    bad = parts[0].isna()
-    if bad.any():
-        row = int(frame.index[bad.to_numpy()][0])
-        raise DataError(
-            f"not an area cell: {frame[area_column][row][:80]!r}",
-            file=path,
-            row=row,
-            field=area_column,
-            hint='each data line starts with "CODE : Name", e.g. "E01004766 : Bolton 001A"',
-        )
+    refuse_first(
+        parts[0].isna(),
+        lambda row: f"not an area cell: {frame[area_column][row][:80]!r}",
+        file=path,
+        field=area_column,
+        hint='each data line starts with "CODE : Name", e.g. "E01004766 : Bolton 001A"',
+    )
     out = measure_frame(frame, parts[0], options, path)
     out.insert(1, "area_name", parts[1])
     return out

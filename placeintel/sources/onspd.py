@@ -13,8 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from placeintel.errors import DataError
-from placeintel.sources.tables import find_column, read_csv, rows_where
+from placeintel.sources.tables import find_column, read_csv, refuse_first
 
 #: Postcode columns in the order we prefer them: pcds is the one-space form.
 POSTCODE_COLUMNS = ("pcds", "pcd", "pcd2", "pcd7", "pcd8", "postcode")
@@ -45,16 +44,13 @@ def read_onspd(path: Path, role: str, options: dict) -> pd.DataFrame:
         # ONSPD leaves OA blank for a few non-geographic postcodes (e.g. large users' PO
         # boxes); they cannot be placed, and Ofcom has no premises for them.
         out = out[~blank]
-    duplicated = out["postcode"].duplicated()
-    if duplicated.any():
-        row = rows_where(duplicated, 1)[0]
-        raise DataError(
-            f"postcode {out['postcode'][row]!r} appears more than once",
-            file=path,
-            row=row,
-            field=postcode,
-            hint="the directory maps each postcode to exactly one output area",
-        )
+    refuse_first(
+        out["postcode"].duplicated(),
+        lambda row: f"postcode {out['postcode'][row]!r} appears more than once",
+        file=path,
+        field=postcode,
+        hint="the directory maps each postcode to exactly one output area",
+    )
     out.attrs.update(frame.attrs)
     return out
 
@@ -83,16 +79,16 @@ def to_output_areas(frame: pd.DataFrame, lookup: pd.DataFrame, path: Path | str)
     """
     oa = frame["area_code"].map(lookup.set_index("postcode")["oa21_code"])
     unknown = oa.isna()
-    if unknown.any():
-        row = rows_where(unknown, 1)[0]
-        raise DataError(
-            f"postcode {frame['area_code'][row]!r} is not in the ONS Postcode Directory "
-            f"({int(unknown.sum()):,} such rows)",
-            file=path,
-            row=row,
-            field="postcode",
-            hint="use an ONSPD edition at least as new as the Ofcom file",
-        )
+    refuse_first(
+        unknown,
+        lambda row: (
+            f"postcode {frame['area_code'][row]!r} is not in the ONS Postcode "
+            f"Directory ({int(unknown.sum()):,} such rows)"
+        ),
+        file=path,
+        field="postcode",
+        hint="use an ONSPD edition at least as new as the Ofcom file",
+    )
     work = frame.drop(columns=["area_code", "median_download_mbit"], errors="ignore")
     if "avg_download_mbit" in work:
         has_speed = work["avg_download_mbit"].notna()

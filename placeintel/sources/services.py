@@ -14,7 +14,7 @@ import pandas as pd
 
 from placeintel.errors import DataError
 from placeintel.sources.boundaries import BNG
-from placeintel.sources.tables import find_column, numeric, read_csv, rows_where
+from placeintel.sources.tables import find_column, numeric, read_csv, refuse_first
 from placeintel.sources.vector import read_vector
 
 #: The services that help people get online; DERI's access measures count only these.
@@ -79,16 +79,13 @@ def _categories(frame: pd.DataFrame, options: dict, path: Path) -> pd.Series:
         column = find_column(frame, options.get("category_field", "category"), path=path)
         mapping = options.get("category_map", {})
         values = frame[column].astype(str).str.strip().map(lambda v: mapping.get(v, v))
-    unknown = ~values.isin(CATEGORIES)
-    if unknown.any():
-        row = rows_where(unknown, 1)[0]
-        raise DataError(
-            f"unknown service category {values[row]!r}",
-            file=path,
-            row=row,
-            field=options.get("category_field", "category"),
-            hint=f"one of {', '.join(CATEGORIES)}, or map it with category_map",
-        )
+    refuse_first(
+        ~values.isin(CATEGORIES),
+        lambda row: f"unknown service category {values[row]!r}",
+        file=path,
+        field=options.get("category_field", "category"),
+        hint=f"one of {', '.join(CATEGORIES)}, or map it with category_map",
+    )
     return values
 
 
@@ -117,29 +114,24 @@ def _read_csv_points(path: Path) -> gpd.GeoDataFrame:
         (x, fields[0], bounds[0], bounds[2]),
         (y, fields[1], bounds[1], bounds[3]),
     ):
-        bad = values.isna() | (values < low) | (values > high)
-        if bad.any():
-            row = rows_where(bad, 1)[0]
-            raise DataError(
-                f"coordinate missing or out of range: {frame[field][row]!r}",
-                file=path,
-                row=row,
-                field=field,
-            )
+        refuse_first(
+            values.isna() | (values < low) | (values > high),
+            lambda row, field=field: f"coordinate missing or out of range: {frame[field][row]!r}",
+            file=path,
+            field=field,
+        )
     points = gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(x, y), crs=crs)
     return points.to_crs(BNG)
 
 
 def _read_vector(path: Path) -> gpd.GeoDataFrame:
     frame = read_vector(path, "services")
-    empty = frame.geometry.isna() | frame.geometry.is_empty
-    if empty.any():
-        raise DataError(
-            "feature has no geometry",
-            file=path,
-            row=rows_where(empty, 1)[0],
-            field="geometry",
-        )
+    refuse_first(
+        frame.geometry.isna() | frame.geometry.is_empty,
+        lambda row: "feature has no geometry",
+        file=path,
+        field="geometry",
+    )
     return frame.to_crs(BNG)
 
 

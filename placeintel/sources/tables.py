@@ -177,6 +177,19 @@ def sum_columns(
     return pd.concat(parts, axis=1).sum(axis=1, min_count=len(parts))
 
 
+def refuse_first(
+    flagged: pd.Series, message: Callable[[int], str], **where: str | Path | None
+) -> None:
+    """Stop at the first flagged row with a DataError naming it (its line in the file).
+
+    `message` gets that row's label, so the error can quote the value a user must fix;
+    `where` is the rest of the location (file, field, hint).
+    """
+    if flagged.any():
+        row = rows_where(flagged, 1)[0]
+        raise DataError(message(row), row=row, **where)  # type: ignore[arg-type]
+
+
 def rows_where(mask: pd.Series, limit: int | None = None) -> list[int]:
     """The file row numbers (from a frame's index) where `mask` holds, first `limit` of them."""
     labels = mask.index[mask.to_numpy(dtype=bool)]

@@ -35,6 +35,18 @@ def _check_file(manifest: Manifest, source: Source, report: Report) -> bool:
     """Presence and schema checks for one source; True if it may be read."""
     path = source.resolve(manifest.data_dir)
     edition = EDITIONS.get(source.reader)
+    if source.role == "lsoa11" and deprivation_edition(manifest) not in (None, "IMD 2019"):
+        # 2011 LSOAs serve only to move IMD 2019 onto 2021 LSOAs; unread, they are not
+        # credited as a source of a release that does not use them.
+        report.add(
+            "warning",
+            "source-not-used",
+            f"source {source.id!r} (2011 LSOAs) is not used: the region uses "
+            f"{deprivation_edition(manifest)}, on 2021 LSOAs",
+            file=str(path),
+            field="index.deprivation_edition",
+        )
+        return False
     if source.role == "imd" and edition and edition != deprivation_edition(manifest):
         report.add(
             "warning",

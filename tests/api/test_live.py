@@ -91,3 +91,18 @@ def test_british_national_grid_output(server: str, demo_release: Release) -> Non
     x, y = items["features"][0]["geometry"]["coordinates"]
     expected = demo_release.services.set_index("service_id").geometry[items["features"][0]["id"]]
     assert (x, y) == pytest.approx((expected.x, expected.y), abs=0.01)
+
+
+def test_the_lsoa_level_index_through_owslib_and_gdal(server: str, demo_release: Release) -> None:
+    """The index at LSOA level is a collection of its own, read as any client reads it."""
+    import pyogrio
+    from owslib.ogcapi.features import Features
+
+    api = Features(server)
+    hot = api.collection_items("lsoas", limit=500, filter="hotspot LIKE 'hot%'")
+    expected = demo_release.lsoas[demo_release.lsoas["hotspot"].str.startswith("hot")]
+    assert hot["numberMatched"] == len(expected) > 0
+    assert {f["id"] for f in hot["features"]} == set(expected["lsoa21_code"])
+    frame = pyogrio.read_dataframe(f"OAPIF:{server}", layer="lsoas")
+    assert len(frame) == 160
+    assert {"lsoa21_code", "ward_code", "deri_score", "deri_rank", "hotspot"} <= set(frame.columns)

@@ -110,6 +110,7 @@ def test_a_planted_cluster_is_found() -> None:
     assert hot[~planted].sum() == 0
 
 
+@pytest.mark.filterwarnings("ignore:The alternative hypothesis:DeprecationWarning")
 def test_shuffled_scores_raise_false_hot_spots_at_no_more_than_the_nominal_rate() -> None:
     """Scores shuffled across the map have no spatial structure, so every hot spot found is
     false. With all nulls true, a false discovery rate q means: something is flagged in at

@@ -153,18 +153,60 @@ def test_hostile_names_render_as_text(demo_release: Release, tmp_path: Path) -> 
     assert '<img src="x"' not in dom
 
 
-def test_the_lsoa_layer_takes_the_wards_place(demo_release: Release, tmp_path: Path) -> None:
-    lsoa = demo_release.lsoas.sort_values("deri_rank").iloc[0]
-    dom = dom_after(
-        demo_release.map_path,
-        tmp_path,
-        "var m = placeintel.map; m.addLayer(placeintel.lsoas);"
-        "placeintel.lsoas.eachLayer(function(l){if(l.feature.properties.c==="
-        f"'{lsoa['lsoa21_code']}'){{l.openPopup();}}}});"
-        "document.title = m.hasLayer(placeintel.wards) ? 'wards-on' : 'wards-off';",
+def _click_at(code: str, layer: str) -> str:
+    """Script: click, as a pointer would, at a point inside the area `code` of `layer`
+    (whatever element is on top there receives the click, as in a real browser)."""
+    return (
+        f"var target = null; placeintel.{layer}.eachLayer(function(l){{"
+        f"if (l.feature.properties.c === '{code}') {{ target = l; }} }});"
+        # Centre the map on it, with the legend folded, so no control covers the point.
+        "document.querySelectorAll('.pi-legend').forEach(function (d) { d.open = false; });"
+        "placeintel.map.setView(target.getCenter(), 14, {animate: false});"
+        "var p = placeintel.map.latLngToContainerPoint(target.getCenter());"
+        "var box = placeintel.map.getContainer().getBoundingClientRect();"
+        "var x = box.left + p.x, y = box.top + p.y;"
+        "var under = document.elementFromPoint(x, y);"
+        "['mousedown', 'mouseup', 'click'].forEach(function (kind) {"
+        "under.dispatchEvent(new MouseEvent(kind, {bubbles: true, clientX: x, clientY: y}));});"
     )
+
+
+@pytest.mark.parametrize("canvas", [False, True], ids=["svg", "canvas"])
+def test_a_planner_clicks_a_ward_then_switches_to_lsoas(
+    demo_release: Release, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, canvas: bool
+) -> None:
+    """Through the layer list and the pointer, as a planner works: large maps draw on canvas,
+    where a pane on top catches every click unless it lets the pointer through."""
+    from placeintel.maps import hotspot_map
+
+    monkeypatch.setattr(hotspot_map, "CANVAS_FROM", 0 if canvas else 10_000)
+    release = demo_release
+    page = write_map(
+        build_map(
+            release.wards,
+            release.services,
+            "Demo",
+            "attribution",
+            None,
+            "quantiles",
+            release.lsoas,
+            release.metadata.get("labels"),
+            (40, 160),
+        ),
+        tmp_path / "map.html",
+    )
+    ward = release.wards.sort_values("deri_rank").iloc[0]
+    dom = dom_after(page, tmp_path, _click_at(ward["ward_code"], "wards"))
+    popup = dom[dom.find("leaflet-popup-content") :]
+    assert ward["ward_name"] in popup and "rank 1 of 40 wards" in popup
+    lsoa = release.lsoas.sort_values("deri_rank").iloc[0]
+    tick = (
+        "var labels = document.querySelectorAll('.leaflet-control-layers-overlays label');"
+        "labels.forEach(function (label) { if (label.textContent.indexOf('Small areas') >= 0)"
+        " { label.querySelector('input').click(); } });"
+    )
+    dom = dom_after(page, tmp_path, tick + _click_at(lsoa["lsoa21_code"], "lsoas"))
     popup = dom[dom.find("leaflet-popup-content") :]
     assert lsoa["lsoa21_name"] in popup and f"{lsoa['ward_name']} ward" in popup
     assert "rank 1 of 160 LSOAs" in popup and f"DERI {lsoa['deri_score']:.2f}" in popup
-    assert "<title>wards-off</title>" in dom  # one clickable layer at a time
     assert "quintiles of LSOAs" in dom  # the legend follows the layer shown

@@ -28,7 +28,7 @@ def test_file7_headers(tmp_path: Path) -> None:
     row = frame.loc[2]
     assert row["lsoa21_code"] == "E01004766" and row["imd_score"] == pytest.approx(33.083)
     assert row["imd_rank"] == 6907 and row["imd_decile"] == 3
-    assert row["employment_rate"] == pytest.approx(0.169)
+    assert row["employment_deprivation_rate"] == pytest.approx(0.169)
     assert row["population_total"] == 1720 and row["population_working_age"] == 1010
     assert frame.attrs["edition"] == "IoD2025"
 

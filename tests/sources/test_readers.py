@@ -38,7 +38,7 @@ def test_mysociety_scores_and_rates(tmp_path: Path) -> None:
     frame = read_imd(path, "imd", {})
     assert len(frame) == 1  # only English rows carry the English IMD
     assert frame.loc[2, "imd_score"] == pytest.approx(79.3)
-    assert frame.loc[2, "income_rate"] == pytest.approx(0.512)
+    assert frame.loc[2, "income_deprivation_rate"] == pytest.approx(0.512)
 
 
 def test_ofcom_old_and_new_keys(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@
 
   var PALETTE = ["#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"];
   var NO_DATA = "#cccccc";
-  var HOT = {"hot-99": 5, "hot-95": 3.5, "hot-90": 2, "cold-99": 5, "cold-95": 3.5, "cold-90": 2};
+  var HOT = {"hot-99": 6, "hot-95": 4.5, "hot-90": 3, "cold-99": 6, "cold-95": 4.5, "cold-90": 3};
 
   function el(tag, text, className) {
     var node = document.createElement(tag);
@@ -38,7 +38,8 @@
     var where = level === "lsoa" ? "LSOA " + p.c + " \u00b7 " + p.wd + " ward \u00b7 " + p.d
                                  : p.d + " \u00b7 " + p.c;
     box.appendChild(el("div", where, "pi-muted"));
-    var count = level === "lsoa" ? meta.lsoaCount + " LSOAs" : meta.wards + " wards";
+    // Ranks are the region's, on district maps too: "of" is always the region's count.
+    var count = level === "lsoa" ? fmt(meta.lsoaCount, 0) + " LSOAs" : fmt(meta.wards, 0) + " wards";
     var score = el("p");
     score.appendChild(el("strong", "DERI " + fmt(p.s[0], 2) + " \u2014 rank " + p.r + " of " + count));
     score.appendChild(el("br"));
@@ -128,6 +129,9 @@
     if (meta.lsoaBins) {
       outlines.splice(2, 0, ["pi-line pi-lsoa-hot", "hot-spot LSOA (Gi*, false discovery rate \u2264 10 %)"]);
     }
+    if (lsoaLevel) {
+      outlines.unshift(["pi-line pi-ward", "ward boundary"]);
+    }
     outlines.forEach(function (item) {
       var row = el("div");
       row.appendChild(el("span", null, item[0]));
@@ -158,17 +162,23 @@
 
     function style(feature) {
       var k = feature.properties.k[state.view];
-      return {fillColor: k >= 0 ? PALETTE[k] : NO_DATA, fillOpacity: 0.75, color: "#444444", weight: 0.8};
+      return {fillColor: k >= 0 ? PALETTE[k] : NO_DATA, fillOpacity: state.lsoas ? 0 : 0.75,
+              color: "#444444", weight: 0.8};
     }
 
     function lsoaStyle(feature) {
       var k = feature.properties.k[state.view];
-      return {fillColor: k >= 0 ? PALETTE[k] : NO_DATA, fillOpacity: 0.75, color: "#777777", weight: 0.4};
+      return {fillColor: k >= 0 ? PALETTE[k] : NO_DATA, fillOpacity: 0.8, color: "#777777", weight: 0.4};
     }
 
-    // Outlines (hot spots, weight-sensitive wards, ward borders over LSOAs) draw above every
-    // filled layer, so switching layers on never hides them.
+    // Panes, bottom to top: wards (the overlay pane), LSOAs, then outlines (hot spots,
+    // weight-sensitive wards, ward borders over LSOAs), so switching a layer on never hides
+    // an outline. A pane drawn on canvas is one element covering the whole map, so a pane
+    // that is not to be clicked lets the pointer through to the layer below.
+    map.createPane("pi-lsoas").style.zIndex = 420;
+    map.getPane("pi-lsoas").style.pointerEvents = "none";
     map.createPane("pi-outlines").style.zIndex = 450;
+    map.getPane("pi-outlines").style.pointerEvents = "none";
 
     var legendControl = L.control({position: "bottomleft"});
     legendControl.onAdd = function () { return legend(meta, state); };
@@ -190,16 +200,22 @@
     }).addTo(map);
     control.addOverlay(wards, "Wards coloured by the chosen measure");
 
-    var lsoaLayer = null;
+    var lsoaLayer = null, outlineLayers = [];
+    function outlinesOnTop() {  // hot-spot outlines above the plain ward borders
+      outlineLayers.forEach(function (layer) { if (map.hasLayer(layer)) { layer.bringToFront(); } });
+    }
     if (data.lsoas) {
-      // Switched on, the LSOAs take the wards' place (one clickable layer at a time) and the
-      // wards stay as outlines above them, so a planner sees which streets drive a ward's score.
+      // Switched on, the LSOAs cover the wards (whose fill is cleared, so colours never mix),
+      // take the clicks, and the wards stay as borders above them: a planner sees which
+      // streets drive a ward's score. The wards stay "on" for the layer control, which would
+      // otherwise put them back.
       var wardOutlines = L.geoJSON(data.wards, {
         pane: "pi-outlines",
         interactive: false,
-        style: function () { return {fill: false, color: "#222222", weight: 1.6}; }
+        style: function () { return {fill: false, color: "#333333", weight: 1}; }
       });
       lsoaLayer = L.geoJSON(data.lsoas.areas, {
+        pane: "pi-lsoas",
         style: lsoaStyle,
         onEachFeature: function (feature, layer) {
           layer.bindTooltip(function () {
@@ -212,23 +228,31 @@
       });
       lsoaLayer.on("add", function () {
         state.lsoas = true;
-        if (map.hasLayer(wards)) { map.removeLayer(wards); }
+        map.getPane("pi-lsoas").style.pointerEvents = "auto";
+        wards.setStyle(style);
         wardOutlines.addTo(map);
+        outlinesOnTop();
         refreshLegend();
       });
       lsoaLayer.on("remove", function () {
         state.lsoas = false;
+        map.getPane("pi-lsoas").style.pointerEvents = "none";
+        wards.setStyle(style);
         wardOutlines.remove();
-        if (!map.hasLayer(wards)) { wards.addTo(map); }
         refreshLegend();
       });
       control.addOverlay(lsoaLayer, "Small areas (LSOAs) coloured by the chosen measure");
-      var lsoaHot = L.geoJSON(data.lsoas.areas, {
-        filter: function (f) { return f.properties.h && f.properties.h.indexOf("hot") === 0; },
-        pane: "pi-outlines",
-        interactive: false,
-        style: function () { return {fill: false, color: "#7a0177", weight: 1.5}; }
-      }).addTo(map);
+      // A white casing under the purple line keeps it visible on the darkest and the
+      // lightest fill alike.
+      var isHot = function (f) { return f.properties.h && f.properties.h.indexOf("hot") === 0; };
+      var lsoaHot = L.layerGroup([
+        L.geoJSON(data.lsoas.areas, {filter: isHot, pane: "pi-outlines", interactive: false,
+          style: function () { return {fill: false, color: "#ffffff", weight: 3.5}; }}),
+        L.geoJSON(data.lsoas.areas, {filter: isHot, pane: "pi-outlines", interactive: false,
+          style: function () { return {fill: false, color: "#7a0177", weight: 1.6}; }})
+      ]).addTo(map);
+      lsoaHot.bringToFront = function () { lsoaHot.eachLayer(function (l) { l.bringToFront(); }); };
+      outlineLayers.push(lsoaHot);
       control.addOverlay(lsoaHot, "Hot-spot LSOAs (Gi*)");
     }
 
@@ -242,7 +266,9 @@
                 dashArray: hot ? null : "8 6"};
       }
     }).addTo(map);
-    control.addOverlay(hotspots, "Hot and cold spots (Gi*)");
+    outlineLayers.push(hotspots);
+    control.addOverlay(hotspots, data.lsoas ? "Hot- and cold-spot wards (most residents in hot or cold LSOAs)"
+                                             : "Hot- and cold-spot wards (Gi*)");
 
     var sensitive = L.geoJSON(data.wards, {
       filter: function (f) { return f.properties.w; },
@@ -250,6 +276,7 @@
       interactive: false,
       style: function () { return {fill: false, color: "#6a3d9a", weight: 2, dashArray: "1 5"}; }
     });
+    outlineLayers.push(sensitive);
     control.addOverlay(sensitive, "Wards whose class depends on the weights");
 
     var rings = L.layerGroup();
@@ -312,8 +339,8 @@
     var viewControl = L.control({position: "topright"});
     viewControl.onAdd = function () {
       var box = el("form", null, "pi-views leaflet-control");
-      box.setAttribute("aria-label", "Colour wards by");
-      box.appendChild(el("strong", "Colour wards by"));
+      box.setAttribute("aria-label", "Colour the map by");
+      box.appendChild(el("strong", "Colour the map by"));
       meta.views.forEach(function (view, i) {
         var label = el("label");
         var input = el("input");
