@@ -31,9 +31,17 @@ def _median_seconds(task: Callable[[], object], repeats: int = REPEATS) -> float
     return statistics.median(times)
 
 
+def _read_all(manifest) -> None:
+    """Every file the build reads: the region's sources and the nation base's."""
+    read_region(manifest)
+    nation = manifest.nation_manifest()
+    if nation is not None:
+        read_region(nation)
+
+
 def measure(region: str, data_dir: Path | None) -> tuple[float, float]:
     manifest = load_manifest(region, data_dir)
-    baseline = _median_seconds(lambda: read_region(manifest))
+    baseline = _median_seconds(lambda: _read_all(manifest))
     with tempfile.TemporaryDirectory() as out:
         total = _median_seconds(lambda: build(region, data_dir, out, echo=lambda line: None))
     return baseline, total

@@ -280,7 +280,11 @@ def _nation_base(
             field="nation.sources",
         )
     assert manifest.nation is not None
-    reference = nation_reference(values, manifest.nation, edition)
+    try:
+        reference = nation_reference(values, manifest.nation, edition)
+    except DataError as error:
+        error.file = error.file or manifest.manifest_path
+        raise
     echo(f"  nation base: {reference.title}: {reference.describe()['rule']}")
     for key, (a, b) in reference.ranges.items():
         if key not in indicators.available:

@@ -184,9 +184,11 @@ def _nation(raw: Any, path: Path, seen: set[str]) -> NationBase | None:
     """The `nation:` block: title, sources, the area codes of the base, and the cap."""
     if raw is None:
         return None
-    if not isinstance(raw, dict) or "sources" not in raw:
+    if not isinstance(raw, dict) or not raw.get("sources"):
         raise DataError(
-            "`nation` must be a mapping with its own `sources`", file=path, field="nation"
+            "`nation` must be a mapping with its own, non-empty `sources`",
+            file=path,
+            field="nation",
         )
     cap = raw.get("cap_percentiles", [0.1, 99.9])
     if cap in (None, "none", False):
@@ -195,14 +197,17 @@ def _nation(raw: Any, path: Path, seen: set[str]) -> NationBase | None:
         isinstance(cap, list)
         and len(cap) == 2
         and all(isinstance(v, int | float) and not isinstance(v, bool) for v in cap)
-        and 0 <= cap[0] < cap[1] <= 100
+        and 0 <= cap[0] <= 10
+        and 90 <= cap[1] <= 100
     )
     if not valid:
         raise DataError(
-            f"cap_percentiles must be two percentiles, low then high, got {cap!r}",
+            f"cap_percentiles must be a low percentile (0 to 10) then a high one (90 to 100), "
+            f"got {cap!r}",
             file=path,
             field="nation.cap_percentiles",
-            hint="e.g. [0.1, 99.9]; [0, 100] (or none) scales from the national minimum to maximum",
+            hint="the cap trims the tails, e.g. [0.1, 99.9]; [0, 100] (or none) scales from "
+            "the national minimum to maximum",
         )
     codes = raw.get("codes", "E01")
     if not isinstance(codes, str) or not codes:

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from placeintel.errors import DataError
 from placeintel.region import NationBase
 
 
@@ -76,6 +77,13 @@ def nation_reference(values: pd.DataFrame, base: NationBase, edition: str = "") 
     """Each indicator's national bounds, from the nation's LSOA indicator values (indexed by
     LSOA code; only the codes of the base count)."""
     values = values[values.index.astype(str).str.startswith(base.codes)]
+    if values.empty:
+        raise DataError(
+            f"the nation base has no LSOA whose code starts {base.codes!r}",
+            field="nation.codes",
+            hint="England's LSOA codes start E01, Wales's W01; check nation.codes and the "
+            "nation's files",
+        )
     ranges, extremes, areas, beyond = {}, {}, {}, {}
     for key in values.columns:
         column = values[key].dropna().to_numpy(dtype=float)

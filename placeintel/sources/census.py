@@ -68,6 +68,13 @@ def measure_frame(
                     field=name,
                     hint=f"measures.{measure}; columns present: {', '.join(frame.columns[:12])}",
                 )
+            if column in resolved:
+                raise DataError(
+                    f"measure {measure!r} names the column {column!r} twice",
+                    file=path,
+                    field=f"measures.{measure}",
+                    hint="each column is added once; a code and its label are the same column",
+                )
             resolved.append(column)
         out[measure] = sum_columns(frame, resolved, path)
         if out[measure].isna().any():
@@ -93,8 +100,7 @@ def measure_header_map(
     frame: pd.DataFrame, options: dict, column_of: Callable[[str], str | None] | None = None
 ) -> dict[str, list[str]]:
     """Every measure column (as `*`), and the names the manifest gives that are missing."""
-    measures = options.get("measures") or {}
-    wanted = [c for spec in measures.values() for c in ([spec] if isinstance(spec, str) else spec)]
+    wanted = [c for columns in measure_specs(options).values() for c in columns]
     find = column_of or (lambda name: find_column(frame, name, required=False))
     present = [find(c) for c in wanted]
     found = {"*": [c for c in dict.fromkeys(present) if c]}

@@ -36,6 +36,8 @@ from placeintel.sources.tables import _key, find_column, read_csv, refuse_first
 #: Column names that metadata files use for the code and the label of each measure.
 _META_CODE = ("new_names", "code", "variable_code", "cell")
 _META_LABEL = ("Variable_Name", "old_names", "label", "name")
+#: A label that two codes share in a metadata file: it cannot name a column.
+_AMBIGUOUS = "\x00ambiguous"
 
 
 def read_census_table(path: Path, role: str, options: dict) -> pd.DataFrame:
@@ -60,9 +62,9 @@ def read_census_table(path: Path, role: str, options: dict) -> pd.DataFrame:
 def header_map(columns: list[str], role: str, options: dict) -> dict[str, list[str]]:
     """The key, (for a long table) the category, and every measure column present."""
     frame = pd.DataFrame(columns=columns)
-    code = options.get("code_field")
+    code = _code_name(options, frame)
     found: dict[str, list[str]] = {}
-    key = find_column(frame, code, required=False) if isinstance(code, str) else None
+    key = find_column(frame, code, required=False)
     if key:
         found["area_code"] = [key]
     long = options.get("long")
@@ -78,15 +80,20 @@ def header_map(columns: list[str], role: str, options: dict) -> dict[str, list[s
     return found | measure_header_map(frame, options, _resolver(frame, _labels(options, None)))
 
 
-def _code_field(frame: pd.DataFrame, options: dict, path: Path) -> str:
+def _code_name(options: dict, frame: pd.DataFrame) -> str:
+    """The manifest's `code_field`, or an error saying the manifest must give it."""
     code = options.get("code_field")
     if not isinstance(code, str) or not code:
         raise DataError(
             "a census-table source needs `code_field`, the column holding the area code",
             field="code_field",
-            hint=f"columns present: {', '.join(frame.columns[:8])}",
+            hint=f"columns present: {', '.join(map(str, frame.columns[:8]))}",
         )
-    return find_column(frame, code, path=path)
+    return code
+
+
+def _code_field(frame: pd.DataFrame, options: dict, path: Path) -> str:
+    return find_column(frame, _code_name(options, frame), path=path)
 
 
 def _named_columns(frame: pd.DataFrame, options: dict) -> list[str]:
@@ -115,6 +122,19 @@ def _widen(
     category = find_column(frame, str(long["category"]), path=path)
     value = find_column(frame, str(long["value"]), path=path)
     codes = frame[key].str.strip()
+    frame = frame.assign(**{category: frame[category].str.strip()})
+    spellings = frame[category].drop_duplicates()
+    clash = spellings.map(_key).duplicated(keep=False)
+    refuse_first(
+        clash,
+        lambda row: (
+            f"category {frame[category][row]!r} is also written another way "
+            f"({', '.join(repr(s) for s in spellings[clash])}): they would count as two categories"
+        ),
+        file=path,
+        field=category,
+        hint="write each category exactly as the table does on every line",
+    )
     twice = pd.Series(list(zip(codes, frame[category], strict=True)), index=frame.index)
     refuse_first(
         twice.duplicated(),
@@ -171,9 +191,14 @@ def _labels(options: dict, path: Path | None) -> dict[str, str]:
     for row in table.itertuples(index=False):
         record = dict(zip(table.columns, row, strict=True))
         label = str(record[labels[0]]).strip()
-        out[_key(str(record[code]))] = label
+        coded = str(record[code]).strip()
+        out[_key(coded)] = label
         for column in labels:  # a measure may be named by any of its labels
-            out.setdefault(f"label:{_key(str(record[column]))}", str(record[code]).strip())
+            named = f"label:{_key(str(record[column]))}"
+            if out.get(named, coded) != coded:
+                out[named] = _AMBIGUOUS  # two codes share this label: it names neither
+            else:
+                out[named] = coded
     return out
 
 
@@ -182,8 +207,15 @@ def _resolver(frame: pd.DataFrame, labels: dict[str, str]) -> Callable[[str], st
 
     def column_of(name: str) -> str | None:
         hit = find_column(frame, name, required=False)
-        if hit is None and f"label:{_key(name)}" in labels:
-            hit = find_column(frame, labels[f"label:{_key(name)}"], required=False)
+        coded = labels.get(f"label:{_key(name)}")
+        if hit is None and coded == _AMBIGUOUS:
+            raise DataError(
+                f"the label {name!r} belongs to more than one code in the metadata file",
+                field=name,
+                hint="name the measure by its code (e.g. ts0620007) instead",
+            )
+        if hit is None and coded is not None:
+            hit = find_column(frame, coded, required=False)
         return hit
 
     return column_of

@@ -16,13 +16,14 @@ stand-ins for Pension Credit receipt and for broadband speeds.
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import pandas as pd
 
 from placeintel.errors import DataError
 from placeintel.sources.headers import canonical_frame, match_headers, missing_cells
-from placeintel.sources.tables import read_csv
+from placeintel.sources.tables import read_csv, refuse_first
 
 EDITION = "IoD2025"
 #: Canonical field -> MHCLG's header (File 7 / File 8), then the R package's name.
@@ -91,11 +92,19 @@ def _canonical(frame: pd.DataFrame, path: Path, sheet: str = "") -> pd.DataFrame
 
 
 def _read_workbook(path: Path) -> pd.DataFrame:
-    """File 8: every sheet that has an LSOA code header, joined on the code."""
+    """File 8: every sheet with an LSOA code header and IoD measures, joined on the code.
+
+    A workbook gets no Table Schema pass (frictionless reads CSV here), so the checks the
+    schema would make are made here: codes well formed, each LSOA once per sheet.
+    """
+    from openpyxl.utils.exceptions import InvalidFileException
+
     try:
         sheets = pd.read_excel(path, sheet_name=None, header=None, dtype=str, engine="openpyxl")
-    except (OSError, ValueError, KeyError) as exc:
-        raise DataError(f"cannot read the workbook: {exc}", file=path) from None
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, InvalidFileException) as exc:
+        raise DataError(
+            f"cannot read the workbook: {exc}", file=path, hint="expected MHCLG's File 8 (.xlsx)"
+        ) from None
     parts = []
     for name, raw in sheets.items():
         header = _header_line(raw)
@@ -103,15 +112,33 @@ def _read_workbook(path: Path) -> pd.DataFrame:
             continue  # the Notes sheet
         frame = raw.iloc[header + 1 :].copy()
         frame.columns = [str(c).strip() for c in raw.iloc[header]]
+        if len(match_headers(frame.columns, IOD2025_HEADERS)) < 2:
+            continue  # a sheet that names the key but holds no IoD measure (notes, a key)
         frame = frame.fillna("")
         frame.index = pd.RangeIndex(header + 2, header + 2 + len(frame))
         frame = frame[frame.ne("").any(axis=1)]
-        frame.attrs["path"] = f"{path} [{name}]"
-        part = _canonical(frame, path, str(name)).set_index("lsoa21_code")
+        where = f"{path} (sheet {str(name)!r})"
+        part = _canonical(frame, Path(where), str(name))
+        codes = part["lsoa21_code"]
+        refuse_first(
+            ~codes.str.fullmatch(r"E01\d{6}"),
+            lambda row, codes=codes: f"not an LSOA 2021 code: {codes[row]!r}",
+            file=where,
+            field=_KEY_HEADER,
+        )
+        refuse_first(
+            codes.duplicated(),
+            lambda row, codes=codes: f"LSOA {codes[row]!r} appears more than once",
+            file=where,
+            field=_KEY_HEADER,
+        )
+        part = part.set_index("lsoa21_code")
         parts.append(part.drop(columns=[c for c in part if any(c in p for p in parts)]))
     if not parts:
         raise DataError(
-            f"no sheet with a {_KEY_HEADER!r} header", file=path, hint="expected MHCLG's File 8"
+            f"no sheet with a {_KEY_HEADER!r} header and IoD2025 measures",
+            file=path,
+            hint="expected MHCLG's File 8",
         )
     out = pd.concat(parts, axis=1, join="outer").reset_index()
     out.attrs["path"] = str(path)

@@ -44,7 +44,19 @@ def locate(path: Path) -> TableLayout:
     first = last = header = 0
     blank: list[int] = []
     with open_text(path, encoding) as handle:
-        for number, cells in enumerate(csv.reader(handle), start=1):
+        reader = csv.reader(handle)
+        for cells in reader:
+            # The csv module counts physical lines, so a record spanning several lines
+            # (an unclosed quote) is found and named, not silently swallowed.
+            number = reader.line_num
+            if any("\n" in c or "\r" in c for c in cells):
+                raise DataError(
+                    "a quote opened on this line is not closed: the lines after it read "
+                    "as one cell",
+                    file=path,
+                    row=number - sum(c.count("\n") for c in cells),
+                    hint="each quoted name needs its closing quote",
+                )
             empty = not any(c.strip() for c in cells)
             if empty:
                 blank.append(number)
@@ -53,11 +65,18 @@ def locate(path: Path) -> TableLayout:
                 last = number
             elif not first:
                 header = number
-    if not first or not header:
+    if not first:
         raise DataError(
             'no table of areas ("E01004766 : Bolton 001A") found',
             file=path,
             hint="download the table from Nomis as CSV with the geography shown as 'code : name'",
+        )
+    if not header:
+        raise DataError(
+            "the table has no header line before its first area line",
+            file=path,
+            row=first,
+            hint="keep Nomis's header line (geography, Total, the age bands ...)",
         )
     skip = [n for n in blank if header < n <= last] + list(range(last + 1, _line_count(path) + 1))
     return TableLayout(header, tuple(sorted(set(skip))))

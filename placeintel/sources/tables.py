@@ -93,9 +93,26 @@ def detect_encoding(path: Path) -> str:
     raw = read_bytes(path)
     if not raw.strip():
         raise DataError("file is empty", file=path)
+    if raw[:2] == b"\x1f\x8b":
+        raise DataError(
+            "the file is gzip-compressed but not named .gz", file=path, hint="name it *.csv.gz"
+        )
+    if b"\x00" in raw[:65536]:
+        raise DataError(
+            "not a text file (it holds NUL bytes): expected a CSV",
+            file=path,
+            hint="a spreadsheet must be saved as CSV; UTF-16 text must be saved as UTF-8",
+        )
     try:
         raw.decode("utf-8-sig")
     except UnicodeDecodeError:
+        try:
+            raw.decode("cp1252")
+        except UnicodeDecodeError:
+            raise DataError(
+                "not readable as text (neither UTF-8 nor Windows-1252): expected a CSV",
+                file=path,
+            ) from None
         return "cp1252"
     return "utf-8-sig"
 

@@ -90,7 +90,18 @@ def _check_file(manifest: Manifest, source: Source, report: Report) -> bool:
         report.add("error", "empty-file", error.message, file=str(path), hint=error.hint or "")
         return False
     options = reader_options(manifest, source)
-    mapping = HEADER_MAPS[source.reader]([h.strip() for h in header], source.role, options)
+    try:
+        mapping = HEADER_MAPS[source.reader]([h.strip() for h in header], source.role, options)
+    except DataError as error:  # the manifest's options for this file are wrong
+        report.add(
+            "error",
+            error.rule,
+            error.message,
+            file=str(error.file or manifest.manifest_path),
+            field=error.field or f"sources[{source.id}]",
+            hint=error.hint or "",
+        )
+        return False
     return validate_table(path, load_schema(name), mapping, report, layout=layout)
 
 

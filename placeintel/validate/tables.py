@@ -114,6 +114,30 @@ def validate_table(
             field=column,
             hint="check the source's `measures` mapping",
         )
+    labels = [h.strip() for h in header]
+    repeated = sorted({label for label in labels if labels.count(label) > 1 and label})
+    for label in repeated:
+        report.add(
+            "error",
+            "duplicate-label",
+            "two columns have the same header",
+            file=str(path),
+            field=label,
+            hint="each column needs its own name; check the header line",
+        )
+    if "" in labels:
+        report.add(
+            "error",
+            "blank-label",
+            f"column {labels.index('') + 1} has no header",
+            file=str(path),
+            hint="name every column, or remove the empty one (often a trailing comma)",
+        )
+    keys = [k for k in schema.get("primaryKey", []) if k != "*"]
+    if repeated or "" in labels or any(k not in mapping for k in keys):
+        # Columns cannot be told apart, or rows cannot be identified: checking cells would
+        # only pile up noise behind the finding that matters.
+        return False
     primary = [mapping[key][0] for key in schema.get("primaryKey", []) if key in mapping]
     fields = []
     for label in (h.strip() for h in header):  # frictionless strips labels as it reads

@@ -96,3 +96,22 @@ def test_the_cap_is_said_and_recorded(tmp_path: Path) -> None:
     scaled = release.lsoas["pct_aged_65_plus_scaled"]
     assert (scaled == 10).sum() == 8 and (scaled == 0).sum() == 8
     assert any("pct_aged_65_plus:" in line and "beyond" in line for line in lines)
+
+
+def test_a_cap_must_trim_tails_and_a_nation_must_have_lsoas(tmp_path: Path) -> None:
+    from placeintel.errors import DataError
+    from placeintel.region import load_manifest
+
+    region = _demo_with_a_nation(tmp_path, [50, 51])
+    with pytest.raises(DataError, match="low percentile \\(0 to 10\\) then a high one"):
+        load_manifest(region)
+    region = _demo_with_a_nation(tmp_path / "codes", [0, 100])
+    manifest = yaml.safe_load((region / "region.yml").read_text(encoding="utf-8"))
+    manifest["nation"]["codes"] = "W01"  # the demo's LSOAs are English
+    (region / "region.yml").write_text(yaml.safe_dump(manifest, sort_keys=False))
+    with pytest.raises(DataError, match="no LSOA whose code starts 'W01'"):
+        build(region, out=tmp_path / "out", echo=lambda line: None)
+    manifest["nation"]["sources"] = []
+    (region / "region.yml").write_text(yaml.safe_dump(manifest, sort_keys=False))
+    with pytest.raises(DataError, match="non-empty `sources`"):
+        load_manifest(region)

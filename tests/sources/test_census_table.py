@@ -111,3 +111,48 @@ def test_a_gzipped_long_table_reads_the_same(tmp_path: Path) -> None:
     path.write_bytes(gzip.compress(LONG.encode("utf-8")))
     frame = read_census_table(path, "census", dict(LONG_OPTIONS))
     assert frame["activities_limited"].sum() == 669
+
+
+def test_a_category_written_two_ways_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "ts038.csv"
+    path.write_text(
+        LONG.replace(
+            "E01004767,Disabled under the Equality Act,",
+            "E01004767,disabled under the equality act,",
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(DataError, match="also written another way") as caught:
+        read_census_table(path, "census", dict(LONG_OPTIONS))
+    assert caught.value.field == "disability"
+    # A stray space around a category is only a quirk: it is the same category.
+    path.write_text(LONG.replace("Equality Act,368", "Equality Act ,368"), encoding="utf-8")
+    frame = read_census_table(path, "census", dict(LONG_OPTIONS))
+    assert frame["activities_limited"].tolist() == [368, 301]
+
+
+def test_one_column_named_twice_is_not_counted_twice(coded) -> None:
+    path, options = coded
+    options["measures"] = {
+        "nssec_l12": [
+            "ts0620007",
+            "National Statistics Socio-economic Classification (NS-SEC): L12 Semi-routine "
+            "occupations",
+        ]
+    }
+    with pytest.raises(DataError, match="names the column 'ts0620007' twice"):
+        read_census_table(path, "census", options)
+
+
+def test_a_label_two_codes_share_names_neither(coded, tmp_path: Path) -> None:
+    path, options = coded
+    (tmp_path / "meta.csv").write_text(
+        METADATA.replace("L13 Routine occupations", "L12 Semi-routine occupations"),
+        encoding="utf-8",
+    )
+    options["measures"] = {
+        "nssec": "National Statistics Socio-economic Classification (NS-SEC): L12 Semi-routine "
+        "occupations"
+    }
+    with pytest.raises(DataError, match="belongs to more than one code"):
+        read_census_table(path, "census", options)

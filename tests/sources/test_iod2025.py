@@ -95,3 +95,40 @@ def test_an_imd2019_file_is_not_taken_for_iod2025(tmp_path: Path) -> None:
     )
     with pytest.raises(DataError, match="no LSOA 2021 code column"):
         read_iod2025(path, "imd", {})
+
+
+def _book(tmp_path: Path, rows: list[list]) -> Path:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    notes = book.active
+    notes.title = "Notes"
+    notes.append(["See the sheet headed LSOA code (2021) for the data:"])
+    notes.append(["LSOA code (2021)", "the 2021 LSOA, as in File 7"])  # a key, not data
+    sheet = book.create_sheet("IoD25 Income Domain")
+    sheet.append(
+        ["LSOA code (2021)", "Income Deprivation Affecting Older People Index (IDAOPI) numerator"]
+    )
+    for row in rows:
+        sheet.append(row)
+    path = tmp_path / "File_8.xlsx"
+    book.save(path)
+    return path
+
+
+def test_a_workbook_is_checked_as_a_csv_would_be(tmp_path: Path) -> None:
+    good = read_iod2025(_book(tmp_path, [["E01004766", 135], ["E01004767", 80]]), "imd", {})
+    assert good["lsoa21_code"].tolist() == ["E01004766", "E01004767"]  # the Notes key ignored
+    twice = _book(tmp_path, [["E01004766", 135], ["E01004766", 80]])
+    with pytest.raises(DataError, match="appears more than once") as caught:
+        read_iod2025(twice, "imd", {})
+    assert caught.value.row == 3 and "IoD25 Income Domain" in str(caught.value.file)
+    with pytest.raises(DataError, match="not an LSOA 2021 code: 'E0100476X'"):
+        read_iod2025(_book(tmp_path, [["E0100476X", 135]]), "imd", {})
+
+
+def test_a_file_that_is_not_a_workbook_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "File_8.xlsx"
+    path.write_text("LSOA code (2021),x\nE01004766,1\n", encoding="utf-8")
+    with pytest.raises(DataError, match="cannot read the workbook"):
+        read_iod2025(path, "imd", {})

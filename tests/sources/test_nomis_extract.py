@@ -107,3 +107,55 @@ def test_validation_reads_the_table_where_the_reader_does(tmp_path: Path) -> Non
 def test_a_file_without_area_lines_says_what_was_expected(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="CODE : Name|E01004766 : Bolton 001A"):
         locate(_write(tmp_path, LINES[:9]))
+
+
+def test_an_unclosed_quote_is_named_not_swallowed(tmp_path: Path) -> None:
+    """An unclosed quote would read every later line as one cell: the table would end
+    there, and most areas would vanish without a word."""
+    lines = list(LINES)
+    lines[10] = '"E01012345 : Kingston upon Hull, City of 001A,1000,10,20,30,40,50,60'
+    with pytest.raises(DataError, match="quote opened on this line is not closed") as caught:
+        locate(_write(tmp_path, lines))
+    assert caught.value.row == 11
+
+
+def test_a_table_without_its_header_line_says_so(tmp_path: Path) -> None:
+    lines = [line for line in LINES if line != HEADER][6:]  # preamble and header gone
+    with pytest.raises(DataError, match="no header line before its first area line"):
+        locate(_write(tmp_path, lines))
+
+
+def test_a_file_that_is_not_text_is_refused(tmp_path: Path) -> None:
+    import gzip
+
+    packed = tmp_path / "rm121.csv"
+    packed.write_bytes(gzip.compress("\r\n".join(LINES).encode("utf-8")))
+    with pytest.raises(DataError, match="gzip-compressed but not named .gz"):
+        locate(packed)
+    binary = tmp_path / "rm121-binary.csv"
+    binary.write_bytes(bytes(range(256)) * 4)
+    with pytest.raises(DataError, match="not a text file"):
+        locate(binary)
+
+
+def test_a_percentage_is_not_a_count(tmp_path: Path) -> None:
+    lines = list(LINES)
+    lines[9] = "E01004768 : Bolton 001A,1599,12.5%,77,118,65,30,29"
+    path = _write(tmp_path, lines)
+    report = Report("test")
+    mapping = {"area_cell": [HEADER.split(",")[0]], "*": HEADER.split(",")[1:]}
+    assert not validate_table(
+        path, load_schema("nomis-extract"), mapping, report, layout=locate(path)
+    )
+    assert [(f.row, f.field, f.value) for f in report.errors] == [(10, "Aged 65 years", "12.5%")]
+
+
+def test_repeated_header_names_are_a_finding_not_a_crash(tmp_path: Path) -> None:
+    lines = [line.replace("Aged 65 years", "Total") for line in LINES]
+    path = _write(tmp_path, lines)
+    report = Report("test")
+    mapping = {"area_cell": [HEADER.split(",")[0]], "*": ["Total"]}
+    assert not validate_table(
+        path, load_schema("nomis-extract"), mapping, report, layout=locate(path)
+    )
+    assert [(f.rule, f.field) for f in report.errors] == [("duplicate-label", "Total")]

@@ -64,3 +64,39 @@ def test_own_schema_findings_name_row_and_field(tmp_path: Path) -> None:
     finding = next(f for f in report.errors if f.field == "website")
     assert (finding.row, finding.rule) == (4, "constraint-error")
     assert "digital-inclusion-services.json" in finding.hint
+
+
+def test_a_sources_wrong_options_are_findings_not_crashes(tmp_path: Path) -> None:
+    """A manifest's options for one file (measures not a mapping, no code_field, a metadata
+    file without labels) are reported with the rest, and validation goes on."""
+    import yaml
+
+    from placeintel.region import load_manifest
+    from placeintel.validate import validate_sources
+
+    (tmp_path / "ts062.csv").write_text("OA,ts0620001\nE00024141,262\n", encoding="utf-8")
+    (tmp_path / "meta.csv").write_text("new_names,other\nts0620001,x\n", encoding="utf-8")
+    sources = [
+        {"measures": ["ts0620001"], "code_field": "OA"},
+        {"measures": {"nssec_base": "ts0620001"}},
+        {"measures": {"nssec_base": "ts0620001"}, "code_field": "OA", "metadata": "meta.csv"},
+    ]
+    manifest = {
+        "name": "options",
+        "sources": [
+            {
+                "id": f"t{n}",
+                "role": "census",
+                "reader": "census-table",
+                "path": "ts062.csv",
+                **extra,
+            }
+            for n, extra in enumerate(sources)
+        ],
+    }
+    (tmp_path / "region.yml").write_text(yaml.safe_dump(manifest), encoding="utf-8")
+    _, report = validate_sources(load_manifest(tmp_path))
+    messages = [f.message for f in report.errors]
+    assert any("'measures' mapping" in m for m in messages)
+    assert any("needs `code_field`" in m for m in messages)
+    assert any("no label column" in m for m in messages)
