@@ -12,18 +12,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from placeintel.sources import RegionData
+from placeintel.sources import RegionData, ofcom
 
 BNG = "EPSG:27700"
 BROADBAND_COLUMNS = [
     "oa21_code",
     "lsoa21_code",
-    "all_premises",
-    "premises_below_30mbit",
-    "pct_premises_below_30mbit",
-    "connections_total",
-    "connections_below_10mbit",
-    "pct_connections_below_10mbit",
+    *ofcom.COUNTS,
+    *ofcom.SHARES,
     "avg_download_mbit",
 ]
 #: The deprivation file on its own geography (2011 LSOAs for IMD 2019, 2021 for IoD2025).
@@ -76,14 +72,9 @@ def broadband_layer(data: RegionData) -> gpd.GeoDataFrame:
             out = out.merge(
                 frame.rename(columns={"area_code": "oa21_code"}), on="oa21_code", how="left"
             )
-    if "all_premises" in out:
-        out["pct_premises_below_30mbit"] = _percent(
-            out["premises_below_30mbit"], out["all_premises"]
-        )
-    if "connections_total" in out:
-        out["pct_connections_below_10mbit"] = _percent(
-            out["connections_below_10mbit"], out["connections_total"]
-        )
+    for share, (part, whole) in ofcom.SHARES.items():
+        if part in out and whole in out:
+            out[share] = _percent(out[part], out[whole])
     keep = [c for c in BROADBAND_COLUMNS if c in out]
     return gpd.GeoDataFrame(out[keep + ["geometry"]], geometry="geometry", crs=BNG)
 

@@ -286,6 +286,7 @@ MEASURES = {
     "combine into wards",
     "all_premises": "All premises (Ofcom)",
     "premises_below_30mbit": "Premises unable to receive 30 Mbit/s (Ofcom)",
+    "premises_with_sfbb": "Premises where superfast broadband (30 Mbit/s+) is available (Ofcom)",
     "connections_total": "Fixed broadband connections (Ofcom)",
     "connections_below_10mbit": "Connections under 10 Mbit/s (Ofcom)",
     "download_mbit_x_connections": "Sum of average download speed x connections, over "

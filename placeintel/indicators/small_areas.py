@@ -20,19 +20,11 @@ import pandas as pd
 from placeintel.engine import LOCAL
 from placeintel.errors import DataError
 from placeintel.indicators.interpolate import interpolate_areas
-from placeintel.sources import RegionData
+from placeintel.sources import RegionData, ofcom
 from placeintel.sources.tables import refuse_first
 
-#: Ofcom's counts, summed; its percentages are recomputed from them, never added up.
-BROADBAND_MEASURES = {
-    "broadband-coverage": ["all_premises", "premises_below_30mbit"],
-    "broadband-performance": [
-        "connections_total",
-        "connections_below_10mbit",
-        "download_mbit_x_connections",
-        "connections_with_speed",
-    ],
-}
+#: Ofcom's counts and speed weights, summed; its shares are recomputed from them.
+BROADBAND_MEASURES = (*ofcom.COUNTS, *ofcom.SPEED_WEIGHTS)
 #: Columns of a deprivation file that are scores or rates, weighted by population.
 _RATES = [
     "imd_score",
@@ -82,10 +74,11 @@ def lsoa_counts(data: RegionData, engine=LOCAL) -> SmallAreaCounts:
         ),
     ):
         for source, frame in data.role(role):
-            frame = _with_speed_weights(frame) if role == "broadband-performance" else frame
-            measures = BROADBAND_MEASURES.get(role) or [
-                c for c in frame.columns if c not in ("area_code", "area_name")
-            ]
+            if role.startswith("broadband"):
+                frame = ofcom.speed_weights(frame)
+                measures = [c for c in BROADBAND_MEASURES if c in frame]
+            else:  # census and DWP frames hold exactly the measures the manifest names
+                measures = [c for c in frame.columns if c not in ("area_code", "area_name")]
             path = str(source.resolve(data.manifest.data_dir))
             summed, level = to_lsoas(frame, oa_lookup, [m for m in measures if m in frame], path)
             parts.append(summed)
@@ -132,19 +125,6 @@ def to_lsoas(
         hint="check the file's geography vintage (2011 vs 2021 codes) and the lookups",
     )
     return frame[measures].groupby(lsoa.to_numpy()).sum(min_count=1), "oa"
-
-
-def _with_speed_weights(frame: pd.DataFrame) -> pd.DataFrame:
-    """Speed x lines, and the lines that report a speed, so the speed can be averaged."""
-    if "connections_with_speed" in frame or "avg_download_mbit" not in frame:
-        return frame  # already made when postcodes were summed into output areas
-    out = frame.copy()
-    has_speed = out["avg_download_mbit"].notna()
-    out["download_mbit_x_connections"] = (
-        out["avg_download_mbit"].fillna(0) * out["connections_total"] * has_speed
-    )
-    out["connections_with_speed"] = out["connections_total"].where(has_speed, 0)
-    return out
 
 
 def deprivation_table(data: RegionData) -> pd.DataFrame | None:

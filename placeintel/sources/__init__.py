@@ -1,105 +1,86 @@
-"""Readers for official source formats: one function per format, all returning tidy frames.
+"""Readers for official source formats: one module per format, all returning tidy frames.
 
 Every reader has the signature `(path, role, options) -> frame` and brings
-geometry to EPSG:27700, so stages downstream never think about formats.
+geometry to EPSG:27700, so stages downstream never think about formats. Each
+module declares its `Format` (reader, header map, schema, layout), and `FORMATS`
+collects them: the only list of readers.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from placeintel.errors import DataError
 from placeintel.region import Manifest, Source
 from placeintel.sources import (
+    boundaries,
     census,
     census_table,
+    dwp,
     imd,
     iod2025,
     lookups,
     nomis_extract,
     ofcom,
     onspd,
+    raster,
     services,
 )
-from placeintel.sources.boundaries import read_boundaries
-from placeintel.sources.census import read_census
-from placeintel.sources.census_table import read_census_table
-from placeintel.sources.dwp import read_stat_xplore
-from placeintel.sources.imd import read_imd
-from placeintel.sources.iod2025 import read_iod2025
-from placeintel.sources.lookups import read_lookup
-from placeintel.sources.nomis_extract import read_nomis_extract
-from placeintel.sources.ofcom import read_coverage, read_performance
-from placeintel.sources.raster import RasterSource, read_raster
-from placeintel.sources.services import read_services
-from placeintel.sources.tables import PLAIN, TableLayout
+from placeintel.sources.formats import Format
+from placeintel.sources.raster import RasterSource
 
-READERS: dict[str, Callable[..., Any]] = {
-    "ons-boundaries": read_boundaries,
-    "ons-lookup": read_lookup,
-    "onspd": onspd.read_onspd,
-    "imd2019": read_imd,
-    "iod2025": read_iod2025,
-    "ofcom-coverage": read_coverage,
-    "ofcom-performance": read_performance,
-    "nomis-census": read_census,
-    "nomis-extract": read_nomis_extract,
-    "census-table": read_census_table,
-    "dwp-stat-xplore": read_stat_xplore,
-    "services": read_services,
-    "geotiff": read_raster,
+#: Every format a manifest's `reader:` may name, each declared beside its reader.
+FORMATS: dict[str, Format] = {
+    f.name: f
+    for f in (
+        boundaries.FORMAT,
+        lookups.FORMAT,
+        onspd.FORMAT,
+        imd.FORMAT,
+        iod2025.FORMAT,
+        *ofcom.FORMATS,
+        census.FORMAT,
+        nomis_extract.FORMAT,
+        census_table.FORMAT,
+        dwp.FORMAT,
+        services.FORMAT,
+        raster.FORMAT,
+    )
 }
+#: The deprivation editions, oldest first.
+EDITIONS = ("IMD 2019", "IoD2025")
 
-#: The deprivation edition each deprivation reader reads, newest last.
-EDITIONS: dict[str, str] = {"imd2019": "IMD 2019", "iod2025": "IoD2025"}
+
+def format_of(manifest: Manifest, source: Source) -> Format:
+    """The format a source's `reader:` names, or an error listing the known ones."""
+    found = FORMATS.get(source.reader)
+    if found is None:
+        raise DataError(
+            f"unknown reader {source.reader!r}",
+            file=manifest.manifest_path,
+            field=f"sources[{source.id}].reader",
+            hint=f"one of {', '.join(sorted(FORMATS))}",
+        )
+    return found
 
 
 def deprivation_edition(manifest: Manifest) -> str | None:
     """The edition the region uses: `index.deprivation_edition`, else the newest it lists."""
     chosen = manifest.index.get("deprivation_edition")
-    known = list(EDITIONS.values())
     if chosen is not None:
-        if chosen not in known:
+        if chosen not in EDITIONS:
             raise DataError(
                 f"unknown deprivation edition {chosen!r}",
                 file=manifest.manifest_path,
                 field="index.deprivation_edition",
-                hint=f"one of {', '.join(known)}",
+                hint=f"one of {', '.join(EDITIONS)}",
             )
         return str(chosen)
-    listed = {EDITIONS.get(s.reader) for s in manifest.by_role("imd")} - {None}
-    return max(listed, key=known.index) if listed else None
-
-
-#: For CSV formats: which of a file's columns hold each canonical field, so that
-#: validation can check the raw file against the format's Table Schema.
-HEADER_MAPS: dict[str, Callable[..., dict[str, list[str]]]] = {
-    "ons-lookup": lookups.header_map,
-    "onspd": onspd.header_map,
-    "imd2019": imd.header_map,
-    "iod2025": iod2025.header_map,
-    "ofcom-coverage": ofcom.header_map,
-    "ofcom-performance": ofcom.header_map,
-    "nomis-census": census.header_map,
-    "nomis-extract": nomis_extract.header_map,
-    "census-table": census_table.header_map,
-    "services": services.header_map,
-}
-
-#: Formats whose table does not start on line 1: where the header and the data are.
-TABLE_LAYOUTS: dict[str, Callable[[Path], TableLayout]] = {
-    "nomis-extract": nomis_extract.locate,
-}
-
-
-def table_layout(reader: str, path: Path) -> TableLayout:
-    """Where a CSV source's header and data lines are, as its reader finds them."""
-    locate = TABLE_LAYOUTS.get(reader)
-    return locate(path) if locate else PLAIN
+    listed = {FORMATS[s.reader].edition for s in manifest.by_role("imd") if s.reader in FORMATS}
+    listed.discard(None)
+    return max(listed, key=EDITIONS.index) if listed else None
 
 
 def reader_options(manifest: Manifest, source: Source) -> dict[str, Any]:
@@ -148,14 +129,7 @@ class RegionData:
 
 def read_source(manifest: Manifest, source: Source) -> Any:
     """Read one source with the reader its manifest entry names."""
-    reader = READERS.get(source.reader)
-    if reader is None:
-        raise DataError(
-            f"unknown reader {source.reader!r}",
-            file=manifest.manifest_path,
-            field=f"sources[{source.id}].reader",
-            hint=f"one of {', '.join(sorted(READERS))}",
-        )
+    reader = format_of(manifest, source).read
     try:
         path = source.resolve(manifest.data_dir)
         return reader(path, source.role, reader_options(manifest, source))
@@ -203,4 +177,4 @@ def place_postcodes(data: RegionData) -> None:
         data.timings[source.id] = data.timings.get(source.id, 0) + time.perf_counter() - started
 
 
-__all__ = ["HEADER_MAPS", "READERS", "RasterSource", "RegionData", "read_region", "read_source"]
+__all__ = ["FORMATS", "Format", "RasterSource", "RegionData", "read_region", "read_source"]

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
+from placeintel.sources.formats import Format
 from placeintel.sources.tables import find_column
 from placeintel.sources.vector import read_vector
 
@@ -56,3 +57,6 @@ def read_boundaries(path: Path, role: str, options: dict) -> gpd.GeoDataFrame:
         out["lad_code"] = frame[find_column(frame, lad_field, path=path)].astype(str)
     out.attrs["code_field"] = code
     return out[[c for c in out.columns if c != "geometry"] + ["geometry"]]
+
+
+FORMAT = Format("ons-boundaries", read_boundaries)

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from placeintel.errors import DataError
+from placeintel.sources.formats import Format
 from placeintel.sources.tables import find_column, read_csv, sum_columns
 
 #: How a manifest names a measure: one column, or a list of columns to add up.
@@ -118,3 +119,6 @@ def header_map(columns: list[str], role: str, options: dict) -> dict[str, list[s
     if key:
         found["area_code"] = [key]
     return found | measure_header_map(frame, options)
+
+
+FORMAT = Format("nomis-census", read_census, header_map, schema="nomis-census")

@@ -31,6 +31,7 @@ import pandas as pd
 
 from placeintel.errors import DataError
 from placeintel.sources.census import measure_frame, measure_header_map, measure_specs
+from placeintel.sources.formats import Format
 from placeintel.sources.tables import _key, find_column, read_csv, refuse_first
 
 #: Column names that metadata files use for the code and the label of each measure.
@@ -219,3 +220,11 @@ def _resolver(frame: pd.DataFrame, labels: dict[str, str]) -> Callable[[str], st
         return hit
 
     return column_of
+
+
+FORMAT = Format(
+    "census-table",
+    read_census_table,
+    header_map,
+    schema=lambda source: "census-table-long" if "long" in source.options else "census-table",
+)

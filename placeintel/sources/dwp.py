@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from placeintel.errors import DataError
+from placeintel.sources.formats import Format
 from placeintel.sources.tables import parse_number
 
 _AREA = re.compile(r"^\s*([EWSN]\d{8})\s*(?::\s*(.*))?$")
@@ -55,3 +56,6 @@ def read_stat_xplore(path: Path, role: str, options: dict) -> pd.DataFrame:
         .set_index("line")
         .rename_axis(None)
     )
+
+
+FORMAT = Format("dwp-stat-xplore", read_stat_xplore)

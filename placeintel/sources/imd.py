@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from placeintel.errors import DataError
+from placeintel.sources.formats import Format
 from placeintel.sources.headers import canonical_frame, match_headers
 from placeintel.sources.tables import read_csv
 
@@ -69,3 +70,6 @@ def read_imd(path: Path, role: str, options: dict) -> pd.DataFrame:
 def header_map(columns: list[str], role: str, options: dict) -> dict[str, list[str]]:
     """Canonical IMD field -> the file's column, for validating the raw file."""
     return {k: [v] for k, v in match_headers(columns, IMD_HEADERS).items()}
+
+
+FORMAT = Format("imd2019", read_imd, header_map, schema="imd2019", edition=EDITION)

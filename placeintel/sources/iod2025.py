@@ -22,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from placeintel.errors import DataError
+from placeintel.sources.formats import Format
 from placeintel.sources.headers import canonical_frame, match_headers, missing_cells
 from placeintel.sources.tables import read_csv, refuse_first
 
@@ -155,3 +156,6 @@ def _header_line(raw: pd.DataFrame) -> int | None:
 def header_map(columns: list[str], role: str, options: dict) -> dict[str, list[str]]:
     """Canonical IoD2025 field -> the file's column, for validating the raw file."""
     return {k: [v] for k, v in match_headers(columns, IOD2025_HEADERS).items()}
+
+
+FORMAT = Format("iod2025", read_iod2025, header_map, schema="iod2025", edition=EDITION)

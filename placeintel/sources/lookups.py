@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from placeintel.errors import DataError
+from placeintel.sources.formats import Format
 from placeintel.sources.tables import read_csv, refuse_first
 
 _ONS_COLUMN = re.compile(r"^(OA|LSOA|MSOA|WD|LAD|LTLA|UTLA|CAUTH)(\d\d)(CD|NM)$", re.IGNORECASE)
@@ -85,3 +86,15 @@ def read_lookup(path: Path, role: str, options: dict) -> pd.DataFrame:
         )
     out.attrs["vintages"] = vintages
     return out
+
+
+#: Lookups have a schema per role (OA -> LSOA, LSOA -> ward); the postcode directory has its own
+#: format (onspd).
+FORMAT = Format(
+    "ons-lookup",
+    read_lookup,
+    header_map,
+    schema=lambda source: (
+        source.role if source.role in ("lookup-oa-lsoa", "lookup-lsoa-ward") else None
+    ),
+)

@@ -18,6 +18,7 @@ import pandas as pd
 
 from placeintel.errors import DataError
 from placeintel.sources.census import measure_frame, measure_header_map, measure_specs
+from placeintel.sources.formats import Format
 from placeintel.sources.tables import (
     TableLayout,
     detect_encoding,
@@ -111,3 +112,8 @@ def header_map(columns: list[str], role: str, options: dict) -> dict[str, list[s
     """The area column (the first) and every measure column, for validating the raw file."""
     found = {"area_cell": [columns[0]]} if columns else {}
     return found | measure_header_map(pd.DataFrame(columns=columns), options)
+
+
+FORMAT = Format(
+    "nomis-extract", read_nomis_extract, header_map, schema="nomis-extract", locate=locate
+)

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from placeintel.errors import DataError
+from placeintel.sources.formats import Format
 from placeintel.sources.headers import canonical_frame, match_headers
 from placeintel.sources.onspd import normalise
 from placeintel.sources.tables import find_column, read_csv
@@ -51,6 +52,48 @@ PERFORMANCE_HEADERS: dict[str, tuple[str, ...]] = {
     "connections_300mbit_plus": ("Number of connections >= 300 Mbit/s",),
 }
 _BELOW_30 = ("premises_below_2mbit", "premises_2_5mbit", "premises_5_10mbit", "premises_10_30mbit")
+
+#: What the rest of placeintel takes from Ofcom, per area. Counts are summed over any
+#: area (postcodes into output areas, output areas into LSOAs and wards); shares are
+#: recomputed from the summed counts, never averaged. This is the one list to extend
+#: when another Ofcom column is wanted: the reader's headers above, this, and the schema.
+COUNTS = (
+    "all_premises",
+    "premises_below_30mbit",
+    "premises_with_sfbb",
+    "connections_total",
+    "connections_below_10mbit",
+)
+#: The average speed, combined as a sum of speed x lines over the lines that report one.
+SPEED_WEIGHTS = ("download_mbit_x_connections", "connections_with_speed")
+#: Share -> (part, whole), each a count above.
+SHARES = {
+    "pct_premises_below_30mbit": ("premises_below_30mbit", "all_premises"),
+    "pct_sfbb_available": ("premises_with_sfbb", "all_premises"),
+    "pct_connections_below_10mbit": ("connections_below_10mbit", "connections_total"),
+}
+
+
+def speed_weights(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with speed x lines and the lines that report a speed, so that speeds can be
+    summed; Ofcom withholds the speed (n/a) where too few lines report one."""
+    if "connections_with_speed" in frame or "avg_download_mbit" not in frame:
+        return frame
+    out = frame.copy()
+    has_speed = out["avg_download_mbit"].notna()
+    out["download_mbit_x_connections"] = (
+        out["avg_download_mbit"].fillna(0) * out["connections_total"] * has_speed
+    )
+    out["connections_with_speed"] = out["connections_total"].where(has_speed, 0)
+    return out
+
+
+def average_speed(sums: pd.DataFrame) -> pd.Series:
+    """The average download speed of summed areas, from their speed weights."""
+    lines = sums["connections_with_speed"]
+    return np.round(sums["download_mbit_x_connections"] / lines.where(lines > 0), 1)
+
+
 _CONNECTION_BANDS = tuple(PERFORMANCE_HEADERS)[2:]
 
 
@@ -83,12 +126,11 @@ def read_coverage(path: Path, role: str, options: dict) -> pd.DataFrame:
             file=path,
             field="% of premises unable to receive 30Mbit/s",
         )
+    if "pct_sfbb_available" in out:  # a share of premises: kept as the count it stands for
+        out["premises_with_sfbb"] = np.round(out["pct_sfbb_available"] * out["all_premises"] / 100)
     out.insert(0, "area_code", key)
     out.attrs["key_kind"] = kind
-    return out[
-        ["area_code", "all_premises", "premises_below_30mbit"]
-        + [c for c in ("pct_sfbb_available",) if c in out]
-    ]
+    return out[["area_code", *[c for c in COUNTS if c in out]]]
 
 
 def read_performance(path: Path, role: str, options: dict) -> pd.DataFrame:
@@ -120,3 +162,9 @@ def header_map(columns: list[str], role: str, options: dict) -> dict[str, list[s
     if key:
         found["area_code"] = [key]
     return found
+
+
+FORMATS = (
+    Format("ofcom-coverage", read_coverage, header_map, schema="ofcom-coverage"),
+    Format("ofcom-performance", read_performance, header_map, schema="ofcom-performance"),
+)

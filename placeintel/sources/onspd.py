@@ -10,17 +10,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
+from placeintel.sources.formats import Format
 from placeintel.sources.tables import find_column, read_csv, refuse_first
 
 #: Postcode columns in the order we prefer them: pcds is the one-space form.
 POSTCODE_COLUMNS = ("pcds", "pcd", "pcd2", "pcd7", "pcd8", "postcode")
 OA_COLUMNS = ("oa21", "oa21cd")
 _WANTED = {*POSTCODE_COLUMNS, *OA_COLUMNS, "doterm", "lsoa21", "lsoa21cd"}
-#: Summed when postcodes are merged into output areas; every other measure is a rate.
-_PREMISES_WEIGHTED = ("pct_sfbb_available",)
 
 
 def normalise(postcodes: pd.Series) -> pd.Series:
@@ -89,27 +87,19 @@ def to_output_areas(frame: pd.DataFrame, lookup: pd.DataFrame, path: Path | str)
         field="postcode",
         hint="use an ONSPD edition at least as new as the Ofcom file",
     )
-    work = frame.drop(columns=["area_code", "median_download_mbit"], errors="ignore")
-    if "avg_download_mbit" in work:
-        has_speed = work["avg_download_mbit"].notna()
-        work["download_mbit_x_connections"] = (
-            work["avg_download_mbit"].fillna(0) * work["connections_total"] * has_speed
-        )
-        work["connections_with_speed"] = work["connections_total"].where(has_speed, 0)
-        work = work.drop(columns="avg_download_mbit")
-    weighted = [c for c in _PREMISES_WEIGHTED if c in work]
-    for column in weighted:
-        work[column] = work[column] * work["all_premises"]
+    from placeintel.sources.ofcom import average_speed, speed_weights
+
+    work = speed_weights(frame).drop(
+        columns=["area_code", "median_download_mbit", "avg_download_mbit"], errors="ignore"
+    )
     sums = work.groupby(oa.to_numpy(), sort=True).sum(min_count=1)
-    for column in weighted:
-        sums[column] = sums[column] / sums["all_premises"].where(sums["all_premises"] > 0)
     if "download_mbit_x_connections" in sums:
-        speed = sums["connections_with_speed"]
-        sums["avg_download_mbit"] = np.round(
-            sums["download_mbit_x_connections"] / speed.where(speed > 0), 1
-        )
+        sums["avg_download_mbit"] = average_speed(sums)
     out = sums.rename_axis("area_code").reset_index()
     out.attrs.update(frame.attrs)
     out.attrs["key_kind"] = "oa21"
     out.attrs["placed_from"] = "postcode"
     return out
+
+
+FORMAT = Format("onspd", read_onspd, header_map, schema="onspd")

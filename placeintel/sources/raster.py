@@ -13,6 +13,7 @@ import rasterio
 from rasterio.errors import RasterioIOError
 
 from placeintel.errors import DataError
+from placeintel.sources.formats import Format
 
 
 @dataclass(frozen=True)
@@ -41,3 +42,6 @@ def read_raster(path: Path, role: str, options: dict) -> RasterSource:
             )
     except RasterioIOError as exc:
         raise DataError(f"cannot open raster: {exc}", file=path) from None
+
+
+FORMAT = Format("geotiff", read_raster)

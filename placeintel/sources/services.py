@@ -14,6 +14,7 @@ import pandas as pd
 
 from placeintel.errors import DataError
 from placeintel.sources.boundaries import BNG
+from placeintel.sources.formats import Format
 from placeintel.sources.tables import find_column, numeric, read_csv, refuse_first
 from placeintel.sources.vector import read_vector
 
@@ -161,3 +162,6 @@ def header_map(columns: list[str], role: str, options: dict) -> dict[str, list[s
         found.pop("easting", None)
         found.pop("northing", None)
     return found
+
+
+FORMAT = Format("services", read_services, header_map, schema="services", links="services")

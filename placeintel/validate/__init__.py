@@ -11,30 +11,35 @@ from pathlib import Path
 from placeintel.errors import DataError
 from placeintel.region import Manifest, Source, load_manifest
 from placeintel.sources import (
-    EDITIONS,
-    HEADER_MAPS,
     RegionData,
     deprivation_edition,
+    format_of,
     place_postcodes,
     read_source,
     reader_options,
-    table_layout,
 )
 from placeintel.sources.tables import read_header
 from placeintel.validate.checks import check_region
 from placeintel.validate.report import Finding, Report
-from placeintel.validate.tables import (
-    load_schema,
-    schema_name,
-    validate_table,
-    validate_with_own_schema,
-)
+from placeintel.validate.tables import load_schema, validate_table, validate_with_own_schema
 
 
 def _check_file(manifest: Manifest, source: Source, report: Report) -> bool:
     """Presence and schema checks for one source; True if it may be read."""
     path = source.resolve(manifest.data_dir)
-    edition = EDITIONS.get(source.reader)
+    try:
+        form = format_of(manifest, source)
+    except DataError as error:
+        report.add(
+            "error",
+            "unknown-reader",
+            error.message,
+            file=str(error.file),
+            field=error.field or "",
+            hint=error.hint or "",
+        )
+        return False
+    edition = form.edition
     if source.role == "lsoa11" and deprivation_edition(manifest) not in (None, "IMD 2019"):
         # 2011 LSOAs serve only to move IMD 2019 onto 2021 LSOAs; unread, they are not
         # credited as a source of a release that does not use them.
@@ -80,18 +85,18 @@ def _check_file(manifest: Manifest, source: Source, report: Report) -> bool:
         own = manifest.manifest_path.parent / str(source.options["schema"])
         if not validate_with_own_schema(path, own, report):
             return False
-    name = schema_name(source)
+    name = form.schema_for(source)
     if name is None:
         return True
     try:
-        layout = table_layout(source.reader, path)
+        layout = form.layout(path)
         header, _ = read_header(path, layout.header_row)
     except DataError as error:
         report.add("error", "empty-file", error.message, file=str(path), hint=error.hint or "")
         return False
     options = reader_options(manifest, source)
     try:
-        mapping = HEADER_MAPS[source.reader]([h.strip() for h in header], source.role, options)
+        mapping = form.header_map([h.strip() for h in header], source.role, options)
     except DataError as error:  # the manifest's options for this file are wrong
         report.add(
             "error",

@@ -13,11 +13,11 @@ import pandas as pd
 import shapely
 
 from placeintel.region import Source
-from placeintel.sources import RegionData
+from placeintel.sources import FORMATS, RegionData
 from placeintel.sources.tables import rows_where
 from placeintel.validate.privacy import personal_data
 from placeintel.validate.report import Report
-from placeintel.validate.tables import linked_schema_name, load_schema
+from placeintel.validate.tables import load_schema
 
 BOUNDARY_ROLES = ("wards", "districts", "lsoa21", "lsoa11", "oa21")
 #: Great Britain and Northern Ireland in EPSG:27700, with a margin.
@@ -135,7 +135,8 @@ def _polygonal_part(geometry: shapely.Geometry) -> shapely.Geometry:
 def _foreign_keys(data: RegionData, report: Report) -> None:
     """The foreignKeys declared in each format's Table Schema, checked across files."""
     for source in data.manifest.sources:
-        name = linked_schema_name(source)
+        form = FORMATS.get(source.reader)
+        name = form.linked_schema(source) if form else None
         if name is None or source.id not in data.frames:
             continue
         frame = data.frames[source.id]

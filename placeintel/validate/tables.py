@@ -17,7 +17,6 @@ from typing import Any
 
 from frictionless import Dialect, Resource, Schema
 
-from placeintel.region import Source
 from placeintel.sources.tables import PLAIN, TableLayout, read_header
 from placeintel.validate.bulk import BULK_BYTES, bulk_findings
 from placeintel.validate.report import Report
@@ -38,26 +37,6 @@ _HINTS = {
     "duplicate-label": "two columns have the same header",
     "blank-label": "a column has no header",
 }
-
-
-def schema_name(source: Source) -> str | None:
-    """The schema file for a source's format, or None where the format is not a plain CSV."""
-    if source.reader == "ons-lookup":
-        return source.role if (SCHEMA_DIR / f"{source.role}.json").is_file() else None
-    if source.reader == "services" and not source.path.lower().endswith(".csv"):
-        return None
-    if source.path.lower().endswith((".xlsx", ".xlsm")):
-        return None  # workbooks are checked cell by cell by their reader
-    if source.reader == "census-table" and "long" in source.options:
-        return "census-table-long"
-    return source.reader if (SCHEMA_DIR / f"{source.reader}.json").is_file() else None
-
-
-def linked_schema_name(source: Source) -> str | None:
-    """The schema whose foreignKeys apply to a source, whatever its file type."""
-    if source.reader == "services":
-        return "services"
-    return schema_name(source)
 
 
 @cache

@@ -13,10 +13,10 @@ import pytest
 
 from placeintel.errors import DataError
 from placeintel.region import load_manifest
-from placeintel.sources import HEADER_MAPS
+from placeintel.sources import FORMATS
 from placeintel.sources.tables import read_header
 from placeintel.validate.report import Report
-from placeintel.validate.tables import load_schema, schema_name, validate_table
+from placeintel.validate.tables import load_schema, validate_table
 from tests.validate.test_corpus import CASES, Case, _broken_region
 
 CSV_CASES = [c for c in CASES if c.file.endswith(".csv")]
@@ -25,7 +25,7 @@ CSV_CASES = [c for c in CASES if c.file.endswith(".csv")]
 def _findings(region: Path, file: str, bulk: bool) -> set[tuple[str, int | None, str]]:
     manifest = load_manifest(region)
     source = next(s for s in manifest.sources if s.path == file)
-    name = schema_name(source)
+    name = FORMATS[source.reader].schema_for(source)
     if name is None:
         pytest.skip(f"{file} has no format schema")
     path = source.resolve(manifest.data_dir)
@@ -34,7 +34,7 @@ def _findings(region: Path, file: str, bulk: bool) -> set[tuple[str, int | None,
     except DataError as error:  # an empty file: caught before either checker runs
         return {("unreadable", None, error.message)}
     options = {"source_id": source.id, **source.options}
-    mapping = HEADER_MAPS[source.reader]([h.strip() for h in header], source.role, options)
+    mapping = FORMATS[source.reader].header_map([h.strip() for h in header], source.role, options)
     report = Report("parity")
     validate_table(path, load_schema(name), mapping, report, bulk=bulk)
     return {(f.rule, f.row, f.field) for f in report.errors}
@@ -55,5 +55,5 @@ def test_bulk_checker_matches_frictionless(case: Case, tmp_path: Path) -> None:
 def test_bulk_checker_passes_the_clean_demo(tmp_path: Path) -> None:
     region = _broken_region(tmp_path, lambda region: None)
     for source in load_manifest(region).sources:
-        if source.path.endswith(".csv") and schema_name(source):
+        if source.path.endswith(".csv") and FORMATS[source.reader].schema_for(source):
             assert _findings(region, source.path, bulk=True) == set(), source.path
