@@ -23,7 +23,14 @@ from placeintel.engine import make_engine
 from placeintel.errors import DataError, PlaceintelError
 from placeintel.index import IndexResult, IndexSettings, compute_index
 from placeintel.index.deri import indicator_ranges
-from placeintel.index.hotspots import NOT_SIGNIFICANT, hotspots, ward_hotspots
+from placeintel.index.hotspots import (
+    LSOA_RULE,
+    NOT_SIGNIFICANT,
+    WARD_FROM_LSOAS_RULE,
+    WARD_RULE,
+    hotspots,
+    ward_hotspots,
+)
 from placeintel.index.reference import NationReference, clipped, nation_reference
 from placeintel.index.uncertainty import weight_uncertainty
 from placeintel.indicators import AreaIndicators, area_indicators, nation_indicators
@@ -31,10 +38,11 @@ from placeintel.indicators.catalogue import BY_KEY, INDICATORS
 from placeintel.maps import write_maps
 from placeintel.maps.attribution import compact_attribution
 from placeintel.publish import abandon_release, begin_release, commit_release
-from placeintel.publish.columns import KEYS, area_columns, descriptions
+from placeintel.publish.columns import KEYS, area_columns
 from placeintel.publish.disclosure import DisclosureRule
+from placeintel.publish.layers import Published, write_layers
 from placeintel.publish.package import ResourceSpec, validate_datapackage, write_datapackage
-from placeintel.publish.writers import write_csv, write_geojson, write_gpkg, write_parquet
+from placeintel.publish.writers import write_csv
 from placeintel.region import Manifest, load_manifest
 from placeintel.validate import Report, validate_sources
 
@@ -212,9 +220,17 @@ def build(
     staging = begin_release(Path(out), manifest.name)
     try:
         with _stage(echo, 5, total, "publish data"):
-            resources = _write_data(
-                staging.path, wards, lsoas, services, indicators, levels, report, hotspot_rule
+            published = Published(
+                wards=wards,
+                lsoas=lsoas,
+                services=services,
+                indicators=indicators,
+                labels={i.key: indicators.labels.get(i.key, i.label) for i in INDICATORS},
+                component_weights=levels["ward"].result.settings.component_weights,
+                ward_hotspot_rule=hotspot_rule,
+                lsoa_hotspot_rule=LSOA_RULE,
             )
+            resources = _write_data(staging.path, published, levels, report)
         with _stage(echo, 6, total, "maps"):
             attribution = compact_attribution([s.attribution for s in data.used_sources()])
             maps = write_maps(
@@ -319,19 +335,11 @@ def _analyse(
         )
         wards["hotspot"] = wards["hotspot"].fillna(NOT_SIGNIFICANT)
         levels["ward"].result.wards = wards
-        rule = (
-            "Gi* hot/cold spot class of the ward: hot-99/95/90 when at least half its residents "
-            "live in LSOAs that are Gi* hot spots at that confidence or higher (Benjamini-"
-            "Hochberg false discovery rate 1/5/10 % over all the region's LSOAs); cold "
-            "likewise; else not-significant"
-        )
+        rule = WARD_FROM_LSOAS_RULE
         echo(f"  Gi* over {len(lsoas):,} LSOAs: {_count_line(lsoas['hotspot'])}")
         echo(f"  wards (most residents in hot/cold LSOAs): {_count_line(wards['hotspot'])}")
     else:
-        rule = (
-            "Getis-Ord Gi* class after FDR correction over the region's wards: hot-99/95/90, "
-            "cold-99/95/90 or not-significant"
-        )
+        rule = WARD_RULE
         echo(f"  Gi* over {len(wards):,} wards: {_count_line(wards['hotspot'])}")
     echo(
         f"  weights: {int(wards['weight_sensitive'].sum())} of {len(wards)} wards change risk "
@@ -391,79 +399,13 @@ def _report_missing(echo: Echo, result: IndexResult, report: Report) -> None:
 
 def _write_data(
     root: Path,
-    wards: gpd.GeoDataFrame,
-    lsoas: gpd.GeoDataFrame,
-    services: gpd.GeoDataFrame,
-    indicators: AreaIndicators,
+    published: Published,
     levels: dict[str, Level],
     report: Report,
-    hotspot_rule: str,
 ) -> list[ResourceSpec]:
-    labels = {i.key: indicators.labels.get(i.key, i.label) for i in INDICATORS}
-    weights = levels["ward"].result.settings.component_weights
-    lsoa_rule = (
-        "Getis-Ord Gi* class (9,999 conditional permutations, Benjamini-Hochberg false "
-        "discovery rate over the region's LSOAs): hot-99/95/90, cold-99/95/90 or not-significant"
-    )
-    specs = []
-    layers = indicators.layers
-    for name, frame, key, title, described in (
-        (
-            "wards",
-            wards,
-            "ward_code",
-            "Wards with DERI scores",
-            descriptions(labels, "ward", hotspot_rule, weights),
-        ),
-        (
-            "lsoas",
-            lsoas,
-            "lsoa21_code",
-            "LSOAs (2021) with DERI scores, their ward and district",
-            descriptions(labels, "lsoa", lsoa_rule, weights),
-        ),
-        ("services", services, "service_id", "Digital-support and other services", None),
-        (
-            "broadband",
-            layers["broadband"],
-            "oa21_code",
-            "Ofcom fixed broadband by output area",
-            None,
-        ),
-        (
-            "deprivation",
-            layers["deprivation"],
-            "lsoa_code",
-            f"{indicators.edition or 'IMD'} on its own LSOAs",
-            None,
-        ),
-    ):
-        specs += [
-            ResourceSpec(
-                f"{name}-csv",
-                write_csv(frame, root / f"{name}.csv"),
-                f"{title} (CSV, no geometry)",
-                frame.drop(columns="geometry"),
-                key,
-                described,
-            ),
-            ResourceSpec(
-                f"{name}-geojson",
-                write_geojson(frame, root / f"{name}.geojson"),
-                f"{title} (GeoJSON)",
-            ),
-            ResourceSpec(
-                f"{name}-gpkg",
-                write_gpkg(frame, root / f"{name}.gpkg", name),
-                f"{title} (GeoPackage, EPSG:27700)",
-            ),
-            ResourceSpec(
-                f"{name}-parquet",
-                write_parquet(frame, root / f"{name}.parquet"),
-                f"{title} (GeoParquet, EPSG:27700)",
-            ),
-        ]
-    catalogue = _catalogue(indicators, levels["ward"].result, labels)
+    """Every registered layer in four formats, the indicator catalogue, method and report."""
+    specs = write_layers(root, published)
+    catalogue = _catalogue(published.indicators, levels["ward"].result, published.labels)
     specs.append(
         ResourceSpec(
             "indicators",

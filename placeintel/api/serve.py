@@ -23,15 +23,18 @@ from pyproj import CRS, Transformer
 from placeintel.api.guard import QueryGuard
 from placeintel.errors import UsageError
 from placeintel.publish import current_release
+from placeintel.publish.layers import collections
 from placeintel.region import DATASETS_DIR
 
 CONFIG = DATASETS_DIR.parent / "pygeoapi-config.yml"
 
 
 def runtime_config(release: Path, config: Path = CONFIG) -> str:
-    """The top-level configuration with each collection's real extent from the release."""
+    """The top-level configuration, its collections generated from the layer registry, each
+    with its real extent and download sizes from the release."""
     settings = yaml.safe_load(config.read_text(encoding="utf-8"))
-    for name, resource in settings.get("resources", {}).items():
+    settings["resources"] = collections()
+    for name, resource in settings["resources"].items():
         for link in resource.get("links", []):
             # pygeoapi HEAD-requests every enclosure without a length, on every request and
             # to itself; the release knows its file sizes, so say them.

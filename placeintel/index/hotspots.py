@@ -53,6 +53,23 @@ NOT_SIGNIFICANT = "not-significant"
 WARD_SHARE = 0.5
 
 
+#: What a published `hotspot` column means, at each level and for wards made from LSOAs.
+LSOA_RULE = (
+    "Getis-Ord Gi* class (9,999 conditional permutations, Benjamini-Hochberg false "
+    "discovery rate over the region's LSOAs): hot-99/95/90, cold-99/95/90 or not-significant"
+)
+WARD_FROM_LSOAS_RULE = (
+    "Gi* hot/cold spot class of the ward: hot-99/95/90 when at least half its residents "
+    "live in LSOAs that are Gi* hot spots at that confidence or higher (Benjamini-"
+    "Hochberg false discovery rate 1/5/10 % over all the region's LSOAs); cold "
+    "likewise; else not-significant"
+)
+WARD_RULE = (
+    "Getis-Ord Gi* class after FDR correction over the region's wards: hot-99/95/90, "
+    "cold-99/95/90 or not-significant"
+)
+
+
 def fdr(p_values: np.ndarray) -> np.ndarray:
     """Benjamini-Hochberg adjusted p-values."""
     return (

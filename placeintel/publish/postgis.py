@@ -18,15 +18,11 @@ import yaml
 from sqlalchemy.engine import URL, make_url
 
 from placeintel.errors import UsageError
+from placeintel.publish.layers import LAYERS as REGISTERED
+from placeintel.publish.layers import collections
 
-#: Layer -> primary key, as in the file-served API.
-LAYERS = {
-    "wards": "ward_code",
-    "services": "service_id",
-    "lsoas": "lsoa21_code",
-    "broadband": "oa21_code",
-    "deprivation": "lsoa_code",
-}
+#: Layer -> primary key, from the layer registry (the same as the file-served API's).
+LAYERS = {layer.name: layer.key for layer in REGISTERED}
 GEOMETRY = "geom"
 
 
@@ -83,6 +79,7 @@ def postgres_config(template: Path, url: str, schema: str) -> dict[str, Any]:
     """
     parsed: URL = make_url(url)
     settings = yaml.safe_load(template.read_text(encoding="utf-8"))
+    settings["resources"] = collections()
     connection = {
         "host": parsed.host or "127.0.0.1",
         "port": parsed.port or 5432,

@@ -1,0 +1,229 @@
+"""The layers a release publishes, each declared once: the registry behind every list of them.
+
+A layer is a table with geometry that becomes four files in the release, a resource
+of its data package, an OGC API collection, and a PostGIS table. Each entry says
+what it is (title, description, keywords), how rows are identified (key, title
+field), what its columns mean, and how the build makes it from what it computed.
+The data package, the pygeoapi resources (generated, not written by hand in
+pygeoapi-config.yml), `placeintel publish` and the pipeline all read this list, so a
+new collection is one entry here and the builder it names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+
+from placeintel.publish.columns import descriptions
+from placeintel.publish.package import ResourceSpec
+from placeintel.publish.writers import write_csv, write_geojson, write_gpkg, write_parquet
+
+if TYPE_CHECKING:
+    from placeintel.indicators import AreaIndicators
+
+OGL_URL = "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
+#: Where the API's base URL and the served release are known at run time (`serve` sets them).
+BASE_URL = "${PLACEINTEL_URL:-http://127.0.0.1:5000}"
+RELEASE = "${PLACEINTEL_RELEASE}"
+CRS = [
+    "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
+    "http://www.opengis.net/def/crs/EPSG/0/27700",
+]
+STORAGE_CRS = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+#: Until a release says its own extent, a collection claims the United Kingdom's.
+UK_BBOX = [-8.65, 49.86, 1.77, 60.86]
+
+
+@dataclass
+class Published:
+    """What a build publishes, handed to each layer's builder."""
+
+    wards: gpd.GeoDataFrame
+    lsoas: gpd.GeoDataFrame
+    services: gpd.GeoDataFrame
+    indicators: AreaIndicators
+    labels: dict[str, str]
+    component_weights: dict[str, float]
+    ward_hotspot_rule: str
+    lsoa_hotspot_rule: str
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One published layer: its identity, its meaning, and how the build makes it."""
+
+    name: str
+    title: str
+    description: str
+    keywords: tuple[str, ...]
+    key: str
+    title_field: str
+    build: Callable[[Published], gpd.GeoDataFrame]
+    #: What each column means, for the data package's Table Schema.
+    columns: Callable[[Published], dict[str, str]] | None = None
+    #: Further links of its API collection: (media type, relation, title, path under the API).
+    related: tuple[tuple[str, str, str, str], ...] = field(default_factory=tuple)
+
+
+LAYERS: tuple[Layer, ...] = (
+    Layer(
+        name="wards",
+        title="Wards and their Digital Exclusion Risk Index",
+        description="Electoral wards with every DERI indicator (value, numerator, denominator, "
+        "0-10 score and contribution), component scores, deri_score and deri_rank, the rank "
+        "interval over 1,000 weightings, and Gi* hotspot classes.",
+        keywords=("wards", "digital exclusion", "DERI", "hotspots"),
+        key="ward_code",
+        title_field="ward_name",
+        build=lambda p: p.wards,
+        columns=lambda p: descriptions(p.labels, "ward", p.ward_hotspot_rule, p.component_weights),
+        related=(
+            ("text/html", "related", "Hotspot map", "/map/"),
+            ("text/markdown", "describedby", "Method", "/release/method.md"),
+        ),
+    ),
+    Layer(
+        name="lsoas",
+        title="LSOAs (2021) with DERI scores",
+        description="The Digital Exclusion Risk Index at its native resolution, the 2021 LSOAs, "
+        "with each indicator, its 0-10 score and contribution, the component scores, Gi* hot "
+        "spots and rank intervals, and the electoral ward and district each LSOA belongs to "
+        "(ONS best-fit lookup).",
+        keywords=("LSOA", "digital exclusion", "DERI", "hotspots"),
+        key="lsoa21_code",
+        title_field="lsoa21_name",
+        build=lambda p: p.lsoas,
+        columns=lambda p: descriptions(p.labels, "lsoa", p.lsoa_hotspot_rule, p.component_weights),
+    ),
+    Layer(
+        name="services",
+        title="Digital-support and other services",
+        description="Libraries, digital-support venues, tablet lending, free-data points and "
+        "other services, as points (building polygons reduced to a point inside).",
+        keywords=("libraries", "digital inclusion", "services"),
+        key="service_id",
+        title_field="name",
+        build=lambda p: p.services,
+    ),
+    Layer(
+        name="broadband",
+        title="Fixed broadband by output area (Ofcom Connected Nations)",
+        description="Premises and connections by speed band per 2021 output area, with "
+        "percentages computed from the counts. Empty where a region has no Ofcom files.",
+        keywords=("broadband", "Ofcom", "Connected Nations"),
+        key="oa21_code",
+        title_field="oa21_code",
+        build=lambda p: p.indicators.layers["broadband"],
+    ),
+    Layer(
+        name="deprivation",
+        title="Indices of Deprivation by LSOA, on their own geography",
+        description="The region's Indices of Deprivation (IoD2025 on 2021 LSOAs, or IMD 2019 on "
+        "2011 LSOAs; the edition and LSOA vintage are on every row) - IMD score, rank and "
+        "decile, domain scores and rates, and the underlying indicators the index uses.",
+        keywords=("IMD", "deprivation"),
+        key="lsoa_code",
+        title_field="lsoa_name",
+        build=lambda p: p.indicators.layers["deprivation"],
+    ),
+)
+BY_NAME = {layer.name: layer for layer in LAYERS}
+
+
+def write_layers(root: Path, published: Published) -> list[ResourceSpec]:
+    """Every layer in CSV (with its Table Schema), GeoJSON, GeoPackage and GeoParquet."""
+    specs = []
+    for layer in LAYERS:
+        frame = layer.build(published)
+        described = layer.columns(published) if layer.columns else None
+        name, title = layer.name, layer.title
+        specs += [
+            ResourceSpec(
+                f"{name}-csv",
+                write_csv(frame, root / f"{name}.csv"),
+                f"{title} (CSV, no geometry)",
+                frame.drop(columns="geometry"),
+                layer.key,
+                described,
+            ),
+            ResourceSpec(
+                f"{name}-geojson",
+                write_geojson(frame, root / f"{name}.geojson"),
+                f"{title} (GeoJSON)",
+            ),
+            ResourceSpec(
+                f"{name}-gpkg",
+                write_gpkg(frame, root / f"{name}.gpkg", name),
+                f"{title} (GeoPackage, EPSG:27700)",
+            ),
+            ResourceSpec(
+                f"{name}-parquet",
+                write_parquet(frame, root / f"{name}.parquet"),
+                f"{title} (GeoParquet, EPSG:27700)",
+            ),
+        ]
+    return specs
+
+
+def collection(layer: Layer) -> dict[str, Any]:
+    """The layer as a pygeoapi collection over the served release's GeoParquet file."""
+    downloads = (
+        ("application/vnd.apache.parquet", "Download as GeoParquet", "parquet"),
+        ("application/geopackage+sqlite3", "Download as GeoPackage", "gpkg"),
+        ("text/csv", "Download as CSV (no geometry)", "csv"),
+    )
+    links = [
+        {
+            "type": "application/json",
+            "rel": "describedby",
+            "title": "Data package (datapackage.json)",
+            "href": f"{BASE_URL}/release/datapackage.json",
+        },
+        {
+            "type": "text/html",
+            "rel": "license",
+            "title": "Open Government Licence v3.0",
+            "href": OGL_URL,
+        },
+        *(
+            {
+                "type": media,
+                "rel": "enclosure",
+                "title": title,
+                "href": f"{BASE_URL}/release/{layer.name}.{suffix}",
+            }
+            for media, title, suffix in downloads
+        ),
+        *(
+            {"type": media, "rel": rel, "title": title, "href": f"{BASE_URL}{path}"}
+            for media, rel, title, path in layer.related
+        ),
+    ]
+    return {
+        "type": "collection",
+        "title": layer.title,
+        "description": layer.description,
+        "keywords": list(layer.keywords),
+        "links": links,
+        "extents": {"spatial": {"bbox": list(UK_BBOX), "crs": STORAGE_CRS}},
+        "providers": [
+            {
+                "type": "feature",
+                "name": "placeintel.api.provider.ReleaseProvider",
+                "data": f"{RELEASE}/{layer.name}.parquet",
+                "id_field": layer.key,
+                "title_field": layer.title_field,
+                "crs": list(CRS),
+                "storage_crs": STORAGE_CRS,
+            }
+        ],
+    }
+
+
+def collections() -> dict[str, dict[str, Any]]:
+    """Every layer as a pygeoapi resource, for the `resources:` of the API configuration."""
+    return {layer.name: collection(layer) for layer in LAYERS}

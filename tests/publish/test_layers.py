@@ -1,0 +1,38 @@
+"""The layer registry is the one list of published layers: package, API and PostGIS follow it."""
+
+from __future__ import annotations
+
+import json
+
+import yaml
+
+from placeintel.api.serve import CONFIG
+from placeintel.pipeline import Release
+from placeintel.publish.layers import LAYERS, collections
+from placeintel.publish.postgis import LAYERS as POSTGIS_LAYERS
+
+
+def test_no_collection_is_written_by_hand() -> None:
+    settings = yaml.safe_load(CONFIG.read_text(encoding="utf-8"))
+    assert "resources" not in settings  # generated from the registry at serve time
+    assert set(collections()) == {layer.name for layer in LAYERS}
+
+
+def test_every_layer_is_a_resource_a_collection_and_a_table(
+    demo_release: Release, releases_dir
+) -> None:
+    from placeintel.api.serve import create_app
+
+    client = create_app("demo", releases_dir).test_client()
+    package = json.loads((demo_release.path / "datapackage.json").read_text(encoding="utf-8"))
+    resources = {r["name"] for r in package["resources"]}
+    served = {c["id"] for c in client.get("/collections?f=json").get_json()["collections"]}
+    for layer in LAYERS:
+        assert {f"{layer.name}-{kind}" for kind in ("csv", "geojson", "gpkg", "parquet")} <= (
+            resources
+        )
+        assert layer.name in served
+        assert POSTGIS_LAYERS[layer.name] == layer.key
+        csv = next(r for r in package["resources"] if r["name"] == f"{layer.name}-csv")
+        assert csv["schema"]["primaryKey"] == [layer.key]
+        assert csv["title"].startswith(layer.title)
