@@ -22,13 +22,13 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 
 run: $(VENV)/.installed
 	$(BIN)/placeintel build $(REGION)
-	$(BIN)/placeintel serve --region $(REGION) --port $(PORT)
+	$(BIN)/placeintel serve $(REGION) --port $(PORT)
 
 build: $(VENV)/.installed
 	$(BIN)/placeintel build $(REGION)
 
 serve: $(VENV)/.installed
-	$(BIN)/placeintel serve --region $(REGION) --port $(PORT)
+	$(BIN)/placeintel serve $(REGION) --port $(PORT)
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest

@@ -48,7 +48,7 @@ def serve(releases: Path, name: str, *extra: str) -> Iterator[str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    command = [sys.executable, "-m", "placeintel.cli", "serve", "--region", name]
+    command = [sys.executable, "-m", "placeintel.cli", "serve", name]
     command += ["--releases", str(releases), "--port", str(port), "--threads", "4", *extra]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
@@ -92,7 +92,7 @@ def main() -> None:
         config = Path(tmp) / "pygeoapi-postgres.yml"
         started = time.perf_counter()
         for step in (
-            ["build", str(manifest), "--out", str(releases)],
+            ["build", str(manifest), "--releases", str(releases)],
             ["publish", name, "--releases", str(releases), "--to", database]
             + ["--config-out", str(config)],
         ):

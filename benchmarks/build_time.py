@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from placeintel.pipeline import build
+from placeintel import build
 from placeintel.region import load_manifest
 from placeintel.sources import read_region
 
@@ -43,7 +43,7 @@ def measure(region: str, data_dir: Path | None) -> tuple[float, float]:
     manifest = load_manifest(region, data_dir)
     baseline = _median_seconds(lambda: _read_all(manifest))
     with tempfile.TemporaryDirectory() as out:
-        total = _median_seconds(lambda: build(region, data_dir, out, echo=lambda line: None))
+        total = _median_seconds(lambda: build(region, out, data_dir=data_dir))
     return baseline, total
 
 

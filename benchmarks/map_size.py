@@ -24,9 +24,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from placeintel import build, load_release
 from placeintel.index.classes import risk_classes
-from placeintel.maps.hotspot_map import build_map, simplify_coverage, tolerance_for, write_map
-from placeintel.pipeline import build, load_release
+from placeintel.maps.risk_map import build_map, simplify_coverage, tolerance_for, write_map
 
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -164,19 +164,14 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        demo = build("demo", out=folder / "releases", echo=lambda line: None)
+        demo = build("demo", releases=folder / "releases", echo=lambda line: None)
         bare = folder / "bare.html"
         write_map(build_map(demo.wards, demo.services, "x", "x"), folder / "x.html")
         bare.write_text(BARE, encoding="utf-8")
         floor = ready_ms(bare, folder)
         rows.append(measure("demo", demo.wards, demo.services, None, folder))
         if (REALDATA / "gm_wards_2023_generalised.geojson").is_file():
-            gm = build(
-                "greater-manchester",
-                data_dir=REALDATA,
-                out=folder / "releases",
-                echo=lambda line: None,
-            )
+            gm = build("greater-manchester", folder / "releases", data_dir=REALDATA)
             gm = load_release(gm.path)
             districts = gm.wards.dissolve("lad_code", as_index=False)
             rows.append(measure("greater-manchester", gm.wards, gm.services, districts, folder))

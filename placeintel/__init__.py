@@ -1,18 +1,34 @@
-"""placeintel: validate and publish council open data, and map digital-exclusion risk by ward.
+"""placeintel: validate and publish council open data, and map digital-exclusion risk.
 
-The Python API (see `placeintel.public_api` for examples)::
+The Python API, the same functions the `placeintel` command calls::
 
     import placeintel
     report = placeintel.validate("demo")          # .ok, .errors, .to_frame()
     sources = placeintel.load_region("demo")      # validated sources as GeoDataFrames
-    release = placeintel.build("demo")            # .wards, .services, .package, .explain()
+    release = placeintel.build("demo", "releases")  # .wards, .lsoas, .services, .explain()
     release = placeintel.load_release("releases/demo/current")   # or "http://127.0.0.1:5000"
     placeintel.explore(release)                   # the folium map, inline in a notebook
+    placeintel.save_map(release, "map.html")      # the same map as a file, offline
+    placeintel.diff("demo", "20261101T000000Z")   # what changed since an earlier release
 """
 
 from placeintel.errors import DataError, PlaceintelError, UsageError
 from placeintel.pipeline import Release, ValidationFailed
-from placeintel.public_api import build, explore, load_region, load_release, validate
+from placeintel.public_api import (
+    build,
+    current,
+    demo_data,
+    diff,
+    explore,
+    find_area,
+    load_region,
+    load_release,
+    publish,
+    releases,
+    save_map,
+    serve,
+    validate,
+)
 from placeintel.validate import Report
 
 __all__ = [
@@ -23,8 +39,16 @@ __all__ = [
     "UsageError",
     "ValidationFailed",
     "build",
+    "current",
+    "demo_data",
+    "diff",
     "explore",
+    "find_area",
     "load_region",
     "load_release",
+    "publish",
+    "releases",
+    "save_map",
+    "serve",
     "validate",
 ]

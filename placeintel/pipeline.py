@@ -7,12 +7,11 @@ one build with the same progress lines and timings.
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,14 +35,13 @@ from placeintel.index.uncertainty import weight_uncertainty
 from placeintel.indicators import AreaIndicators, area_indicators, nation_indicators
 from placeintel.indicators.catalogue import BY_KEY, INDICATORS
 from placeintel.maps import write_maps
-from placeintel.maps.attribution import compact_attribution
 from placeintel.publish import abandon_release, begin_release, commit_release
 from placeintel.publish.columns import KEYS, area_columns
 from placeintel.publish.disclosure import DisclosureRule
 from placeintel.publish.layers import Published, write_layers
 from placeintel.publish.package import ResourceSpec, validate_datapackage, write_datapackage
 from placeintel.publish.writers import write_csv
-from placeintel.region import Manifest, load_manifest
+from placeintel.region import Manifest
 from placeintel.validate import Report, validate_sources
 
 Echo = Callable[[str], None]
@@ -69,6 +67,9 @@ class Release:
     metadata: dict[str, Any]
     #: The index at LSOA level (DERI's native resolution), when the release has it.
     lsoas: gpd.GeoDataFrame | None = None
+    #: The region's title and the attribution lines of its sources, as published.
+    title: str = ""
+    attribution: list[str] = field(default_factory=list)
 
     @property
     def package(self):  # -> frictionless.Package; imported lazily, it is slow to import
@@ -124,19 +125,20 @@ class Level:
     frame: gpd.GeoDataFrame
 
 
-def build(
-    region: str | Path,
-    data_dir: str | Path | None = None,
-    out: str | Path = "releases",
-    settings: IndexSettings | None = None,
+def build_release(
+    manifest: Manifest,
+    settings: IndexSettings,
+    releases: str | Path = "releases",
     echo: Echo = print,
     engine: str = "default",
     scheduler: str | None = None,
 ) -> Release:
-    """Build and publish a region's release; `current` moves only if every stage succeeds."""
+    """Build and publish a region's release; `current` moves only if every stage succeeds.
+
+    The stages in order, timing each; `placeintel.build` is the public way in, which
+    reads the manifest (once) and its settings.
+    """
     total = 8
-    manifest = load_manifest(region, data_dir)
-    settings = settings or IndexSettings.from_manifest(manifest.index, str(manifest.manifest_path))
     if settings.needs_nation_files() and manifest.nation is None:
         raise DataError(
             "the nation base needs national files: a `nation:` block in the manifest, or "
@@ -217,7 +219,7 @@ def build(
             f"{disclosure.minimum_count} ({', '.join(disclosure.suppressed)})"
         )
     services = indicators.services
-    staging = begin_release(Path(out), manifest.name)
+    staging = begin_release(Path(releases), manifest.name)
     try:
         with _stage(echo, 5, total, "publish data"):
             published = Published(
@@ -231,15 +233,14 @@ def build(
                 lsoa_hotspot_rule=LSOA_RULE,
             )
             resources = _write_data(staging.path, published, levels, report)
+        attributions = sorted({s.attribution for s in data.used_sources() if s.attribution})
         with _stage(echo, 6, total, "maps"):
-            attribution = compact_attribution([s.attribution for s in data.used_sources()])
             maps = write_maps(
                 staging.path,
                 wards,
                 services,
                 manifest.title,
-                attribution,
-                data.one("districts"),
+                attributions,
                 lsoas=lsoas if "lsoa" in frames else None,
                 labels=indicators.labels,
             )
@@ -265,7 +266,9 @@ def build(
     echo("Highest-risk wards:")
     for row in top.itertuples():
         echo(f"  {row.deri_rank:>3}. {row.ward_name} ({row.lad_name}) DERI {row.deri_score:.2f}")
-    return Release(final, staging.version, wards, services, metadata, lsoas)
+    return Release(
+        final, staging.version, wards, services, metadata, lsoas, manifest.title, attributions
+    )
 
 
 def _has_lsoa_level(indicators: AreaIndicators) -> bool:
@@ -503,21 +506,3 @@ def _metadata(
         "disclosure": disclosure.describe(),
         "public_fields": sorted(manifest.public_fields),
     }
-
-
-def load_release(path: str | Path) -> Release:
-    """Read a published release folder back (the `current` link or a version folder)."""
-    folder = Path(path).resolve()
-    descriptor = folder / "datapackage.json"
-    if not descriptor.is_file():
-        raise PlaceintelError(f"{folder} is not a placeintel release (no datapackage.json)")
-    package = json.loads(descriptor.read_text(encoding="utf-8"))
-    lsoas = folder / "lsoas.parquet"
-    return Release(
-        folder,
-        package["version"],
-        gpd.read_parquet(folder / "wards.parquet"),
-        gpd.read_parquet(folder / "services.parquet"),
-        package.get("placeintel", {}),
-        gpd.read_parquet(lsoas) if lsoas.is_file() else None,
-    )

@@ -1,7 +1,9 @@
-"""The analysts' Python API, re-exported by `placeintel`: the same functions the CLI wraps.
+"""The public Python API, re-exported by `placeintel`: every CLI command calls one of these.
 
 It is meant to feel like geopandas: plain GeoDataFrames in and out, one call per
-step, and the same errors the CLI prints (`placeintel.PlaceintelError`).
+step, and the same errors the CLI prints (`placeintel.PlaceintelError`). As with
+rasterio's `rio`, the command line is a thin layer over these functions, so a
+notebook and a terminal do the same thing the same way.
 
 >>> import placeintel
 >>> report = placeintel.validate("demo")
@@ -18,24 +20,30 @@ import json
 import tempfile
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import folium
 import geopandas as gpd
+import pandas as pd
 import pyogrio
 
-from placeintel.errors import PlaceintelError
+from placeintel.errors import PlaceintelError, UsageError
 from placeintel.index import IndexSettings
-from placeintel.maps import district_lsoas
-from placeintel.maps.attribution import compact_attribution
-from placeintel.maps.hotspot_map import build_map, ranked
-from placeintel.pipeline import Release, ValidationFailed
-from placeintel.pipeline import build as _build
-from placeintel.pipeline import load_release as _load_folder
+from placeintel.maps import assemble, write_map
+from placeintel.pipeline import Release, ValidationFailed, build_release
+from placeintel.publish import current_release, list_releases
+from placeintel.publish.diff import ReleaseDiff, diff_releases
 from placeintel.region import load_manifest
 from placeintel.validate import Report, validate_sources
-from placeintel.validate import validate as _validate
+
+Echo = Callable[[str], None]
+DEFAULT_RELEASES = Path("releases")
+
+
+def _silent(line: str) -> None:
+    return None
 
 
 def validate(region: str | Path, data_dir: str | Path | None = None) -> Report:
@@ -45,7 +53,7 @@ def validate(region: str | Path, data_dir: str | Path | None = None) -> Report:
     >>> placeintel.validate("demo").to_frame().columns.tolist()[:4]
     ['severity', 'rule', 'message', 'file']
     """
-    return _validate(region, data_dir)
+    return validate_sources(load_manifest(region, data_dir))[1]
 
 
 def load_region(region: str | Path, data_dir: str | Path | None = None) -> dict[str, Any]:
@@ -62,46 +70,97 @@ def load_region(region: str | Path, data_dir: str | Path | None = None) -> dict[
 
 def build(
     region: str | Path,
-    out: str | Path | None = None,
+    releases: str | Path | None = None,
+    *,
+    data_dir: str | Path | None = None,
     weights: dict[str, float] | None = None,
     base: str | None = None,
-    data_dir: str | Path | None = None,
-    quiet: bool = True,
+    reference: str | Path | None = None,
+    engine: str = "default",
+    scheduler: str | None = None,
+    echo: Echo | None = None,
 ) -> Release:
-    """Build and publish a release; returns it with `.wards`, `.services`, `.package`, `.explain()`.
+    """Build and publish a release; returns it with `.wards`, `.lsoas`, `.services`,
+    `.package`, `.explain()`.
 
-    `weights` overrides indicator or component weights by name (whole numbers 0-10), `base`
-    is `region`, `local-authority` or `nation`. Without `out`, releases go to a temporary folder.
+    `releases` is the folder releases go in (`<releases>/<region>/<version>`, and
+    `current`); without it, a temporary folder, which `echo` is told. `weights`
+    overrides indicator or component weights by name (whole numbers 0-10), `base` is
+    `region`, `local-authority` or `nation`, `reference` a national release folder for
+    the nation base. `engine="dask"` runs the heavy stages on Dask (a local cluster, or
+    the one at `scheduler`). `echo` receives the progress lines (`print` shows them).
 
     >>> import placeintel
     >>> release = placeintel.build("demo", weights={"broadband": 6})
     >>> release.wards.sort_values("deri_rank").iloc[0]["ward_name"]
     'Chapel Brow'
     """
+    echo = echo or _silent
+    if scheduler and engine != "dask":
+        raise UsageError("a scheduler goes with the dask engine (--engine dask)")
+    if scheduler:
+        _reach(scheduler)  # before any work: a wrong address is the first thing to say
     manifest = load_manifest(region, data_dir)
     settings = IndexSettings.with_overrides(
-        manifest.index, str(manifest.manifest_path), weights, base
+        manifest.index, str(manifest.manifest_path), weights, base, reference
     )
-    target = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="placeintel-"))
-    return _build(
-        region,
-        data_dir=data_dir,
-        out=target,
-        settings=settings,
-        echo=(lambda line: None) if quiet else print,
-    )
+    if releases is None:
+        releases = Path(tempfile.mkdtemp(prefix="placeintel-"))
+        echo(f"(releases go to a temporary folder: {releases})")
+    return build_release(manifest, settings, releases, echo, engine, scheduler)
+
+
+def _reach(scheduler: str) -> None:
+    """A Dask scheduler that answers, or a usage error saying which address did not."""
+    from distributed import Client
+
+    try:
+        Client(scheduler, timeout=10).close()
+    except (OSError, ValueError, TypeError) as error:
+        raise UsageError(f"cannot reach the Dask scheduler at {scheduler}: {error}") from None
 
 
 def load_release(path_or_url: str | Path) -> Release:
-    """A published release from its folder, or from a running placeintel API (`http://...`).
+    """A published release from its folder (a version or `current`), or from a running
+    placeintel API (`http://...`).
 
-    From an API the wards and services come through OGC API - Features (GDAL's OAPIF
-    driver, as any client would read them) and the metadata from its data package.
+    From an API the layers come through OGC API - Features (GDAL's OAPIF driver, as any
+    client would read them) and the metadata from its data package.
     """
     text = str(path_or_url)
-    if not text.startswith(("http://", "https://")):
-        return _load_folder(Path(text))
-    base = text.rstrip("/")
+    if text.startswith(("http://", "https://")):
+        return _from_api(text.rstrip("/"))
+    folder = Path(text).resolve()
+    package = _package(folder)
+    missing = [n for n in ("wards", "services") if not (folder / f"{n}.parquet").is_file()]
+    if missing:
+        raise PlaceintelError(
+            f"{folder} is not a complete placeintel release: {missing[0]}.parquet is missing"
+        )
+    lsoas = folder / "lsoas.parquet"
+    return Release(
+        folder,
+        package["version"],
+        gpd.read_parquet(folder / "wards.parquet"),
+        gpd.read_parquet(folder / "services.parquet"),
+        package.get("placeintel", {}),
+        gpd.read_parquet(lsoas) if lsoas.is_file() else None,
+        package.get("title", ""),
+        list(package.get("attribution", [])),
+    )
+
+
+def _package(folder: Path) -> dict[str, Any]:
+    descriptor = folder / "datapackage.json"
+    if not descriptor.is_file():
+        raise PlaceintelError(f"{folder} is not a placeintel release (no datapackage.json)")
+    try:
+        return json.loads(descriptor.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise PlaceintelError(f"{descriptor} is not readable JSON: {error}") from None
+
+
+def _from_api(base: str) -> Release:
     try:
         with urllib.request.urlopen(f"{base}/release/datapackage.json", timeout=30) as response:
             package = json.load(response)
@@ -112,50 +171,193 @@ def load_release(path_or_url: str | Path) -> Release:
     except (OSError, pyogrio.errors.DataSourceError) as error:
         raise PlaceintelError(f"cannot read a release from {base}: {error}") from None
     # GDAL adds its own feature-id columns; the release's own keys are the ids that matter.
-    wards, services, lsoas = (
-        layers[name].to_crs("EPSG:27700").drop(columns=["id", "gml_id"], errors="ignore")
-        for name in ("wards", "services", "lsoas")
-    )
+    frames = {
+        name: gpd.GeoDataFrame(
+            frame.to_crs("EPSG:27700").drop(columns=["id", "gml_id"], errors="ignore")
+        )
+        for name, frame in layers.items()
+    }
     return Release(
         path=Path(urllib.parse.urlparse(base).path or "/"),
         version=package["version"],
-        wards=gpd.GeoDataFrame(wards),
-        services=gpd.GeoDataFrame(services),
+        wards=frames["wards"],
+        services=frames["services"],
         metadata=package.get("placeintel", {}),
-        lsoas=gpd.GeoDataFrame(lsoas),
+        lsoas=frames["lsoas"],
+        title=package.get("title", ""),
+        attribution=list(package.get("attribution", [])),
+    )
+
+
+def current(region: str, releases: str | Path = DEFAULT_RELEASES) -> Release:
+    """The region's `current` release in a releases folder."""
+    return load_release(current_release(Path(releases), region))
+
+
+def _release_map(release: Release, district: str | None, scheme: str) -> folium.Map:
+    if district is not None and district not in set(release.wards["lad_code"]):
+        known = ", ".join(sorted(set(release.wards["lad_code"])))
+        raise UsageError(f"no district {district!r} in this release; districts: {known}")
+    return assemble(
+        release.wards,
+        release.services,
+        release.title or release.metadata.get("region", ""),
+        release.attribution,
+        release.lsoas,
+        release.metadata.get("labels"),
+        district,
+        scheme,
     )
 
 
 def explore(release: Release, district: str | None = None, scheme: str = "quantiles") -> folium.Map:
     """The planners' map as a folium object, for inline display in a notebook.
 
-    Leaflet is loaded from the release's own assets when the release is a folder on disk.
+    The same map the build writes (one assembly, `placeintel.maps.assemble`); Leaflet is
+    loaded from the release's own assets when the release is a folder on disk.
     """
-    wards, services, lsoas = release.wards, release.services, release.lsoas
-    totals = (ranked(wards), ranked(lsoas))
-    if district:
-        wards = wards[wards["lad_code"] == district]
-        lsoas = district_lsoas(lsoas, district)
-    districts = wards.dissolve("lad_code", as_index=False)[["lad_code", "lad_name", "geometry"]]
-    package = release.path / "datapackage.json"
-    attribution = ""
-    if package.is_file():
-        attribution = compact_attribution(json.loads(package.read_text())["attribution"])
-    fmap = build_map(
-        gpd.GeoDataFrame(wards),
-        services,
-        release.metadata.get("region", ""),
-        attribution,
-        districts,
-        scheme,
-        lsoas if lsoas is not None and "deri_score" in lsoas else None,
-        release.metadata.get("labels"),
-        totals,
-    )
+    fmap = _release_map(release, district, scheme)
     if (release.path / "assets").is_dir():
         fmap.default_js = [(n, (release.path / p).as_uri()) for n, p in fmap.default_js]
         fmap.default_css = [(n, (release.path / p).as_uri()) for n, p in fmap.default_css]
     return fmap
 
 
-__all__ = ["Release", "Report", "build", "explore", "load_region", "load_release", "validate"]
+def save_map(
+    release: Release,
+    output: str | Path,
+    district: str | None = None,
+    scheme: str = "quantiles",
+) -> Path:
+    """The map written to `output`, with Leaflet and the map's assets beside it (offline)."""
+    return write_map(_release_map(release, district, scheme), Path(output).resolve())
+
+
+def find_area(release: Release, code_or_name: str) -> tuple[str, pd.Series]:
+    """A ward (by code or name) or an LSOA (by code or name) of a release: its level and row.
+
+    A name two wards share (Brooklands in Manchester and in Trafford) is a usage error
+    that lists them with their codes, so the user can say which.
+    """
+    wanted = code_or_name.strip().lower()
+    levels = [("ward", release.wards, "ward_code", "ward_name")]
+    if release.lsoas is not None and "deri_score" in release.lsoas:
+        levels.append(("lsoa", release.lsoas, "lsoa21_code", "lsoa21_name"))
+    for level, frame, code, _ in levels:
+        by_code = frame[frame[code].str.lower() == wanted]
+        if not by_code.empty:
+            return level, by_code.iloc[0]
+    for level, frame, code, name in levels:
+        by_name = frame[frame[name].str.lower() == wanted]
+        if len(by_name) == 1:
+            return level, by_name.iloc[0]
+        if len(by_name) > 1:
+            choices = "; ".join(f"{row[code]} ({row['lad_name']})" for _, row in by_name.iterrows())
+            raise UsageError(
+                f"{len(by_name)} {level}s are called {code_or_name!r}: {choices}; give the code"
+            )
+    raise UsageError(
+        f"no ward or LSOA {code_or_name!r} in this release; give a ward's code or name, or "
+        "an LSOA's code or name"
+    )
+
+
+def diff(
+    region: str, before: str, after: str = "current", releases: str | Path = DEFAULT_RELEASES
+) -> ReleaseDiff:
+    """What changed from release `before` to `after` (versions, or `current`)."""
+    folders = []
+    for version in (before, after):
+        folder = Path(releases) / region / version
+        if not folder.is_dir():
+            raise UsageError(
+                f"no release {version!r} for {region!r} in {releases}; "
+                f"see `placeintel releases {region}`"
+            )
+        folders.append(folder.resolve())
+    return diff_releases(*folders)
+
+
+def releases(region: str, releases: str | Path = DEFAULT_RELEASES) -> list[tuple[Path, bool]]:
+    """A region's releases, oldest first, each with whether it is `current`."""
+    found = list_releases(Path(releases), region)
+    if not found:
+        raise UsageError(f"no releases for {region!r} in {releases}")
+    link = Path(releases) / region / "current"
+    now = link.resolve() if link.exists() else None
+    return [(path, path == now) for path in found]
+
+
+def serve(
+    region: str,
+    releases: str | Path = DEFAULT_RELEASES,
+    host: str = "127.0.0.1",
+    port: int = 5000,
+    threads: int = 8,
+    config: str | Path | None = None,
+    echo: Echo = print,
+) -> None:
+    """Serve the region's current release as OGC API - Features, with the map and downloads."""
+    from placeintel.api.serve import run
+
+    run(region, Path(releases), host, port, threads, echo, Path(config) if config else None)
+
+
+def publish(
+    region: str,
+    url: str,
+    schema: str = "placeintel",
+    releases: str | Path = DEFAULT_RELEASES,
+    config_out: str | Path | None = None,
+) -> tuple[dict[str, int], Path]:
+    """Load the current release into PostGIS; returns the rows per table, and the path of
+    the pygeoapi configuration written to serve it."""
+    import yaml
+
+    from placeintel.api.serve import CONFIG
+    from placeintel.publish.postgis import postgres_config, publish_to_postgis
+
+    release = current_release(Path(releases), region)
+    rows = publish_to_postgis(release, url, schema)
+    target = Path(config_out or f"pygeoapi-postgres-{region}.yml")
+    target.write_text(
+        yaml.safe_dump(postgres_config(CONFIG, url, schema), sort_keys=False), encoding="utf-8"
+    )
+    return rows, target
+
+
+def demo_data(scale: str = "demo", output: str | Path | None = None, echo: Echo = _silent):
+    """Generate a synthetic region in the official formats, byte for byte (fixed seed):
+    the committed demo, or one at Greater Manchester's or national size. Returns the
+    files written."""
+    from placeintel.demo.generate import generate
+    from placeintel.demo.layout import LAYOUTS
+    from placeintel.region import DATASETS_DIR
+
+    if scale not in LAYOUTS:
+        raise UsageError(f"unknown scale {scale!r}; one of {', '.join(LAYOUTS)}")
+    target = (
+        Path(output)
+        if output
+        else (DATASETS_DIR / "demo" if scale == "demo" else Path("synthetic") / scale)
+    )
+    return target, generate(target, LAYOUTS[scale], echo=echo if scale != "demo" else None)
+
+
+__all__ = [
+    "Release",
+    "Report",
+    "build",
+    "current",
+    "demo_data",
+    "diff",
+    "explore",
+    "find_area",
+    "load_region",
+    "load_release",
+    "publish",
+    "releases",
+    "save_map",
+    "serve",
+    "validate",
+]

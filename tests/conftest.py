@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from placeintel.pipeline import Release, build
+from placeintel import Release, build
 
 ROOT = Path(__file__).resolve().parent.parent
 REALDATA = ROOT.parent / "shared" / "realdata"
@@ -39,7 +39,7 @@ def releases_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def demo_release(releases_dir: Path) -> Release:
     """The demo region built once, as `make run` builds it."""
-    return build("demo", out=releases_dir, echo=lambda line: None)
+    return build("demo", releases=releases_dir, echo=lambda line: None)
 
 
 @pytest.fixture(scope="session")
@@ -61,7 +61,6 @@ def running_server(releases_dir: Path, *extra: str) -> Iterator[str]:
             "-m",
             "placeintel.cli",
             "serve",
-            "--region",
             "demo",
             "--releases",
             str(releases_dir),

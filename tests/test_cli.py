@@ -10,6 +10,8 @@ import pytest
 
 from placeintel.region import DATASETS_DIR
 
+ROOT = DATASETS_DIR.parent
+
 
 def placeintel(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -23,7 +25,7 @@ def placeintel(*args: str, cwd: Path | None = None) -> subprocess.CompletedProce
 
 
 def test_build_demo_end_to_end(tmp_path: Path) -> None:
-    result = placeintel("build", "demo", "--out", str(tmp_path / "out"))
+    result = placeintel("build", "demo", "--releases", str(tmp_path / "out"))
     assert result.returncode == 0, result.stderr
     for stage in (
         "read and validate sources",
@@ -42,7 +44,7 @@ def test_build_demo_end_to_end(tmp_path: Path) -> None:
         == 5
     )
     assert (tmp_path / "out" / "demo" / "current" / "map.html").is_file()
-    listing = placeintel("releases", "demo", "--out", str(tmp_path / "out"))
+    listing = placeintel("releases", "demo", "--releases", str(tmp_path / "out"))
     assert listing.returncode == 0 and listing.stdout.startswith("*")
 
 
@@ -59,7 +61,7 @@ def test_weights_and_base_options(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "broadband component has weight 0" in result.stdout
-    bad = placeintel("build", "demo", "--out", str(tmp_path), "--weight", "broadband")
+    bad = placeintel("build", "demo", "--releases", str(tmp_path), "--weight", "broadband")
     assert bad.returncode == 2 and "NAME=NUMBER" in bad.stderr
 
 
@@ -87,7 +89,7 @@ def test_invalid_data_exits_1_naming_file_row_field(tmp_path: Path) -> None:
     cells[4] = "not-a-score"
     lines[3] = ",".join(cells)
     imd.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    result = placeintel("build", str(region), "--out", str(tmp_path / "out"))
+    result = placeintel("build", str(region), "--releases", str(tmp_path / "out"))
     assert result.returncode == 1
     assert imd.name in result.stdout and "row 4" in result.stdout
     assert "Index of Multiple Deprivation (IMD) Score" in result.stdout
@@ -98,7 +100,7 @@ def test_invalid_data_exits_1_naming_file_row_field(tmp_path: Path) -> None:
 
 
 def test_serve_without_a_release_says_how_to_make_one(tmp_path: Path) -> None:
-    result = placeintel("serve", "--releases", str(tmp_path))
+    result = placeintel("serve", "demo", "--releases", str(tmp_path))
     assert result.returncode == 2
     assert "placeintel build demo" in result.stderr and "Traceback" not in result.stderr
 
@@ -122,19 +124,21 @@ def test_port_in_use_is_a_usage_error(demo_release, releases_dir: Path) -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = placeintel("serve", "--releases", str(releases_dir), "--port", str(port))
+        result = placeintel("serve", "demo", "--releases", str(releases_dir), "--port", str(port))
     assert result.returncode == 2
     assert "choose another with --port" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_explain_a_ward_by_name(demo_release, releases_dir: Path) -> None:
     leader = demo_release.wards.sort_values("deri_rank").iloc[0]
-    result = placeintel("explain", "demo", leader["ward_name"].upper(), "--out", str(releases_dir))
+    result = placeintel(
+        "explain", "demo", leader["ward_name"].upper(), "--releases", str(releases_dir)
+    )
     assert result.returncode == 0, result.stderr
     assert leader["ward_code"] in result.stdout and "rank 1 of 40" in result.stdout
     assert "% aged 65+" in result.stdout
-    missing = placeintel("explain", "demo", "Atlantis", "--out", str(releases_dir))
-    assert missing.returncode == 2 and "no ward 'Atlantis'" in missing.stderr
+    missing = placeintel("explain", "demo", "Atlantis", "--releases", str(releases_dir))
+    assert missing.returncode == 2 and "no ward or LSOA 'Atlantis'" in missing.stderr
 
 
 def test_nation_base_against_a_reference_release(demo_release, tmp_path: Path) -> None:
@@ -157,7 +161,7 @@ def test_nation_base_against_a_reference_release(demo_release, tmp_path: Path) -
     ours = pd.read_csv(tmp_path / "demo" / "current" / "lsoas.csv")
     theirs = pd.read_csv(demo_release.path / "lsoas.csv")
     assert ours["deri_score"].tolist() == pytest.approx(theirs["deri_score"].tolist(), abs=1e-6)
-    missing = placeintel("build", "demo", "--out", str(tmp_path), "--base", "nation")
+    missing = placeintel("build", "demo", "--releases", str(tmp_path), "--base", "nation")
     assert missing.returncode == 1 and "index.reference" in missing.stderr
 
 
@@ -189,3 +193,40 @@ def _elsewhere(tmp_path: Path) -> Path:
     folder = tmp_path / "elsewhere"
     folder.mkdir(exist_ok=True)
     return folder
+
+
+def test_old_spellings_work_for_one_release_with_a_notice(tmp_path: Path) -> None:
+    """`--out` for the releases folder, and `serve --region`, as before this release."""
+    result = placeintel("build", "demo", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "--out is deprecated" in result.stderr and "use --releases" in result.stderr
+    assert (tmp_path / "demo" / "current" / "wards.csv").is_file()
+    listing = placeintel("releases", "demo", "--out", str(tmp_path))
+    assert listing.returncode == 0 and listing.stdout.startswith("*")
+    missing = placeintel("serve", "--releases", str(tmp_path / "none"))
+    assert missing.returncode == 2 and "placeintel serve REGION" in missing.stderr
+    old = placeintel("serve", "--region", "demo", "--releases", str(tmp_path / "none"))
+    assert old.returncode == 2 and "--region is deprecated" in old.stderr
+    assert "placeintel build demo" in old.stderr  # it went on to look for demo's release
+
+
+def test_every_command_and_option_is_documented() -> None:
+    """As datasette's test_docs does: each command and each option a user can type is
+    named in the README or docs/, so none is a secret."""
+    import click
+
+    from placeintel.cli import main
+
+    docs = (ROOT / "README.md").read_text(encoding="utf-8") + "".join(
+        path.read_text(encoding="utf-8") for path in sorted((ROOT / "docs").glob("*.md"))
+    )
+    undocumented = []
+    for name, command in main.commands.items():
+        if f"placeintel {name}" not in docs:
+            undocumented.append(name)
+        for param in command.params:
+            if isinstance(param, click.Option) and not param.hidden:
+                for flag in param.opts:
+                    if flag.startswith("--") and flag not in docs:
+                        undocumented.append(f"{name} {flag}")
+    assert undocumented == []

@@ -10,8 +10,8 @@ from tests.test_cli import placeintel
 
 
 def test_dask_engine_gives_the_same_release(tmp_path: Path) -> None:
-    default = placeintel("build", "demo", "--out", str(tmp_path / "default"))
-    dask = placeintel("build", "demo", "--out", str(tmp_path / "dask"), "--engine", "dask")
+    default = placeintel("build", "demo", "--releases", str(tmp_path / "default"))
+    dask = placeintel("build", "demo", "--releases", str(tmp_path / "dask"), "--engine", "dask")
     assert default.returncode == 0 and dask.returncode == 0, dask.stderr[-2000:]
     assert "heavy work on dask" in dask.stdout
     for name in ("wards", "services", "lsoas", "broadband", "deprivation", "indicators"):
@@ -21,7 +21,9 @@ def test_dask_engine_gives_the_same_release(tmp_path: Path) -> None:
 
 
 def test_scheduler_needs_the_dask_engine(tmp_path: Path) -> None:
-    result = placeintel("build", "demo", "--out", str(tmp_path), "--scheduler", "tcp://127.0.0.1:1")
+    result = placeintel(
+        "build", "demo", "--releases", str(tmp_path), "--scheduler", "tcp://127.0.0.1:1"
+    )
     assert result.returncode == 2 and "--engine dask" in result.stderr
 
 

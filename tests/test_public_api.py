@@ -18,13 +18,13 @@ def test_doctests() -> None:
 
 def test_build_weights_and_base(tmp_path: Path) -> None:
     release = placeintel.build(
-        "demo", out=tmp_path, weights={"pct_aged_65_plus": 10}, base="local-authority"
+        "demo", tmp_path, weights={"pct_aged_65_plus": 10}, base="local-authority"
     )
     assert release.metadata["index"]["base"] == "local-authority"
     assert release.metadata["index"]["indicator_weights"]["pct_aged_65_plus"] == 10
     assert release.package.resources  # a frictionless Package
     with pytest.raises(placeintel.PlaceintelError, match="whole number"):
-        placeintel.build("demo", out=tmp_path, weights={"imd_score": 2.5})
+        placeintel.build("demo", releases=tmp_path, weights={"imd_score": 2.5})
 
 
 def test_load_region_refuses_invalid_sources(tmp_path: Path) -> None:
@@ -56,3 +56,36 @@ def test_explore_returns_a_folium_map(demo_release) -> None:
     assert isinstance(fmap, folium.Map)
     html = fmap.get_root().render()
     assert "placeintelMap(" in html and demo_release.path.as_uri() in html
+
+
+def test_an_area_by_code_or_name_and_a_shared_name_asks_which(demo_release) -> None:
+    from dataclasses import replace
+
+    ward = demo_release.wards.iloc[3]
+    assert (
+        placeintel.find_area(demo_release, ward["ward_name"].upper())[1]["ward_code"]
+        == (ward["ward_code"])
+    )
+    lsoa = demo_release.lsoas.iloc[7]
+    level, row = placeintel.find_area(demo_release, lsoa["lsoa21_code"])
+    assert level == "lsoa" and row["lsoa21_name"] == lsoa["lsoa21_name"]
+    twins = demo_release.wards.copy()
+    twins.loc[twins.index[:2], "ward_name"] = "Brooklands"  # as in Manchester and Trafford
+    with pytest.raises(placeintel.UsageError, match="2 wards are called 'brooklands'") as asked:
+        placeintel.find_area(replace(demo_release, wards=twins), "brooklands")
+    assert twins["ward_code"].iloc[0] in str(asked.value)
+
+
+def test_a_release_folder_missing_a_layer_says_so(demo_release, tmp_path: Path) -> None:
+    import shutil
+
+    broken = tmp_path / "release"
+    shutil.copytree(demo_release.path, broken)
+    (broken / "wards.parquet").unlink()
+    with pytest.raises(placeintel.PlaceintelError, match="wards.parquet is missing"):
+        placeintel.load_release(broken)
+
+
+def test_an_unreachable_scheduler_is_said_before_any_work(tmp_path: Path) -> None:
+    with pytest.raises(placeintel.UsageError, match="cannot reach the Dask scheduler"):
+        placeintel.build("no-such-region", tmp_path, engine="dask", scheduler="tcp://127.0.0.1:9")

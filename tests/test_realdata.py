@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from placeintel.pipeline import build
+from placeintel import build
 
 
 @pytest.fixture(scope="module")
@@ -16,7 +16,7 @@ def gm_release(realdata: Path, tmp_path_factory: pytest.TempPathFactory):
     release = build(
         "greater-manchester",
         data_dir=realdata,
-        out=tmp_path_factory.mktemp("gm"),
+        releases=tmp_path_factory.mktemp("gm"),
         echo=lines.append,
     )
     return release, lines
@@ -151,15 +151,8 @@ def test_imd2019_is_still_selectable(realdata: Path, tmp_path: Path) -> None:
     manifest["index"]["deprivation_edition"] = "IMD 2019"
     (region / "region.yml").write_text(yaml.safe_dump(manifest, sort_keys=False))
     with pytest.raises(DataError, match="IMD 2019 but the nation base's are IoD2025"):
-        build(region, data_dir=realdata, out=tmp_path / "refused", echo=lambda line: None)
-    from placeintel.index import IndexSettings
-
-    settings = IndexSettings.with_overrides(
-        manifest["index"], str(region / "region.yml"), base="region"
-    )
-    release = build(
-        region, data_dir=realdata, out=tmp_path / "out", settings=settings, echo=lambda line: None
-    )
+        build(region, data_dir=realdata, releases=tmp_path / "refused", echo=lambda line: None)
+    release = build(region, tmp_path / "out", data_dir=realdata, base="region")
     assert release.metadata["index"]["deprivation_edition"] == "IMD 2019"
     assert "areal interpolation" in release.metadata["methods"]["imd_score"]
     assert release.wards["imd_score"].between(2.4, 79.3).all()

@@ -1,36 +1,64 @@
-"""Folium maps for planners: one for the region, one per district."""
+"""Folium maps for planners: one for the region, one per district, all assembled one way.
+
+`assemble` is the only place that decides what a map shows: its title, attribution,
+district outlines, the services within reach and the LSOAs. The build's maps, the
+`placeintel map` command and `placeintel.explore` in a notebook all call it, so a
+map of the same release looks the same wherever it is drawn.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import folium
 import geopandas as gpd
 
-from placeintel.maps.hotspot_map import build_map, ranked, write_map
+from placeintel.maps.attribution import compact_attribution
+from placeintel.maps.risk_map import build_map, ranked, write_map
 
 #: Services this far outside a district still show on its map: people cross borders for help.
 DISTRICT_MARGIN_M = 2_000
 
 
-def district_subset(
+def districts_of(wards: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """District outlines, as the union of their wards: every release can draw them."""
+    return wards.dissolve("lad_code", as_index=False)[["lad_code", "lad_name", "geometry"]]
+
+
+def assemble(
     wards: gpd.GeoDataFrame,
     services: gpd.GeoDataFrame,
-    districts: gpd.GeoDataFrame | None,
-    lad_code: str,
-) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
-    """A district's wards, the services within reach of it, and its outline."""
-    own = wards[wards["lad_code"] == lad_code]
-    reach = own.union_all().buffer(DISTRICT_MARGIN_M)
-    nearby = services[services.within(reach)]
-    outline = districts[districts["lad_code"] == lad_code] if districts is not None else None
-    return own, nearby, outline
-
-
-def district_lsoas(lsoas: gpd.GeoDataFrame | None, lad_code: str) -> gpd.GeoDataFrame | None:
-    """A district's LSOAs (those of its wards), or None when the release has no LSOA level."""
-    if lsoas is None or "lad_code" not in lsoas:
-        return None
-    return lsoas[lsoas["lad_code"] == lad_code]
+    title: str,
+    attributions: list[str],
+    lsoas: gpd.GeoDataFrame | None = None,
+    labels: dict[str, str] | None = None,
+    district: str | None = None,
+    scheme: str = "quantiles",
+) -> folium.Map:
+    """The map of a region, or of one district (`district` is its code) with the services
+    within reach of it; ranks are always the region's, out of the region's counts."""
+    has_lsoas = lsoas is not None and "deri_score" in lsoas
+    totals = (ranked(wards), ranked(lsoas) if has_lsoas else 0)
+    districts = districts_of(wards)
+    if district is not None:
+        own = wards[wards["lad_code"] == district]
+        reach = own.union_all().buffer(DISTRICT_MARGIN_M)
+        services = services[services.within(reach)]
+        lsoas = lsoas[lsoas["lad_code"] == district] if has_lsoas else None
+        districts = districts[districts["lad_code"] == district]
+        title = f"{title}: {own['lad_name'].iloc[0]}"
+        wards = own
+    return build_map(
+        gpd.GeoDataFrame(wards),
+        services,
+        title,
+        compact_attribution(attributions),
+        districts,
+        scheme,
+        lsoas if has_lsoas else None,
+        labels,
+        totals,
+    )
 
 
 def write_maps(
@@ -38,35 +66,18 @@ def write_maps(
     wards: gpd.GeoDataFrame,
     services: gpd.GeoDataFrame,
     title: str,
-    attribution: str,
-    districts: gpd.GeoDataFrame | None = None,
-    scheme: str = "quantiles",
+    attributions: list[str],
     lsoas: gpd.GeoDataFrame | None = None,
     labels: dict[str, str] | None = None,
+    scheme: str = "quantiles",
 ) -> list[Path]:
     """`map.html` for the region and `map-<district code>.html` for each district."""
-    totals = (ranked(wards), ranked(lsoas))
-    region = build_map(
-        wards, services, title, attribution, districts, scheme, lsoas, labels, totals
-    )
-    written = [write_map(region, folder / "map.html")]
-    for lad_code, lad_name in (
-        wards[["lad_code", "lad_name"]].drop_duplicates().itertuples(index=False)
-    ):
-        own, nearby, outline = district_subset(wards, services, districts, lad_code)
-        fmap = build_map(
-            own,
-            nearby,
-            f"{title}: {lad_name}",
-            attribution,
-            outline,
-            scheme,
-            district_lsoas(lsoas, lad_code),
-            labels,
-            totals,
-        )
+    shown = (services, title, attributions, lsoas, labels)
+    written = [write_map(assemble(wards, *shown, scheme=scheme), folder / "map.html")]
+    for lad_code in wards["lad_code"].drop_duplicates():
+        fmap = assemble(wards, *shown, district=lad_code, scheme=scheme)
         written.append(write_map(fmap, folder / f"map-{lad_code}.html"))
     return written
 
 
-__all__ = ["build_map", "district_lsoas", "district_subset", "write_map", "write_maps"]
+__all__ = ["assemble", "build_map", "districts_of", "write_map", "write_maps"]

@@ -18,9 +18,20 @@ from placeintel.sources.formats import Format
 from placeintel.sources.tables import find_column, numeric, read_csv, refuse_first
 from placeintel.sources.vector import read_vector
 
+#: The categories a service may have, and what each is called.
+SERVICE_CATEGORIES = {
+    "library": "Library",
+    "digital-support": "Digital-support venue",
+    "tablet-lending": "Tablet lending",
+    "free-data": "Free-data point",
+    "jobcentre": "Jobcentre",
+    "food-bank": "Food bank",
+    "pharmacy": "Pharmacy",
+    "post-office": "Post office",
+    "other": "Other",
+}
 #: The services that help people get online; DERI's access measures count only these.
 DIGITAL_SUPPORT = ("library", "digital-support", "tablet-lending", "free-data")
-CATEGORIES = DIGITAL_SUPPORT + ("jobcentre", "food-bank", "pharmacy", "post-office", "other")
 
 SERVICE_COLUMNS = [
     "service_id",
@@ -81,11 +92,11 @@ def _categories(frame: pd.DataFrame, options: dict, path: Path) -> pd.Series:
         mapping = options.get("category_map", {})
         values = frame[column].astype(str).str.strip().map(lambda v: mapping.get(v, v))
     refuse_first(
-        ~values.isin(CATEGORIES),
+        ~values.isin(list(SERVICE_CATEGORIES)),
         lambda row: f"unknown service category {values[row]!r}",
         file=path,
         field=options.get("category_field", "category"),
-        hint=f"one of {', '.join(CATEGORIES)}, or map it with category_map",
+        hint=f"one of {', '.join(SERVICE_CATEGORIES)}, or map it with category_map",
     )
     return values
 

@@ -240,17 +240,14 @@ def test_huge_offset_is_an_empty_page(client) -> None:
 
 
 def test_a_new_release_is_served_without_restart(tmp_path) -> None:
-    from placeintel.index import IndexSettings
-    from placeintel.pipeline import build
+    from placeintel import build
 
-    build("demo", out=tmp_path, echo=lambda line: None)
+    build("demo", releases=tmp_path, echo=lambda line: None)
     client = create_app("demo", tmp_path).test_client()
     url = "/collections/wards/items?f=json&sortby=-deri_score&limit=1"
     before = client.get(url).get_json()["features"][0]["properties"]["deri_score"]
-    reweighted = IndexSettings(
-        component_weights={"demography": 0, "broadband": 0, "deprivation": 3, "access": 0}
-    )
-    build("demo", out=tmp_path, settings=reweighted, echo=lambda line: None)
+    deprivation_only = {"demography": 0, "broadband": 0, "deprivation": 3, "access": 0}
+    build("demo", releases=tmp_path, weights=deprivation_only, echo=lambda line: None)
     after = client.get(url).get_json()["features"][0]["properties"]["deri_score"]
     import pandas as pd
 

@@ -30,7 +30,7 @@ ONSPD = "lookups/ONSPD_MAY_2024_UK.csv"
 @pytest.fixture(scope="module")
 def gm(tmp_path_factory: pytest.TempPathFactory) -> Path:
     region = tmp_path_factory.mktemp("synthetic") / "gm"
-    result = placeintel("demo-data", "--scale", "gm", "--out", str(region))
+    result = placeintel("demo-data", "--scale", "gm", "--output", str(region))
     assert result.returncode == 0, result.stderr
     assert "geography:" in result.stdout and "done in" in result.stdout  # progress per step
     assert f"placeintel build {region / 'region.yml'}" in result.stdout
@@ -40,7 +40,7 @@ def gm(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def gm_release(gm: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("releases")
-    result = placeintel("build", str(gm / "region.yml"), "--out", str(out))
+    result = placeintel("build", str(gm / "region.yml"), "--releases", str(out))
     assert result.returncode == 0, result.stdout + result.stderr
     return out / "synthetic-gm" / "current"
 

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 import yaml
 
+from placeintel import build
 from placeintel.index.reference import nation_reference
-from placeintel.pipeline import build
 from placeintel.region import DATASETS_DIR, NationBase
 
 
@@ -67,8 +67,8 @@ def test_a_nation_of_the_region_itself_scores_lsoas_as_the_region_base(tmp_path:
     region base's exactly."""
     lines: list[str] = []
     region = _demo_with_a_nation(tmp_path, [0, 100])
-    nation = build(region, out=tmp_path / "out", echo=lines.append)
-    plain = build("demo", out=tmp_path / "plain", echo=lambda line: None)
+    nation = build(region, releases=tmp_path / "out", echo=lines.append)
+    plain = build("demo", releases=tmp_path / "plain", echo=lambda line: None)
     ours = nation.lsoas.set_index("lsoa21_code")
     theirs = plain.lsoas.set_index("lsoa21_code").loc[ours.index]
     for key in ("pct_aged_65_plus", "imd_score", "pct_premises_below_30mbit", "deri_score"):
@@ -86,7 +86,9 @@ def test_a_nation_of_the_region_itself_scores_lsoas_as_the_region_base(tmp_path:
 
 def test_the_cap_is_said_and_recorded(tmp_path: Path) -> None:
     lines: list[str] = []
-    release = build(_demo_with_a_nation(tmp_path, [5, 95]), out=tmp_path / "out", echo=lines.append)
+    release = build(
+        _demo_with_a_nation(tmp_path, [5, 95]), releases=tmp_path / "out", echo=lines.append
+    )
     recorded = release.metadata["index"]["nation"]["indicators"]["pct_aged_65_plus"]
     low, high = recorded["bounds"]
     national_low, national_high = recorded["national_min_max"]
@@ -110,7 +112,7 @@ def test_a_cap_must_trim_tails_and_a_nation_must_have_lsoas(tmp_path: Path) -> N
     manifest["nation"]["codes"] = "W01"  # the demo's LSOAs are English
     (region / "region.yml").write_text(yaml.safe_dump(manifest, sort_keys=False))
     with pytest.raises(DataError, match="no LSOA whose code starts 'W01'"):
-        build(region, out=tmp_path / "out", echo=lambda line: None)
+        build(region, releases=tmp_path / "out", echo=lambda line: None)
     manifest["nation"]["sources"] = []
     (region / "region.yml").write_text(yaml.safe_dump(manifest, sort_keys=False))
     with pytest.raises(DataError, match="non-empty `sources`"):

@@ -17,7 +17,7 @@ import pytest
 import rasterio
 
 from placeintel.maps import write_map
-from placeintel.maps.hotspot_map import build_map
+from placeintel.maps.risk_map import build_map
 from placeintel.pipeline import Release
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -126,7 +126,7 @@ def test_a_wards_popup_shows_its_numbers(demo_release: Release, tmp_path: Path) 
     dom = dom_after(
         demo_release.map_path,
         tmp_path,
-        "placeintel.wards.eachLayer(function(l){if(l.feature.properties.c==="
+        "placeintel.wards.eachLayer(function(l){if(l.feature.properties.code==="
         f"'{ward['ward_code']}'){{l.openPopup();}}}});",
     )
     popup = dom[dom.find("leaflet-popup-content") :]
@@ -145,7 +145,7 @@ def test_hostile_names_render_as_text(demo_release: Release, tmp_path: Path) -> 
     dom = dom_after(
         page,
         tmp_path,
-        f"placeintel.wards.eachLayer(function(l){{if(l.feature.properties.c==="
+        f"placeintel.wards.eachLayer(function(l){{if(l.feature.properties.code==="
         f"'{target}'){{l.openPopup();}}}});",
     )
     assert "<title>pwned</title>" not in dom
@@ -158,7 +158,7 @@ def _click_at(code: str, layer: str) -> str:
     (whatever element is on top there receives the click, as in a real browser)."""
     return (
         f"var target = null; placeintel.{layer}.eachLayer(function(l){{"
-        f"if (l.feature.properties.c === '{code}') {{ target = l; }} }});"
+        f"if (l.feature.properties.code === '{code}') {{ target = l; }} }});"
         # Centre the map on it, with the legend folded, so no control covers the point.
         "document.querySelectorAll('.pi-legend').forEach(function (d) { d.open = false; });"
         "placeintel.map.setView(target.getCenter(), 14, {animate: false});"
@@ -177,9 +177,9 @@ def test_a_planner_clicks_a_ward_then_switches_to_lsoas(
 ) -> None:
     """Through the layer list and the pointer, as a planner works: large maps draw on canvas,
     where a pane on top catches every click unless it lets the pointer through."""
-    from placeintel.maps import hotspot_map
+    from placeintel.maps import risk_map
 
-    monkeypatch.setattr(hotspot_map, "CANVAS_FROM", 0 if canvas else 10_000)
+    monkeypatch.setattr(risk_map, "CANVAS_FROM", 0 if canvas else 10_000)
     release = demo_release
     page = write_map(
         build_map(

@@ -10,7 +10,7 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from placeintel.maps.hotspot_map import build_map, script_json
+from placeintel.maps.risk_map import build_map, script_json
 from placeintel.pipeline import Release
 from tests.test_cli import placeintel
 
@@ -40,25 +40,28 @@ def test_map_uses_only_shipped_assets(demo_release: Release) -> None:
 def test_popup_data_for_a_known_ward(demo_release: Release) -> None:
     data = page_data(demo_release.map_path.read_text(encoding="utf-8"))
     ward = demo_release.wards.set_index("ward_code").loc["E05990010"]
-    feature = next(f for f in data["wards"]["features"] if f["properties"]["c"] == "E05990010")
+    feature = next(f for f in data["wards"]["features"] if f["properties"]["code"] == "E05990010")
     p = feature["properties"]
-    assert p["n"] == ward["ward_name"] and p["d"] == ward["lad_name"]
+    assert p["name"] == ward["ward_name"] and p["district"] == ward["lad_name"]
     views = [v["key"] for v in data["meta"]["views"]]
     assert views[:4] == ["deri_score", "demography_score", "broadband_score", "deprivation_score"]
-    assert p["s"][0] == pytest.approx(ward["deri_score"], abs=1e-3)
-    assert (p["r"], p["rl"], p["rh"]) == (
+    assert p["scores"][0] == pytest.approx(ward["deri_score"], abs=1e-3)
+    assert (p["rank"], p["rankLow"], p["rankHigh"]) == (
         ward["deri_rank"],
         ward["deri_rank_low"],
         ward["deri_rank_high"],
     )
-    assert p["h"] == ward["hotspot"]
+    assert p["hotspot"] == ward["hotspot"]
     labels = [i["key"] for i in data["meta"]["indicators"]]
-    value, scaled, contribution = p["i"][labels.index("pct_aged_65_plus")]
+    value, scaled, contribution = p["indicators"][labels.index("pct_aged_65_plus")]
     assert value == pytest.approx(ward["pct_aged_65_plus"], abs=0.01)
     assert contribution == pytest.approx(ward["pct_aged_65_plus_contribution"], abs=1e-3)
-    assert len(p["ns"]) == 3 and p["ns"][0][2] <= p["ns"][1][2] <= p["ns"][2][2]
+    metres = [near["metres"] for near in p["nearest"]]
+    assert len(metres) == 3 and metres == sorted(metres)
     # Five classes per view, in the palette's order; the legend's bounds come with them.
-    assert {k for f in data["wards"]["features"] for k in f["properties"]["k"]} <= set(range(-1, 5))
+    assert {k for f in data["wards"]["features"] for k in f["properties"]["classes"]} <= set(
+        range(-1, 5)
+    )
     assert len(data["meta"]["views"][0]["bins"]) == 5
 
 
@@ -74,7 +77,7 @@ def test_dataset_text_cannot_break_out_of_the_page(demo_release: Release) -> Non
     assert "</script><script>alert(1)" not in html
     assert '<img src=x onerror="alert(2)">' not in html
     data = page_data(html)
-    names = {f["properties"]["n"] for f in data["wards"]["features"]}
+    names = {f["properties"]["name"] for f in data["wards"]["features"]}
     assert "</script><script>alert(1)</script>" in names  # kept as data, shown as text
     assert script_json({"x": "<&>\u2028"}) == '{"x":"\\u003c\\u0026\\u003e\\u2028"}'
 
@@ -82,7 +85,7 @@ def test_dataset_text_cannot_break_out_of_the_page(demo_release: Release) -> Non
 def test_region_and_district_maps_in_the_release(demo_release: Release) -> None:
     for lad_code in sorted(set(demo_release.wards["lad_code"])):
         html = (demo_release.path / f"map-{lad_code}.html").read_text(encoding="utf-8")
-        codes = {f["properties"]["c"] for f in page_data(html)["wards"]["features"]}
+        codes = {f["properties"]["code"] for f in page_data(html)["wards"]["features"]}
         assert codes == set(
             demo_release.wards.loc[demo_release.wards["lad_code"] == lad_code, "ward_code"]
         )
@@ -107,13 +110,13 @@ def test_map_command(demo_release: Release, releases_dir: Path, tmp_path: Path) 
         "natural-breaks",
         "--releases",
         str(releases_dir),
-        "--out",
+        "--output",
         str(out),
     )
     assert result.returncode == 0, result.stderr
     data = page_data(out.read_text(encoding="utf-8"))
     assert data["meta"]["scheme"] == "natural breaks"
-    assert {f["properties"]["d"] for f in data["wards"]["features"]} == {"Northmoor"}
+    assert {f["properties"]["district"] for f in data["wards"]["features"]} == {"Northmoor"}
     assert (tmp_path / "assets" / "placeintel" / "placeintel-map.js").is_file()
     bad = placeintel("map", "demo", "--district", "E99999999", "--releases", str(releases_dir))
     assert bad.returncode == 2 and "no district" in bad.stderr
@@ -129,14 +132,30 @@ def test_the_lsoa_layer_carries_each_lsoa(demo_release: Release) -> None:
     assert [len(b) for b in layer["bins"]] == [5] * len(data["meta"]["views"])
     for feature in layer["areas"]["features"][:20]:
         p = feature["properties"]
-        lsoa = lsoas.loc[p["c"]]
-        assert (p["n"], p["wd"], p["h"]) == (
+        lsoa = lsoas.loc[p["code"]]
+        assert (p["name"], p["ward"], p["hotspot"]) == (
             lsoa["lsoa21_name"],
             lsoa["ward_name"],
             lsoa["hotspot"],
         )
-        assert p["s"][0] == pytest.approx(lsoa["deri_score"], abs=1e-3)
-        assert p["r"] == lsoa["deri_rank"]
+        assert p["scores"][0] == pytest.approx(lsoa["deri_score"], abs=1e-3)
+        assert p["rank"] == lsoa["deri_rank"]
     # A ward's popup data says how much of it lives in hot-spot LSOAs.
     ward = data["wards"]["features"][0]["properties"]
-    assert "hs" in ward
+    assert "hotShare" in ward
+
+
+def test_the_maps_colours_live_in_one_python_module(demo_release: Release) -> None:
+    """The page is told the style as data; neither the script nor the stylesheet holds a
+    colour of its own, so changing one in maps/style.py changes the map and its legend."""
+    import placeintel.maps.risk_map as risk_map
+    from placeintel.maps import style
+
+    static = Path(risk_map.__file__).parent / "static"
+    for name in ("placeintel-map.js", "placeintel-map.css"):
+        assert not re.findall(r"#[0-9a-fA-F]{3,8}\b", (static / name).read_text()), name
+    data = page_data(demo_release.map_path.read_text(encoding="utf-8"))
+    assert data["style"]["palette"] == list(style.RISK_PALETTE)
+    assert data["style"]["outlines"]["hot"]["color"] == style.OUTLINES["hot"]["color"]
+    library = next(c for c in data["meta"]["categories"] if c["key"] == "library")
+    assert (library["letter"], library["colour"]) == style.CATEGORY_MARKS["library"]

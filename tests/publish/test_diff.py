@@ -39,13 +39,15 @@ def test_added_removed_changed_rows(demo_release: Release, tmp_path: Path) -> No
 
 
 def test_cli_diff_after_reweighting(tmp_path: Path) -> None:
-    assert placeintel("build", "demo", "--out", str(tmp_path)).returncode == 0
+    assert placeintel("build", "demo", "--releases", str(tmp_path)).returncode == 0
     first = json.loads((tmp_path / "demo" / "current" / "datapackage.json").read_text())["version"]
     assert (
-        placeintel("build", "demo", "--out", str(tmp_path), "--weight", "broadband=8").returncode
+        placeintel(
+            "build", "demo", "--releases", str(tmp_path), "--weight", "broadband=8"
+        ).returncode
         == 0
     )
-    result = placeintel("diff", "demo", first, "--out", str(tmp_path))
+    result = placeintel("diff", "demo", first, "--releases", str(tmp_path))
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     services = next(line for line in lines if line.strip().startswith("services"))
@@ -53,5 +55,5 @@ def test_cli_diff_after_reweighting(tmp_path: Path) -> None:
     wards = next(line for line in lines if line.strip().startswith("wards"))
     assert int(wards.split()[3]) > 0
     assert "risk class moved" in result.stdout
-    missing = placeintel("diff", "demo", "19990101T000000Z", "--out", str(tmp_path))
+    missing = placeintel("diff", "demo", "19990101T000000Z", "--releases", str(tmp_path))
     assert missing.returncode == 2 and "placeintel releases demo" in missing.stderr

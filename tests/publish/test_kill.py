@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from frictionless import Package
 
-from placeintel.pipeline import build
+from placeintel import build
 
 STAGES = 8
 #: Each stage is interrupted by a different signal, so a hard kill, a polite
@@ -22,7 +22,7 @@ SIGNALS = [signal.SIGKILL, signal.SIGTERM, signal.SIGINT]
 def _interrupt_at(stage: int, sig: signal.Signals, out: Path) -> int:
     """Start a build, send `sig` as soon as it announces `stage`, return its exit code."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "placeintel.cli", "build", "demo", "--out", str(out)],
+        [sys.executable, "-m", "placeintel.cli", "build", "demo", "--releases", str(out)],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -39,7 +39,7 @@ def _interrupt_at(stage: int, sig: signal.Signals, out: Path) -> int:
 
 @pytest.mark.parametrize("stage", range(1, STAGES + 1))
 def test_interrupted_build_leaves_current_valid(stage: int, tmp_path: Path) -> None:
-    first = build("demo", out=tmp_path, echo=lambda line: None)
+    first = build("demo", releases=tmp_path, echo=lambda line: None)
     code = _interrupt_at(stage, SIGNALS[stage % len(SIGNALS)], tmp_path)
     current = (tmp_path / "demo" / "current").resolve()
     if stage < STAGES:
@@ -52,5 +52,5 @@ def test_interrupted_build_leaves_current_valid(stage: int, tmp_path: Path) -> N
     visible = [p for p in (tmp_path / "demo").iterdir() if not p.name.startswith(".")]
     assert all((p / "datapackage.json").is_file() for p in visible if p.name != "current")
     # The next build clears what the interrupted one left behind.
-    build("demo", out=tmp_path, echo=lambda line: None)
+    build("demo", releases=tmp_path, echo=lambda line: None)
     assert not list((tmp_path / "demo").glob(".staging-*"))

@@ -11,8 +11,8 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
+from placeintel import Release, build, load_release
 from placeintel.errors import PlaceintelError
-from placeintel.pipeline import Release, build, load_release
 from placeintel.publish.writers import neutralise_formulas
 from tests.conftest import WARD_FIELDS
 
@@ -108,7 +108,7 @@ def test_load_release_round_trips(demo_release: Release) -> None:
 
 
 def test_failed_build_leaves_current_untouched(tmp_path: Path, monkeypatch) -> None:
-    first = build("demo", out=tmp_path, echo=lambda line: None)
+    first = build("demo", releases=tmp_path, echo=lambda line: None)
     import placeintel.pipeline as pipeline
 
     def broken_map(*args, **kwargs):
@@ -116,7 +116,7 @@ def test_failed_build_leaves_current_untouched(tmp_path: Path, monkeypatch) -> N
 
     monkeypatch.setattr(pipeline, "write_maps", broken_map)
     with pytest.raises(PlaceintelError, match="exploded"):
-        build("demo", out=tmp_path, echo=lambda line: None)
+        build("demo", releases=tmp_path, echo=lambda line: None)
     assert (tmp_path / "demo" / "current").resolve() == first.path
     assert [p.name for p in (tmp_path / "demo").iterdir() if p.name.startswith(".staging")] == []
     assert len([p for p in (tmp_path / "demo").iterdir() if not p.name.startswith(".")]) == 2

@@ -20,8 +20,8 @@ import pytest
 import shapely
 import yaml
 
+from placeintel import build
 from placeintel.errors import PlaceintelError
-from placeintel.pipeline import build
 from placeintel.region import DATASETS_DIR, load_manifest
 from placeintel.validate import validate_sources
 
@@ -542,7 +542,7 @@ CASES = [
 @pytest.fixture(scope="module")
 def good_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("corpus-releases")
-    build("demo", out=out, echo=lambda line: None)
+    build("demo", releases=out, echo=lambda line: None)
     return out
 
 
@@ -578,7 +578,7 @@ def test_broken_input_is_named_exactly(case: Case, tmp_path: Path, good_release:
     assert matches, "\n" + report.to_text()
     before = _snapshot(good_release)
     with pytest.raises(PlaceintelError):
-        build(region, out=good_release, echo=lambda line: None)
+        build(region, releases=good_release, echo=lambda line: None)
     assert _snapshot(good_release) == before
     assert not [p for p in (good_release / "demo").iterdir() if p.name.startswith(".staging")]
 
@@ -609,7 +609,7 @@ TOLERATED = [
 @pytest.mark.parametrize(("name", "mutate"), TOLERATED, ids=[t[0] for t in TOLERATED])
 def test_real_world_quirks_are_tolerated(name: str, mutate, tmp_path: Path) -> None:
     region = _broken_region(tmp_path, mutate)
-    release = build(region, out=tmp_path / "out", echo=lambda line: None)
+    release = build(region, releases=tmp_path / "out", echo=lambda line: None)
     report = json.loads((release.path / "validation-report.json").read_text())
     assert report["valid"]
     rules = {f["rule"] for f in report["findings"]}

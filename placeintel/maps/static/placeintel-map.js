@@ -9,9 +9,24 @@
 (function () {
   "use strict";
 
-  var PALETTE = ["#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"];
-  var NO_DATA = "#cccccc";
-  var HOT = {"hot-99": 6, "hot-95": 4.5, "hot-90": 3, "cold-99": 6, "cold-95": 4.5, "cold-90": 3};
+  // Every colour and line comes from the page's data (`style`, from placeintel/maps/style.py).
+  var STYLE = null;
+
+  function fill(k) { return k >= 0 ? STYLE.palette[k] : STYLE.noData; }
+
+  function line(name) {
+    var o = STYLE.outlines[name];
+    return {fill: false, color: o.color, weight: o.weight, dashArray: o.dash || null};
+  }
+
+  function spotLine(hotspot) {  // "hot-95" -> the hot outline at its 95 % weight
+    var parts = hotspot.split("-"), o = STYLE.outlines[parts[0]];
+    return {fill: false, color: o.color, weight: o.weight[parts[1]], dashArray: o.dash || null};
+  }
+
+  function isSpot(hotspot) { return /^(hot|cold)-(99|95|90)$/.test(hotspot || ""); }
+
+  function isHot(hotspot) { return (hotspot || "").indexOf("hot") === 0; }
 
   function el(tag, text, className) {
     var node = document.createElement(tag);
@@ -34,31 +49,31 @@
   function popup(area, meta, level) {
     var p = area.properties;
     var box = el("div", null, "pi-popup");
-    box.appendChild(el("h3", p.n));
-    var where = level === "lsoa" ? "LSOA " + p.c + " \u00b7 " + p.wd + " ward \u00b7 " + p.d
-                                 : p.d + " \u00b7 " + p.c;
+    box.appendChild(el("h3", p.name));
+    var where = level === "lsoa" ? "LSOA " + p.code + " \u00b7 " + p.ward + " ward \u00b7 " + p.district
+                                 : p.district + " \u00b7 " + p.code;
     box.appendChild(el("div", where, "pi-muted"));
     // Ranks are the region's, on district maps too: "of" is always the region's count.
     var count = level === "lsoa" ? fmt(meta.lsoaCount, 0) + " LSOAs" : fmt(meta.wards, 0) + " wards";
     var score = el("p");
-    score.appendChild(el("strong", "DERI " + fmt(p.s[0], 2) + " \u2014 rank " + p.r + " of " + count));
+    score.appendChild(el("strong", "DERI " + fmt(p.scores[0], 2) + " \u2014 rank " + p.rank + " of " + count));
     score.appendChild(el("br"));
     score.appendChild(document.createTextNode(
-      "Rank " + p.rl + "\u2013" + p.rh + " across 1,000 weightings; top tenth in " +
-      fmt(100 * p.p, 0) + "% of them" + (p.w ? " (class depends on the weights)" : "")));
+      "Rank " + p.rankLow + "\u2013" + p.rankHigh + " across 1,000 weightings; top tenth in " +
+      fmt(100 * p.pTopDecile, 0) + "% of them" + (p.weightSensitive ? " (class depends on the weights)" : "")));
     score.appendChild(el("br"));
-    score.appendChild(document.createTextNode("Hotspot: " + hotspotText(p.h)));
-    if (level === "ward" && p.hs !== null && p.hs !== undefined && p.hs > 0) {
+    score.appendChild(document.createTextNode("Hotspot: " + hotspotText(p.hotspot)));
+    if (level === "ward" && p.hotShare !== null && p.hotShare !== undefined && p.hotShare > 0) {
       score.appendChild(el("br"));
       score.appendChild(document.createTextNode(
-        fmt(100 * p.hs, 0) + "% of residents live in hot-spot LSOAs"));
+        fmt(100 * p.hotShare, 0) + "% of residents live in hot-spot LSOAs"));
     }
     box.appendChild(score);
     var components = el("table", null, "pi-table");
     meta.views.slice(1).forEach(function (view, i) {
       var row = el("tr");
       row.appendChild(el("td", view.label));
-      row.appendChild(el("td", fmt(p.s[i + 1], 1)));
+      row.appendChild(el("td", fmt(p.scores[i + 1], 1)));
       components.appendChild(row);
     });
     box.appendChild(components);
@@ -68,23 +83,25 @@
     var head = el("tr");
     ["Indicator", "Value", "0\u201310", "Points"].forEach(function (t) { head.appendChild(el("th", t)); });
     table.appendChild(head);
+    var at = {value: meta.columns.indexOf("value"), scaled: meta.columns.indexOf("scaled"),
+              points: meta.columns.indexOf("points")};
     meta.indicators.forEach(function (indicator, i) {
-      var v = p.i[i];
+      var v = p.indicators[i];
       if (!v) { return; }
       var row = el("tr");
       row.appendChild(el("td", indicator.label));
-      row.appendChild(el("td", fmt(v[0], 1)));
-      row.appendChild(el("td", fmt(v[1], 1)));
-      row.appendChild(el("td", fmt(v[2], 2)));
+      row.appendChild(el("td", fmt(v[at.value], 1)));
+      row.appendChild(el("td", fmt(v[at.scaled], 1)));
+      row.appendChild(el("td", fmt(v[at.points], 2)));
       table.appendChild(row);
     });
     details.appendChild(table);
     box.appendChild(details);
-    if (p.ns && p.ns.length) {
+    if (p.nearest && p.nearest.length) {
       box.appendChild(el("div", "Nearest digital-support services", "pi-subhead"));
       var list = el("ul");
-      p.ns.forEach(function (s) {
-        list.appendChild(el("li", s[0] + " (" + s[1] + ") \u2014 " + fmt(s[2] / 1000, 1) + " km"));
+      p.nearest.forEach(function (s) {
+        list.appendChild(el("li", s.name + " (" + s.category + ") \u2014 " + fmt(s.metres / 1000, 1) + " km"));
       });
       box.appendChild(list);
     }
@@ -110,7 +127,7 @@
     bins.forEach(function (high, i) {
       var row = el("div");
       var swatch = el("span", null, "pi-swatch");
-      swatch.style.background = PALETTE[i];
+      swatch.style.background = STYLE.palette[i];
       row.appendChild(swatch);
       row.appendChild(document.createTextNode(fmt(low, 1) + " \u2013 " + fmt(high, 1)));
       box.appendChild(row);
@@ -118,23 +135,23 @@
     });
     var none = el("div");
     var grey = el("span", null, "pi-swatch");
-    grey.style.background = NO_DATA;
+    grey.style.background = STYLE.noData;
     none.appendChild(grey);
     none.appendChild(document.createTextNode("no data"));
     box.appendChild(none);
     box.appendChild(el("div", "Outlines", "pi-subhead"));
-    var outlines = [["pi-line pi-hot", "hot-spot ward: most residents in hot-spot LSOAs (thicker = 99/95/90 % confidence)"],
-     ["pi-line pi-cold", "cold-spot ward (dashed)"],
-     ["pi-line pi-sensitive", "rank class depends on the weights (dotted)"]];
+    var outlines = [["hot", "hot-spot ward: most residents in hot-spot LSOAs (thicker = 99/95/90 % confidence)"],
+     ["cold", "cold-spot ward (dashed)"],
+     ["weight_sensitive", "rank class depends on the weights (dotted)"]];
     if (meta.lsoaBins) {
-      outlines.splice(2, 0, ["pi-line pi-lsoa-hot", "hot-spot LSOA (Gi*, false discovery rate \u2264 10 %)"]);
+      outlines.splice(2, 0, ["lsoa_hot", "hot-spot LSOA (Gi*, false discovery rate \u2264 10 %)"]);
     }
     if (lsoaLevel) {
-      outlines.unshift(["pi-line pi-ward", "ward boundary"]);
+      outlines.unshift(["ward_over_lsoas", "ward boundary"]);
     }
     outlines.forEach(function (item) {
       var row = el("div");
-      row.appendChild(el("span", null, item[0]));
+      row.appendChild(sample(item[0]));
       row.appendChild(document.createTextNode(item[1]));
       box.appendChild(row);
     });
@@ -152,8 +169,26 @@
     return outer;
   }
 
+  function sample(name) {  // a legend's line, drawn as the map draws it
+    var o = STYLE.outlines[name];
+    var weight = typeof o.weight === "number" ? o.weight : o.weight["95"];
+    var span = el("span", null, "pi-line");
+    span.style.borderTop = Math.max(1, weight) + "px " + (o.dash ? (o.dash.indexOf("1 ") === 0 ? "dotted" : "dashed") : "solid") + " " + o.color;
+    if (o.casing) { span.style.boxShadow = "0 0 0 1px " + o.casing; }
+    return span;
+  }
+
+  function pageColours(container) {  // the CSS reads the page's colours as variables
+    Object.keys(STYLE.page).forEach(function (key) {
+      container.style.setProperty("--pi-" + key.replace(/_/g, "-"), STYLE.page[key]);
+    });
+  }
+
   window.placeintelMap = function (options) {
     var map = options.map, control = options.control, data = options.data, meta = data.meta;
+    STYLE = data.style;
+    pageColours(map.getContainer());
+    pageColours(document.documentElement);
     var state = {view: 0, legendOpen: window.innerWidth > 700, lsoas: false};
     if (data.lsoas) {
       meta.lsoaCount = data.lsoas.count;
@@ -161,14 +196,16 @@
     }
 
     function style(feature) {
-      var k = feature.properties.k[state.view];
-      return {fillColor: k >= 0 ? PALETTE[k] : NO_DATA, fillOpacity: state.lsoas ? 0 : 0.75,
-              color: "#444444", weight: 0.8};
+      var border = STYLE.outlines.ward;
+      return {fillColor: fill(feature.properties.classes[state.view]),
+              fillOpacity: state.lsoas ? 0 : STYLE.fillOpacity.ward,
+              color: border.color, weight: border.weight};
     }
 
     function lsoaStyle(feature) {
-      var k = feature.properties.k[state.view];
-      return {fillColor: k >= 0 ? PALETTE[k] : NO_DATA, fillOpacity: 0.8, color: "#777777", weight: 0.4};
+      var border = STYLE.outlines.lsoa;
+      return {fillColor: fill(feature.properties.classes[state.view]),
+              fillOpacity: STYLE.fillOpacity.lsoa, color: border.color, weight: border.weight};
     }
 
     // Panes, bottom to top: wards (the overlay pane), LSOAs, then outlines (hot spots,
@@ -191,10 +228,13 @@
       onEachFeature: function (feature, layer) {
         layer.bindTooltip(function () {
           var p = feature.properties;
-          return el("span", p.n + ": " + fmt(p.s[state.view], 1) + (p.h && p.h.indexOf("hot") === 0 ? " \u2014 HOT" : ""));
+          return el("span", p.name + ": " + fmt(p.scores[state.view], 1) + (isHot(p.hotspot) ? " \u2014 HOT" : ""));
         }, {sticky: true});
         layer.bindPopup(function () { return popup(feature, meta, "ward"); }, {maxWidth: 420, className: "pi-popup-wrap"});
-        layer.on("mouseover", function () { layer.setStyle({weight: 3, color: "#000000"}); });
+        layer.on("mouseover", function () {
+          var hover = STYLE.outlines.ward_hover;
+          layer.setStyle({color: hover.color, weight: hover.weight});
+        });
         layer.on("mouseout", function () { wards.resetStyle(layer); });
       }
     }).addTo(map);
@@ -212,7 +252,7 @@
       var wardOutlines = L.geoJSON(data.wards, {
         pane: "pi-outlines",
         interactive: false,
-        style: function () { return {fill: false, color: "#333333", weight: 1}; }
+        style: function () { return line("ward_over_lsoas"); }
       });
       lsoaLayer = L.geoJSON(data.lsoas.areas, {
         pane: "pi-lsoas",
@@ -220,8 +260,8 @@
         onEachFeature: function (feature, layer) {
           layer.bindTooltip(function () {
             var p = feature.properties;
-            return el("span", p.n + " (" + p.wd + "): " + fmt(p.s[state.view], 1) +
-              (p.h && p.h.indexOf("hot") === 0 ? " \u2014 HOT" : ""));
+            return el("span", p.name + " (" + p.ward + "): " + fmt(p.scores[state.view], 1) +
+              (isHot(p.hotspot) ? " \u2014 HOT" : ""));
           }, {sticky: true});
           layer.bindPopup(function () { return popup(feature, meta, "lsoa"); }, {maxWidth: 420, className: "pi-popup-wrap"});
         }
@@ -244,12 +284,13 @@
       control.addOverlay(lsoaLayer, "Small areas (LSOAs) coloured by the chosen measure");
       // A white casing under the purple line keeps it visible on the darkest and the
       // lightest fill alike.
-      var isHot = function (f) { return f.properties.h && f.properties.h.indexOf("hot") === 0; };
+      var hotArea = function (f) { return isHot(f.properties.hotspot); };
+      var casing = STYLE.outlines.lsoa_hot;
       var lsoaHot = L.layerGroup([
-        L.geoJSON(data.lsoas.areas, {filter: isHot, pane: "pi-outlines", interactive: false,
-          style: function () { return {fill: false, color: "#ffffff", weight: 3.5}; }}),
-        L.geoJSON(data.lsoas.areas, {filter: isHot, pane: "pi-outlines", interactive: false,
-          style: function () { return {fill: false, color: "#7a0177", weight: 1.6}; }})
+        L.geoJSON(data.lsoas.areas, {filter: hotArea, pane: "pi-outlines", interactive: false,
+          style: function () { return {fill: false, color: casing.casing, weight: casing.casing_weight}; }}),
+        L.geoJSON(data.lsoas.areas, {filter: hotArea, pane: "pi-outlines", interactive: false,
+          style: function () { return line("lsoa_hot"); }})
       ]).addTo(map);
       lsoaHot.bringToFront = function () { lsoaHot.eachLayer(function (l) { l.bringToFront(); }); };
       outlineLayers.push(lsoaHot);
@@ -257,24 +298,20 @@
     }
 
     var hotspots = L.geoJSON(data.wards, {
-      filter: function (f) { return HOT[f.properties.h] !== undefined; },
+      filter: function (f) { return isSpot(f.properties.hotspot); },
       pane: "pi-outlines",
       interactive: false,
-      style: function (f) {
-        var hot = f.properties.h.indexOf("hot") === 0;
-        return {fill: false, color: hot ? "#000000" : "#08519c", weight: HOT[f.properties.h],
-                dashArray: hot ? null : "8 6"};
-      }
+      style: function (f) { return spotLine(f.properties.hotspot); }
     }).addTo(map);
     outlineLayers.push(hotspots);
     control.addOverlay(hotspots, data.lsoas ? "Hot- and cold-spot wards (most residents in hot or cold LSOAs)"
                                              : "Hot- and cold-spot wards (Gi*)");
 
     var sensitive = L.geoJSON(data.wards, {
-      filter: function (f) { return f.properties.w; },
+      filter: function (f) { return f.properties.weightSensitive; },
       pane: "pi-outlines",
       interactive: false,
-      style: function () { return {fill: false, color: "#6a3d9a", weight: 2, dashArray: "1 5"}; }
+      style: function () { return line("weight_sensitive"); }
     });
     outlineLayers.push(sensitive);
     control.addOverlay(sensitive, "Wards whose class depends on the weights");
@@ -284,10 +321,13 @@
     meta.categories.forEach(function (c) {
       byCategory[c.key] = L.markerClusterGroup ? L.markerClusterGroup({maxClusterRadius: 40, chunkedLoading: true}) : L.layerGroup();
     });
+    var categoryOf = {};
+    meta.categories.forEach(function (c) { categoryOf[c.key] = c; });
+    var ring = STYLE.outlines.ring;
     data.services.forEach(function (s) {
-      var c = meta.categories[s[2]];
+      var c = categoryOf[s.category];
       var icon = L.divIcon({className: "", html: "", iconSize: [22, 22]});
-      var marker = L.marker([s[0], s[1]], {icon: icon, title: s[3], keyboard: true});
+      var marker = L.marker([s.lat, s.lon], {icon: icon, title: s.name, keyboard: true});
       marker.on("add", function () {
         var node = marker.getElement();
         if (node && !node.firstChild) {
@@ -298,14 +338,15 @@
       });
       marker.bindPopup(function () {
         var box = el("div", null, "pi-popup");
-        box.appendChild(el("strong", s[3]));
+        box.appendChild(el("strong", s.name));
         box.appendChild(el("div", c.label));
-        if (s[4]) { box.appendChild(el("div", s[4])); }
+        if (s.address) { box.appendChild(el("div", s.address)); }
         return box;
       });
       byCategory[c.key].addLayer(marker);
       if (c.support) {
-        rings.addLayer(L.circle([s[0], s[1]], {radius: 1000, color: c.colour, weight: 1, fillOpacity: 0.05, interactive: false}));
+        rings.addLayer(L.circle([s.lat, s.lon], {radius: 1000, color: c.colour, weight: ring.weight,
+                                                   fillOpacity: ring.fill_opacity, interactive: false}));
       }
     });
     meta.categories.forEach(function (c) {
@@ -319,16 +360,16 @@
     var labels = L.layerGroup();
     var wardLabels = L.layerGroup().addTo(labels);
     function label(item) {
-      return L.tooltip({permanent: true, direction: "center", className: "pi-label pi-label-" + item[3]})
-        .setLatLng([item[0], item[1]]).setContent(el("span", item[2]));
+      return L.tooltip({permanent: true, direction: "center", className: "pi-label pi-label-" + item.kind})
+        .setLatLng([item.lat, item.lon]).setContent(el("span", item.text));
     }
-    data.labels.forEach(function (item) { if (item[3] === "district") { labels.addLayer(label(item)); } });
+    data.labels.forEach(function (item) { if (item.kind === "district") { labels.addLayer(label(item)); } });
     function refreshWardLabels() {
       wardLabels.clearLayers();
       if (map.getZoom() < meta.wardLabelZoom) { return; }
       var view = map.getBounds();
       data.labels.forEach(function (item) {
-        if (item[3] === "ward" && view.contains([item[0], item[1]])) { wardLabels.addLayer(label(item)); }
+        if (item.kind === "ward" && view.contains([item.lat, item.lon])) { wardLabels.addLayer(label(item)); }
       });
     }
     labels.addTo(map);
@@ -376,7 +417,7 @@
       list.id = "pi-ward-names";
       var byName = {};
       wards.eachLayer(function (layer) {
-        var name = layer.feature.properties.n;
+        var name = layer.feature.properties.name;
         byName[name.toLowerCase()] = layer;
         var option = el("option");
         option.value = name;

@@ -1,10 +1,11 @@
-"""The planners' map: wards by risk, hotspots, rank uncertainty, and where help is.
+"""The risk map: wards and LSOAs by risk, hot spots, rank uncertainty, and where help is.
 
 folium builds the page (map, basemap, district outlines, layer control) and
-`static/placeintel-map.js` adds the behaviour: one ward layer recoloured by the
-chosen measure, hotspot and weight-sensitivity outlines, service markers by
-category (clustered), 1 km rings, ward search, labels and the legend. Each
-ward's data is embedded once, compactly; popups are built in the browser.
+`static/placeintel-map.js` adds the behaviour: one ward layer (and one LSOA layer)
+recoloured by the chosen measure, hot-spot and weight-sensitivity outlines, service
+markers by category (clustered), 1 km rings, ward search, labels and the legend. Each
+area's data is embedded once, with readable keys, beside the map's style
+(`maps/style.py`); popups are built in the browser.
 
 Leaflet and Leaflet.markercluster come from the xstatic packages and are copied
 next to the page, because council networks often block CDNs and a map that needs
@@ -30,7 +31,8 @@ from scipy.spatial import cKDTree
 
 from placeintel.index.classes import risk_classes
 from placeintel.indicators.catalogue import COMPONENTS, INDICATORS
-from placeintel.sources.services import DIGITAL_SUPPORT
+from placeintel.maps.style import CATEGORY_MARKS, OUTLINES, VIEW_LABELS, style
+from placeintel.sources.services import DIGITAL_SUPPORT, SERVICE_CATEGORIES
 
 STATIC = Path(__file__).resolve().parent / "static"
 ASSETS = "assets"
@@ -45,25 +47,6 @@ CSS = [
     ("markercluster_default_css", f"{ASSETS}/markercluster/MarkerCluster.Default.css"),
     ("placeintel_css", f"{ASSETS}/placeintel/placeintel-map.css"),
 ]
-#: Category: label, letter on the marker, colour (Okabe-Ito, safe for colour-blind readers).
-CATEGORIES = {
-    "library": ("Library", "L", "#0072B2"),
-    "digital-support": ("Digital-support venue", "D", "#009E73"),
-    "tablet-lending": ("Tablet lending", "T", "#CC79A7"),
-    "free-data": ("Free-data point", "F", "#D55E00"),
-    "jobcentre": ("Jobcentre", "J", "#555555"),
-    "food-bank": ("Food bank", "B", "#777777"),
-    "pharmacy": ("Pharmacy", "P", "#777777"),
-    "post-office": ("Post office", "O", "#777777"),
-    "other": ("Other", "?", "#777777"),
-}
-VIEW_LABELS = {
-    "deri_score": "DERI score",
-    "demography_score": "Demography",
-    "broadband_score": "Broadband",
-    "deprivation_score": "Deprivation",
-    "access_score": "Access to help",
-}
 WARD_LABEL_ZOOM = 13
 CANVAS_FROM = 1_000
 
@@ -105,7 +88,11 @@ def _nearest(
     names, categories = support["name"].to_numpy(), support["category"].to_numpy()
     return [
         [
-            [str(names[p]), CATEGORIES.get(categories[p], CATEGORIES["other"])[0], round(float(d))]
+            {
+                "name": str(names[p]),
+                "category": SERVICE_CATEGORIES.get(categories[p], SERVICE_CATEGORIES["other"]),
+                "metres": round(float(d)),
+            }
             for d, p in zip(row_d, row_p, strict=True)
         ]
         for row_d, row_p in zip(distances, positions, strict=True)
@@ -130,18 +117,19 @@ def _area_features(
     features = []
     for n, row in enumerate(frame.drop(columns="geometry").to_dict("records")):
         properties = {
-            "c": row[key],
-            "n": row[name],
-            "d": row.get("lad_name", ""),
-            "s": [_number(row.get(v), 3) for v in views],
-            "k": [int(classes[v][n]) for v in views],
-            "r": row.get("deri_rank"),
-            "rl": row.get("deri_rank_low"),
-            "rh": row.get("deri_rank_high"),
-            "p": _number(row.get("p_top_decile"), 3),
-            "h": row.get("hotspot", "not-significant"),
-            "w": bool(row.get("weight_sensitive", False)),
-            "i": [
+            "code": row[key],
+            "name": row[name],
+            "district": row.get("lad_name", ""),
+            "scores": [_number(row.get(v), 3) for v in views],
+            "classes": [int(classes[v][n]) for v in views],
+            "rank": row.get("deri_rank"),
+            "rankLow": row.get("deri_rank_low"),
+            "rankHigh": row.get("deri_rank_high"),
+            "pTopDecile": _number(row.get("p_top_decile"), 3),
+            "hotspot": row.get("hotspot", "not-significant"),
+            "weightSensitive": bool(row.get("weight_sensitive", False)),
+            # Per indicator of meta.indicators: [value, 0-10 score, points], as meta.columns says.
+            "indicators": [
                 [
                     _number(row.get(i.key), 2),
                     _number(row.get(f"{i.key}_scaled"), 2),
@@ -153,9 +141,9 @@ def _area_features(
             ],
         }
         if level == "ward":
-            properties["hs"] = _number(row.get("hot_lsoa_share"), 3)
+            properties["hotShare"] = _number(row.get("hot_lsoa_share"), 3)
         else:
-            properties["wd"] = row.get("ward_name", "")
+            properties["ward"] = row.get("ward_name", "")
         features.append(
             {
                 "type": "Feature",
@@ -176,7 +164,7 @@ def map_data(
     labels: dict[str, str] | None = None,
     totals: tuple[int, int] | None = None,
 ) -> dict[str, Any]:
-    """Everything the page needs, compact: one feature per ward (and per LSOA) with short keys.
+    """Everything the page needs: one feature per ward (and per LSOA), and the map's style.
 
     `totals` are the region's numbers of ranked wards and LSOAs: a district's map shows
     regional ranks, so "rank 44 of ..." must count the region, not the district.
@@ -189,7 +177,7 @@ def map_data(
     )
     nearest = _nearest(wards, services)
     for feature, near in zip(features, nearest, strict=True):
-        feature["properties"]["ns"] = near
+        feature["properties"]["nearest"] = near
     small = None
     if lsoas is not None and not lsoas.empty and "deri_score" in lsoas:
         lsoa_features, lsoa_bins, _ = _area_features(
@@ -200,23 +188,28 @@ def map_data(
             "count": totals[1] if totals else int(lsoas["deri_rank"].notna().sum()),
             "bins": [[round(b, 3) for b in lsoa_bins[v]] for v in views],
         }
-    present = [c for c in CATEGORIES if c in set(services["category"])]
-    category_index = {c: n for n, c in enumerate(present)}
+    present = [c for c in CATEGORY_MARKS if c in set(services["category"])]
     points = services.to_crs("OGC:CRS84")
     service_rows = [
-        [round(p.y, 6), round(p.x, 6), category_index[c], str(name), str(address or "")]
+        {
+            "lat": round(p.y, 6),
+            "lon": round(p.x, 6),
+            "category": c,
+            "name": str(name),
+            "address": str(address or ""),
+        }
         for p, c, name, address in zip(
             points.geometry, points["category"], points["name"], points["address"], strict=True
         )
     ]
     labels_on_map = [
-        [round(p.y, 5), round(p.x, 5), str(name), "ward"]
+        {"lat": round(p.y, 5), "lon": round(p.x, 5), "text": str(name), "kind": "ward"}
         for p, name in zip(shapes.geometry.representative_point(), shapes["ward_name"], strict=True)
     ]
     if districts is not None and not districts.empty:
         inside = districts.to_crs("OGC:CRS84").geometry.representative_point()
         labels_on_map += [
-            [round(p.y, 5), round(p.x, 5), str(name), "district"]
+            {"lat": round(p.y, 5), "lon": round(p.x, 5), "text": str(name), "kind": "district"}
             for p, name in zip(inside, districts["lad_name"], strict=True)
         ]
     return {
@@ -236,12 +229,13 @@ def map_data(
                 {"key": i.key, "label": labels.get(i.key, i.label), "unit": i.unit}
                 for i in indicators
             ],
+            "columns": ["value", "scaled", "points"],
             "categories": [
                 {
                     "key": c,
-                    "label": CATEGORIES[c][0],
-                    "letter": CATEGORIES[c][1],
-                    "colour": CATEGORIES[c][2],
+                    "label": SERVICE_CATEGORIES[c],
+                    "letter": CATEGORY_MARKS[c][0],
+                    "colour": CATEGORY_MARKS[c][1],
                     "support": c in DIGITAL_SUPPORT,
                     "show": c in DIGITAL_SUPPORT,
                 }
@@ -249,6 +243,7 @@ def map_data(
             ],
             "wardLabelZoom": WARD_LABEL_ZOOM,
         },
+        "style": style(),
     }
 
 
@@ -335,7 +330,7 @@ def build_map(
         folium.GeoJson(
             json.loads(outline.to_crs("OGC:CRS84").to_json()),
             name="District boundaries",
-            style_function=lambda f: {"fill": False, "color": "#000000", "weight": 2.5},
+            style_function=lambda f: {"fill": False, **OUTLINES["district"]},
             interactive=False,
         ).add_to(fmap)
     control = folium.LayerControl(collapsed=True)
