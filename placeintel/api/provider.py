@@ -33,6 +33,7 @@ import pandas as pd
 import shapely
 from pygeoapi.provider.base import (
     BaseProvider,
+    ProviderGenericError,
     ProviderInvalidQueryError,
     ProviderItemNotFoundError,
     ProviderQueryError,
@@ -139,7 +140,10 @@ class ReleaseProvider(BaseProvider):
     def __init__(self, provider_def: dict[str, Any]) -> None:
         super().__init__(provider_def)
         if not self.id_field:
-            raise RuntimeError("placeintel provider needs id_field")
+            raise ProviderGenericError(
+                f"the collection over {provider_def.get('data')} needs an id_field in its "
+                "configuration (placeintel/publish/layers.py gives every layer its key)"
+            )
         self._fields = self.get_fields()
 
     @property

@@ -16,9 +16,9 @@ from functools import partial
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from scipy import sparse
 from tobler.area_weighted import area_interpolate
-from tobler.area_weighted.area_interpolate import _area_tables_binning
 
 from placeintel.engine import LOCAL
 from placeintel.indicators.zonal import zonal_sums
@@ -71,12 +71,26 @@ def population_table(
     # has to hand its counts on: fall back to its area shares for that row only.
     empty = np.asarray(table.sum(axis=1)).ravel() == 0
     if empty.any():
-        areas = _area_tables_binning(source, target, "auto").tocsr()
+        areas = intersection_areas(source, target)
         rows = sparse.diags(empty.astype(float)) @ areas
         totals = np.asarray(rows.sum(axis=1)).ravel()
         rows = sparse.diags(np.where(totals > 0, 1e-6 / np.maximum(totals, 1e-12), 0)) @ rows
         table = (table + rows).tocsr()
     return table
+
+
+def intersection_areas(source: gpd.GeoDataFrame, target: gpd.GeoDataFrame) -> sparse.csr_matrix:
+    """Area of each (source, target) intersection, as a sparse table.
+
+    tobler builds the same table inside `area_interpolate` but offers it only through a
+    private function; two STRtree queries and shapely's vectorised intersection give it
+    here without reaching into tobler's internals.
+    """
+    rows, columns = target.sindex.query(source.geometry.to_numpy(), predicate="intersects")
+    overlap = shapely.area(
+        shapely.intersection(source.geometry.to_numpy()[rows], target.geometry.to_numpy()[columns])
+    )
+    return sparse.coo_matrix((overlap, (rows, columns)), shape=(len(source), len(target))).tocsr()
 
 
 def interpolate_areas(

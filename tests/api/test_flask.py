@@ -253,3 +253,18 @@ def test_a_new_release_is_served_without_restart(tmp_path) -> None:
 
     served = pd.read_csv(tmp_path / "demo" / "current" / "wards.csv")["deri_score"].max()
     assert after != before and after == pytest.approx(served)
+
+
+def test_a_collection_without_its_key_is_a_provider_error(demo_release: Release) -> None:
+    from pygeoapi.provider.base import ProviderGenericError
+
+    from placeintel.api.provider import ReleaseProvider
+
+    with pytest.raises(ProviderGenericError, match="needs an id_field"):
+        ReleaseProvider(
+            {
+                "name": "placeintel.api.provider.ReleaseProvider",
+                "type": "feature",
+                "data": str(demo_release.path / "wards.parquet"),
+            }
+        )

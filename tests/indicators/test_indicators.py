@@ -178,3 +178,20 @@ def test_zonal_statistics_conserve_the_raster(demo_data, demo_indicators) -> Non
         > result.wards["pct_premises_below_30mbit"].median()
     )
     assert coverage[slow].mean() < coverage[~slow].mean()
+
+
+def test_intersection_areas_by_hand() -> None:
+    from placeintel.indicators.interpolate import intersection_areas
+
+    sources = gpd.GeoDataFrame(
+        geometry=[shapely.box(0, 0, 400, 100), shapely.box(400, 0, 500, 100)], crs="EPSG:27700"
+    )
+    targets = gpd.GeoDataFrame(
+        geometry=[shapely.box(0, 0, 300, 100), shapely.box(300, 0, 500, 100)], crs="EPSG:27700"
+    )
+    # S1 lies 300 m x 100 m in T1 and 100 m x 100 m in T2; S2 wholly in T2; the shared
+    # edge at x = 400 touches T1's neighbour but has no area.
+    assert intersection_areas(sources, targets).toarray().tolist() == [
+        [30_000.0, 10_000.0],
+        [0.0, 10_000.0],
+    ]
