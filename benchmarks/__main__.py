@@ -2,7 +2,7 @@
 
 import sys
 
-from benchmarks import api_latency, api_national, build_time, map_size, scale
+from benchmarks import api_latency, api_national, build_time, map_size, scale, validate_large
 
 BENCHMARKS = {
     "build_time": build_time.main,
@@ -10,6 +10,7 @@ BENCHMARKS = {
     "api_latency": api_latency.main,
     "scale": scale.main,
     "api_national": api_national.main,
+    "validate_large": validate_large.main,
 }
 
 if __name__ == "__main__":

@@ -12,43 +12,15 @@ The Python API, the same functions the `placeintel` command calls::
     placeintel.diff("demo", "20261101T000000Z")   # what changed since an earlier release
 """
 
+from placeintel import public_api
 from placeintel.errors import DataError, PlaceintelError, UsageError
-from placeintel.pipeline import Release, ValidationFailed
-from placeintel.public_api import (
-    build,
-    current,
-    demo_data,
-    diff,
-    explore,
-    find_area,
-    load_region,
-    load_release,
-    publish,
-    releases,
-    save_map,
-    serve,
-    validate,
-)
-from placeintel.validate import Report
+from placeintel.pipeline import ValidationFailed
+from placeintel.public_api import *  # noqa: F403 - the API is public_api's, listed once there
 
 __all__ = [
+    *public_api.__all__,
     "DataError",
     "PlaceintelError",
-    "Release",
-    "Report",
     "UsageError",
     "ValidationFailed",
-    "build",
-    "current",
-    "demo_data",
-    "diff",
-    "explore",
-    "find_area",
-    "load_region",
-    "load_release",
-    "publish",
-    "releases",
-    "save_map",
-    "serve",
-    "validate",
 ]

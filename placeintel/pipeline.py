@@ -34,7 +34,7 @@ from placeintel.index.reference import NationReference, clipped, nation_referenc
 from placeintel.index.uncertainty import weight_uncertainty
 from placeintel.indicators import AreaIndicators, area_indicators, nation_indicators
 from placeintel.indicators.catalogue import BY_KEY, INDICATORS
-from placeintel.maps import write_maps
+from placeintel.maps import MapContent, write_maps
 from placeintel.publish import abandon_release, begin_release, commit_release
 from placeintel.publish.columns import KEYS, area_columns
 from placeintel.publish.disclosure import DisclosureRule
@@ -235,8 +235,7 @@ def build_release(
             resources = _write_data(staging.path, published, levels, report)
         attributions = sorted({s.attribution for s in data.used_sources() if s.attribution})
         with _stage(echo, 6, total, "maps"):
-            maps = write_maps(
-                staging.path,
+            shown = MapContent(
                 wards,
                 services,
                 manifest.title,
@@ -244,6 +243,7 @@ def build_release(
                 lsoas=lsoas if "lsoa" in frames else None,
                 labels=indicators.labels,
             )
+            maps = write_maps(staging.path, shown)
             echo(f"  region map and {len(maps) - 1} district map(s)")
         with _stage(echo, 7, total, "data package"):
             metadata = _metadata(manifest, indicators, levels, disclosure, reference, hotspot_rule)

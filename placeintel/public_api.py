@@ -31,7 +31,7 @@ import pyogrio
 
 from placeintel.errors import PlaceintelError, UsageError
 from placeintel.index import IndexSettings
-from placeintel.maps import assemble, write_map
+from placeintel.maps import MapContent, assemble, write_map
 from placeintel.pipeline import Release, ValidationFailed, build_release
 from placeintel.publish import current_release, list_releases
 from placeintel.publish.diff import ReleaseDiff, diff_releases
@@ -198,16 +198,15 @@ def _release_map(release: Release, district: str | None, scheme: str) -> folium.
     if district is not None and district not in set(release.wards["lad_code"]):
         known = ", ".join(sorted(set(release.wards["lad_code"])))
         raise UsageError(f"no district {district!r} in this release; districts: {known}")
-    return assemble(
+    content = MapContent(
         release.wards,
         release.services,
         release.title or release.metadata.get("region", ""),
         release.attribution,
         release.lsoas,
         release.metadata.get("labels"),
-        district,
-        scheme,
     )
+    return assemble(content, district, scheme)
 
 
 def explore(release: Release, district: str | None = None, scheme: str = "quantiles") -> folium.Map:

@@ -8,6 +8,7 @@ map of the same release looks the same wherever it is drawn.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import folium
@@ -25,18 +26,24 @@ def districts_of(wards: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return wards.dissolve("lad_code", as_index=False)[["lad_code", "lad_name", "geometry"]]
 
 
+@dataclass(frozen=True)
+class MapContent:
+    """What a map of a release shows, whoever draws it."""
+
+    wards: gpd.GeoDataFrame
+    services: gpd.GeoDataFrame
+    title: str
+    attributions: list[str]
+    lsoas: gpd.GeoDataFrame | None = None
+    labels: dict[str, str] | None = None
+
+
 def assemble(
-    wards: gpd.GeoDataFrame,
-    services: gpd.GeoDataFrame,
-    title: str,
-    attributions: list[str],
-    lsoas: gpd.GeoDataFrame | None = None,
-    labels: dict[str, str] | None = None,
-    district: str | None = None,
-    scheme: str = "quantiles",
+    content: MapContent, district: str | None = None, scheme: str = "quantiles"
 ) -> folium.Map:
     """The map of a region, or of one district (`district` is its code) with the services
     within reach of it; ranks are always the region's, out of the region's counts."""
+    wards, services, title, lsoas = content.wards, content.services, content.title, content.lsoas
     has_lsoas = lsoas is not None and "deri_score" in lsoas
     totals = (ranked(wards), ranked(lsoas) if has_lsoas else 0)
     districts = districts_of(wards)
@@ -52,32 +59,22 @@ def assemble(
         gpd.GeoDataFrame(wards),
         services,
         title,
-        compact_attribution(attributions),
+        compact_attribution(content.attributions),
         districts,
         scheme,
         lsoas if has_lsoas else None,
-        labels,
+        content.labels,
         totals,
     )
 
 
-def write_maps(
-    folder: Path,
-    wards: gpd.GeoDataFrame,
-    services: gpd.GeoDataFrame,
-    title: str,
-    attributions: list[str],
-    lsoas: gpd.GeoDataFrame | None = None,
-    labels: dict[str, str] | None = None,
-    scheme: str = "quantiles",
-) -> list[Path]:
+def write_maps(folder: Path, content: MapContent, scheme: str = "quantiles") -> list[Path]:
     """`map.html` for the region and `map-<district code>.html` for each district."""
-    shown = (services, title, attributions, lsoas, labels)
-    written = [write_map(assemble(wards, *shown, scheme=scheme), folder / "map.html")]
-    for lad_code in wards["lad_code"].drop_duplicates():
-        fmap = assemble(wards, *shown, district=lad_code, scheme=scheme)
+    written = [write_map(assemble(content, scheme=scheme), folder / "map.html")]
+    for lad_code in content.wards["lad_code"].drop_duplicates():
+        fmap = assemble(content, lad_code, scheme)
         written.append(write_map(fmap, folder / f"map-{lad_code}.html"))
     return written
 
 
-__all__ = ["assemble", "build_map", "districts_of", "write_map", "write_maps"]
+__all__ = ["MapContent", "assemble", "build_map", "districts_of", "write_map", "write_maps"]

@@ -139,19 +139,6 @@ def read_source(manifest: Manifest, source: Source) -> Any:
         raise
 
 
-def read_region(manifest: Manifest) -> RegionData:
-    """Read every source the manifest names, timing each."""
-    data = RegionData(manifest)
-    for source in manifest.sources:
-        if source.is_absent(manifest.data_dir):
-            continue
-        started = time.perf_counter()
-        data.frames[source.id] = read_source(manifest, source)
-        data.timings[source.id] = time.perf_counter() - started
-    place_postcodes(data)
-    return data
-
-
 def postcode_sources(data: RegionData) -> list[Source]:
     """Sources read with postcode keys, which must be placed in output areas."""
     return [
@@ -177,4 +164,4 @@ def place_postcodes(data: RegionData) -> None:
         data.timings[source.id] = data.timings.get(source.id, 0) + time.perf_counter() - started
 
 
-__all__ = ["FORMATS", "Format", "RasterSource", "RegionData", "read_region", "read_source"]
+__all__ = ["FORMATS", "Format", "RasterSource", "RegionData", "read_source"]

@@ -135,8 +135,7 @@ def validate_table(
     if bulk is None:
         bulk = path.stat().st_size > BULK_BYTES
     if bulk:
-        findings = bulk_findings(path, encoding, header, fields, descriptor, layout)
-        rows = [[f[k] for k in _FLAT] for f in findings[:MAX_FINDINGS_PER_FILE]]
+        rows = bulk_findings(path, encoding, header, descriptor, layout, MAX_FINDINGS_PER_FILE)
     else:
         resource = Resource(
             path=path.name,

@@ -8,9 +8,9 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from placeintel import load_region
 from placeintel.demo.generate import generate
 from placeintel.region import DATASETS_DIR, load_manifest
-from placeintel.sources import read_region
 
 DEMO = DATASETS_DIR / "demo"
 
@@ -31,12 +31,12 @@ def test_regenerates_committed_files_byte_for_byte(tmp_path: Path) -> None:
 def test_demo_is_big_enough_and_labelled_synthetic() -> None:
     manifest = load_manifest("demo")
     assert manifest.synthetic and "synthetic" in manifest.title.lower()
-    data = read_region(manifest)
-    assert len(data.frames["districts"]) >= 3
-    assert len(data.frames["wards"]) >= 30
-    assert len(data.frames["lsoa21"]) >= 150
-    assert len(data.frames["oa21"]) >= 600
-    services = pd.concat([data.frames["council-services"], data.frames["tablet-and-data"]])
+    frames = load_region("demo")
+    assert len(frames["districts"]) >= 3
+    assert len(frames["wards"]) >= 30
+    assert len(frames["lsoa21"]) >= 150
+    assert len(frames["oa21"]) >= 600
+    services = pd.concat([frames["council-services"], frames["tablet-and-data"]])
     assert len(services) >= 60 and services["category"].nunique() >= 4
     assert (
         "SYNTHETIC"
