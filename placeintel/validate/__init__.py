@@ -119,22 +119,9 @@ def validate_sources(manifest: Manifest) -> tuple[RegionData, Report]:
     data = RegionData(manifest)
     report = Report(manifest.name)
     for source in manifest.sources:
-        if not _check_file(manifest, source, report):
-            continue
-        try:
-            data.frames[source.id] = read_source(manifest, source)
-        except DataError as error:
-            report.add(
-                "error",
-                error.rule,
-                error.message,
-                file=str(error.file or source.path),
-                row=error.row,
-                field=error.field or "",
-                hint=error.hint or "",
-            )
-            continue
-        _report_missing_cells(data.frames[source.id], source.resolve(manifest.data_dir), report)
+        frame = validate_source(manifest, source, report)
+        if frame is not None:
+            data.frames[source.id] = frame
     check_region(data, report)
     nation = manifest.nation_manifest()
     if nation is not None:
@@ -154,6 +141,31 @@ def validate_sources(manifest: Manifest) -> tuple[RegionData, Report]:
                 hint=error.hint or "",
             )
     return data, report
+
+
+def validate_source(manifest: Manifest, source: Source, report: Report) -> object | None:
+    """One file's checks and read: its frame, or None with the reason in the report.
+
+    The cross-file checks need every frame, so they stay in `validate_sources`; this is
+    the part a damaged file can break, and what the fuzz tests drive.
+    """
+    if not _check_file(manifest, source, report):
+        return None
+    try:
+        frame = read_source(manifest, source)
+    except DataError as error:
+        report.add(
+            "error",
+            error.rule,
+            error.message,
+            file=str(error.file or source.path),
+            row=error.row,
+            field=error.field or "",
+            hint=error.hint or "",
+        )
+        return None
+    _report_missing_cells(frame, source.resolve(manifest.data_dir), report)
+    return frame
 
 
 def _report_missing_cells(frame: object, path: Path, report: Report) -> None:
@@ -177,4 +189,4 @@ def validate(region: str | Path, data_dir: str | Path | None = None) -> Report:
     return validate_sources(load_manifest(region, data_dir))[1]
 
 
-__all__ = ["Finding", "Report", "validate", "validate_sources"]
+__all__ = ["Finding", "Report", "validate", "validate_source", "validate_sources"]
