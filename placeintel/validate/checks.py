@@ -15,7 +15,8 @@ import shapely
 from placeintel.region import Source
 from placeintel.sources import FORMATS, RegionData
 from placeintel.sources.tables import rows_where
-from placeintel.validate.privacy import personal_data
+from placeintel.validate.controls import remove_control_characters
+from placeintel.validate.privacy import personal_data, public_values
 from placeintel.validate.report import Report
 from placeintel.validate.tables import load_schema
 
@@ -27,6 +28,10 @@ MAX_ROWS_PER_RULE = 20
 
 def check_region(data: RegionData, report: Report) -> Report:
     """Run every cross-file and geometry check over the sources that were read."""
+    for source in data.read_sources():  # first, so that no later stage sees a control character
+        data.frames[source.id] = remove_control_characters(
+            data.frames[source.id], _path(data, source), report
+        )
     for role in BOUNDARY_ROLES:
         for source, frame in data.role(role):
             path = _path(data, source)
@@ -36,8 +41,9 @@ def check_region(data: RegionData, report: Report) -> Report:
     _area_codes(data, report)
     _one_deprivation_edition(data, report)
     _services(data, report)
+    public = public_values(data.manifest, report)
     for source, services in data.role("services"):
-        personal_data(services, _path(data, source), data.manifest.public_fields, report)
+        personal_data(services, _path(data, source), public, report)
     return report
 
 

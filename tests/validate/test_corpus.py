@@ -172,6 +172,25 @@ def _service_in_unknown_ward(region: Path) -> None:
     )(region)
 
 
+def _services_column(column: str, row: int, value: str) -> Callable[[Path], None]:
+    """A column published as an extra field of the services CSV, one cell filled in."""
+
+    def mutate(region: Path) -> None:
+        table = rows(region / SERVICES)
+        table[0].append(column)
+        for line in table[1:]:
+            line.append("")
+        table[row - 1][-1] = value
+        write_rows(region / SERVICES, table)
+        edit_manifest(
+            lambda m: next(s for s in m["sources"] if s["id"] == "council-services").update(
+                extra_fields=[column]
+            )
+        )(region)
+
+    return mutate
+
+
 @dataclass(frozen=True)
 class Case:
     id: str
@@ -535,6 +554,64 @@ CASES = [
         lambda r: (r / RASTER).write_bytes((r / RASTER).read_bytes()[:500]),
         RASTER,
         "read",
+    ),
+    # --- issue 14: personal data
+    # The demo lists `email` under publish.public_fields: it no longer makes the column public.
+    Case(
+        "services-gmail-address-in-public-column",
+        _services_column("email", 3, "jsmith@gmail.com"),
+        SERVICES,
+        "personal-data",
+        3,
+        "email",
+    ),
+    Case(
+        "services-gmail-address-with-digits",
+        _services_column("contact_email", 4, "jane.smith84@gmail.com"),
+        SERVICES,
+        "personal-data",
+        4,
+        "contact_email",
+    ),
+    Case(
+        "services-mobile-spaced",
+        _services_column("phone", 5, "0770 090 0123"),
+        SERVICES,
+        "personal-data",
+        5,
+        "phone",
+    ),
+    Case(
+        "services-mobile-international",
+        _services_column("telephone", 6, "+44 (0)7700 900123"),
+        SERVICES,
+        "personal-data",
+        6,
+        "telephone",
+    ),
+    Case(
+        "services-staff-name",
+        _services_column("staff_name", 7, "Jane Smith"),
+        SERVICES,
+        "personal-data",
+        7,
+        "staff_name",
+    ),
+    Case(
+        "services-coordinator-name",
+        _services_column("coordinator", 8, "Mrs Patel"),
+        SERVICES,
+        "personal-data",
+        8,
+        "coordinator",
+    ),
+    Case(
+        "manifest-public-value-not-text",
+        edit_manifest(lambda m: m["publish"].update(public_values=[7700900123])),
+        "region.yml",
+        "manifest",
+        None,
+        "publish.public_values[1]",
     ),
 ]
 
