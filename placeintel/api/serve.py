@@ -16,17 +16,43 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow.parquet as pq
+import xstatic.pkg.leaflet as xstatic_leaflet
+import xstatic.pkg.leaflet_markercluster as xstatic_markercluster
 import yaml
 from flask import Flask, abort, send_from_directory
 from pyproj import CRS, Transformer
 
 from placeintel.api.guard import QueryGuard
+from placeintel.api.headers import SecurityHeaders, page_policy, tile_origin
 from placeintel.errors import UsageError
 from placeintel.publish import current_release
 from placeintel.publish.layers import collections
 from placeintel.region import DATASETS_DIR
 
 CONFIG = DATASETS_DIR.parent / "pygeoapi-config.yml"
+#: The API's HTML pages: the project's templates (pygeoapi's own for the pages they do not
+#: replace) and their scripts and styles, served at /static/.
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+STATIC = Path(__file__).resolve().parent / "static"
+#: Leaflet for the API pages' maps, from the same packages the planners' map ships.
+VENDOR = {
+    "leaflet": Path(xstatic_leaflet.BASE_DIR),
+    "markercluster": Path(xstatic_markercluster.BASE_DIR),
+}
+
+
+def with_templates(text: str) -> str:
+    """The configuration with the project's templates, unless it names its own.
+
+    pygeoapi 0.21's stock templates write features into a <script> unescaped, so a ward
+    name could run as script; ours escape it and keep every script in a file, which
+    lets the Content-Security-Policy forbid inline script.
+    """
+    settings = yaml.safe_load(text)
+    settings.setdefault("server", {}).setdefault(
+        "templates", {"path": str(TEMPLATES), "static": str(STATIC)}
+    )
+    return yaml.safe_dump(settings, sort_keys=False, allow_unicode=True)
 
 
 def runtime_config(release: Path, config: Path = CONFIG) -> str:
@@ -74,9 +100,11 @@ def configure(region: str, releases: Path, url: str, config: Path | None = None)
     if config is not None:
         if not Path(config).is_file():
             raise UsageError(f"no pygeoapi configuration at {config}")
-        runtime.write_text(Path(config).read_text(encoding="utf-8"), encoding="utf-8")
+        runtime.write_text(
+            with_templates(Path(config).read_text(encoding="utf-8")), encoding="utf-8"
+        )
     else:
-        runtime.write_text(runtime_config(release, CONFIG), encoding="utf-8")
+        runtime.write_text(with_templates(runtime_config(release, CONFIG)), encoding="utf-8")
     os.environ["PYGEOAPI_CONFIG"] = str(runtime.absolute())
     openapi = Path(releases) / f".openapi-{region}.yml"
     openapi.write_text(generate_openapi_document(runtime, "yaml"), encoding="utf-8")
@@ -106,17 +134,37 @@ def create_app(
     app = pygeoapi_app()
     link = (Path(releases) / region / "current").absolute()
 
+    tiles = tile_origin(
+        sys.modules["pygeoapi.flask_app"].CONFIG["server"].get("map", {}).get("url")
+    )
+    images = [tiles] if tiles else []
+
     def release_file(path: str):
         folder = link.resolve()
         if not (folder / path).is_file():
             abort(404)
-        return send_from_directory(folder, path)
+        response = send_from_directory(folder, path)
+        if path.endswith(".html"):  # a map: its own inline scripts, by their hashes
+            response.headers["Content-Security-Policy"] = page_policy(
+                folder / path, {"img-src": images}
+            )
+        return response
+
+    def vendor_file(package: str, path: str):
+        return send_from_directory(VENDOR[package], path)
 
     if not isinstance(app.wsgi_app, QueryGuard):
         app.wsgi_app = QueryGuard(app.wsgi_app)
+    if not isinstance(app.wsgi_app, SecurityHeaders):
+        app.wsgi_app = SecurityHeaders(app.wsgi_app, images)
     app.add_url_rule("/map/", "placeintel_map", lambda: release_file("map.html"))
     app.add_url_rule("/map/<path:path>", "placeintel_map_assets", release_file)
     app.add_url_rule("/release/<path:path>", "placeintel_release", release_file)
+    app.add_url_rule(
+        "/vendor/<any(leaflet, markercluster):package>/<path:path>",
+        "placeintel_vendor",
+        vendor_file,
+    )
     return app
 
 

@@ -14,6 +14,7 @@ the internet to draw boundaries is a blank page for a planner.
 
 from __future__ import annotations
 
+import html
 import json
 import shutil
 from pathlib import Path
@@ -31,6 +32,7 @@ from scipy.spatial import cKDTree
 
 from placeintel.index.classes import risk_classes
 from placeintel.indicators.catalogue import COMPONENTS, INDICATORS
+from placeintel.maps.csp import render_with_hashes
 from placeintel.maps.style import CATEGORY_MARKS, OUTLINES, VIEW_LABELS, style
 from placeintel.sources.services import DIGITAL_SUPPORT, SERVICE_CATEGORIES
 
@@ -318,11 +320,14 @@ def build_map(
         prefer_canvas=len(wards) + (0 if lsoas is None else len(lsoas)) > CANVAS_FROM,
     )
     fmap.default_js, fmap.default_css = list(JS), list(CSS)
-    fmap.get_root().title = title
+    # branca writes the title into <title> as it is: a district called "</title><script>"
+    # would end the title and run. The legend shows the same title as text (textContent).
+    fmap.get_root().title = html.escape(title)
     folium.TileLayer(
         "OpenStreetMap",
         name="Basemap (needs internet)",
-        attr=f"&copy; OpenStreetMap contributors | {_escape(attribution)}",
+        # Leaflet shows the attribution as HTML, so the sources' own text is escaped.
+        attr=f"&copy; OpenStreetMap contributors | {html.escape(attribution)}",
     ).add_to(fmap)
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
     if districts is not None and not districts.empty:
@@ -339,14 +344,9 @@ def build_map(
     return fmap
 
 
-def _escape(text: str) -> str:
-    import html
-
-    return html.escape(text)
-
-
 def write_map(fmap: folium.Map, path: Path) -> Path:
-    """Save the map with its assets beside it, so it works from a file or from a server."""
+    """Save the map with its assets beside it, so it works from a file or from a server,
+    naming its inline scripts' hashes for the server's Content-Security-Policy (maps/csp.py)."""
     assets = path.parent / ASSETS
     for source, target, names in (
         (Path(xstatic_leaflet.BASE_DIR), assets / "leaflet", ("leaflet.js", "leaflet.css")),
@@ -363,7 +363,10 @@ def write_map(fmap: folium.Map, path: Path) -> Path:
     shutil.copytree(
         Path(xstatic_leaflet.BASE_DIR) / "images", assets / "leaflet" / "images", dirs_exist_ok=True
     )
-    fmap.save(str(path))
+    tiles = [
+        layer.tiles for layer in fmap._children.values() if isinstance(layer, folium.TileLayer)
+    ]
+    path.write_bytes(render_with_hashes(fmap.get_root(), tiles).encode("utf-8"))
     return path
 
 

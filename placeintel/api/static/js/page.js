@@ -1,0 +1,20 @@
+/*
+ * Every API page: embeds the page's JSON-LD for search engines (pygeoapi's _base.html did
+ * this in an inline script, which the service's Content-Security-Policy does not allow).
+ * Adapted from pygeoapi 0.21.0 (MIT licence, see templates/README.md).
+ */
+(function () {
+  "use strict";
+  var request = new XMLHttpRequest();
+  request.open("GET", window.location.pathname + "?f=jsonld");
+  request.onload = function () {
+    if (request.status === 200) {
+      var block = document.createElement("script");
+      block.type = "application/ld+json";  // data, never run
+      // Search engines do not expect the full context path; pyld needs it.
+      block.textContent = request.responseText.replace("docs/jsonldcontext.jsonld", "");
+      document.head.appendChild(block);
+    }
+  };
+  request.send();
+}());
