@@ -92,7 +92,8 @@ def _check_file(manifest: Manifest, source: Source, report: Report) -> bool:
         layout = form.layout(path)
         header, _ = read_header(path, layout.header_row)
     except DataError as error:
-        report.add("error", "empty-file", error.message, file=str(path), hint=error.hint or "")
+        rule = "empty-file" if error.rule == "read" else error.rule  # e.g. "encoding"
+        report.add("error", rule, error.message, file=str(path), hint=error.hint or "")
         return False
     options = reader_options(manifest, source)
     try:
