@@ -125,15 +125,16 @@ def validate_sources(manifest: Manifest) -> tuple[RegionData, Report]:
         try:
             data.frames[source.id] = read_source(manifest, source)
         except DataError as error:
-            report.add(
-                "error",
-                error.rule,
-                error.message,
-                file=str(error.file or source.path),
-                row=error.row,
-                field=error.field or "",
-                hint=error.hint or "",
-            )
+            for each in (error, *error.more):  # every row the reader could name
+                report.add(
+                    "error",
+                    each.rule,
+                    each.message,
+                    file=str(each.file or source.path),
+                    row=each.row,
+                    field=each.field or "",
+                    hint=each.hint or "",
+                )
             continue
         _report_missing_cells(data.frames[source.id], source.resolve(manifest.data_dir), report)
     check_region(data, report)
