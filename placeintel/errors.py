@@ -33,6 +33,8 @@ class DataError(PlaceintelError):
     field: str | None = None
     hint: str | None = None
     rule: str = "read"
+    #: Further rows with the same kind of problem, so one run can name every row to fix.
+    more: tuple[DataError, ...] = ()
 
     def __post_init__(self) -> None:
         super().__init__(str(self))

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import rasterio
 import shapely
+from pyproj import Transformer
 from rasterio.features import rasterize
 from rasterio.windows import from_bounds
 
@@ -42,16 +43,21 @@ class PopulationPoints:
 
 
 def from_raster(wards: gpd.GeoDataFrame, raster: RasterSource) -> PopulationPoints:
-    """Cell centres weighted by the people in each cell, assigned to the ward holding the centre."""
+    """Cell centres weighted by the people in each cell, assigned to the ward holding the centre.
+
+    The cells are found in the raster's own CRS (a WorldPop grid is in degrees), and
+    their centres brought back to the wards' CRS for distances.
+    """
+    zones = wards.to_crs(raster.crs)
     with rasterio.open(raster.path) as dataset:
-        window = from_bounds(*wards.total_bounds, transform=dataset.transform).round_offsets()
+        window = from_bounds(*zones.total_bounds, transform=dataset.transform).round_offsets()
         window = window.round_lengths()
         people = dataset.read(1, window=window, masked=True, boundless=True, fill_value=0)
         transform = dataset.window_transform(window)
     people = np.nan_to_num(people.filled(0).astype(float))
     people[people < 0] = 0
     ward_of_cell = rasterize(
-        ((g, i + 1) for i, g in enumerate(wards.geometry)),
+        ((g, i + 1) for i, g in enumerate(zones.geometry)),
         out_shape=people.shape,
         transform=transform,
         fill=0,
@@ -59,9 +65,11 @@ def from_raster(wards: gpd.GeoDataFrame, raster: RasterSource) -> PopulationPoin
     )
     rows, cols = np.nonzero((people > 0) & (ward_of_cell > 0))
     x, y = rasterio.transform.xy(transform, rows, cols)
+    if not zones.crs.equals(wards.crs):
+        x, y = Transformer.from_crs(zones.crs, wards.crs, always_xy=True).transform(x, y)
     return PopulationPoints(
-        np.asarray(x),
-        np.asarray(y),
+        np.asarray(x, dtype=float),
+        np.asarray(y, dtype=float),
         people[rows, cols],
         ward_of_cell[rows, cols] - 1,
         "weighted by the population raster's cells",

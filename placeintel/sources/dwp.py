@@ -15,7 +15,7 @@ import pandas as pd
 
 from placeintel.errors import DataError
 from placeintel.sources.formats import Format
-from placeintel.sources.tables import parse_number
+from placeintel.sources.tables import detect_encoding, parse_number, read_bytes
 
 _AREA = re.compile(r"^\s*([EWSN]\d{8})\s*(?::\s*(.*))?$")
 
@@ -24,11 +24,7 @@ def read_stat_xplore(path: Path, role: str, options: dict) -> pd.DataFrame:
     """Read area rows as `area_code` and the measure named by `measure:` (default `count`)."""
     if not path.is_file():
         raise DataError("file not found", file=path)
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252")
+    text = read_bytes(path).decode(detect_encoding(path))
     measure = options.get("measure", "count")
     rows = []
     for line_number, cells in enumerate(csv.reader(io.StringIO(text)), start=1):

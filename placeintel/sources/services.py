@@ -11,9 +11,11 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+from pyproj import CRS
 
 from placeintel.errors import DataError
 from placeintel.sources.boundaries import BNG
+from placeintel.sources.coordinates import point_problems, refuse_problems
 from placeintel.sources.formats import Format
 from placeintel.sources.tables import find_column, numeric, read_csv, refuse_first
 from placeintel.sources.vector import read_vector
@@ -107,8 +109,7 @@ def _read_csv_points(path: Path) -> gpd.GeoDataFrame:
     lat = find_column(frame, "lat", "latitude", path=path, required=False)
     if lon and lat:
         x, y = numeric(frame, lon, path), numeric(frame, lat, path)
-        crs, bounds = "OGC:CRS84", (-180, -90, 180, 90)
-        fields = (lon, lat)
+        crs, fields = "OGC:CRS84", (lon, lat)
     else:
         east = find_column(frame, "easting", "x", "bng_e", path=path, required=False)
         north = find_column(frame, "northing", "y", "bng_n", path=path, required=False)
@@ -120,18 +121,8 @@ def _read_csv_points(path: Path) -> gpd.GeoDataFrame:
                 hint="postcode-only services need a postcode lookup source",
             )
         x, y = numeric(frame, east, path), numeric(frame, north, path)
-        crs, bounds = BNG, (0, 0, 700_000, 1_300_000)
-        fields = (east, north)
-    for values, field, low, high in (
-        (x, fields[0], bounds[0], bounds[2]),
-        (y, fields[1], bounds[1], bounds[3]),
-    ):
-        refuse_first(
-            values.isna() | (values < low) | (values > high),
-            lambda row, field=field: f"coordinate missing or out of range: {frame[field][row]!r}",
-            file=path,
-            field=field,
-        )
+        crs, fields = BNG, (east, north)
+    refuse_problems(point_problems(x, y, CRS(crs), fields), path)
     points = gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(x, y), crs=crs)
     return points.to_crs(BNG)
 

@@ -8,6 +8,7 @@ is an error that names the file, row and field.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import io
@@ -84,11 +85,25 @@ def open_text(path: Path, encoding: str) -> IO[str]:
     return path.open(encoding=encoding, newline="")
 
 
-def detect_encoding(path: Path) -> str:
-    """UTF-8 (with or without a byte-order mark), else cp1252; an empty file is an error.
+#: Byte-order marks and the codec that reads each (and drops the mark). UTF-32's marks
+#: first: UTF-32 LE's begins with UTF-16 LE's. Excel's "Unicode text" and many Windows
+#: exports are UTF-16 with a mark.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
 
-    Excel on Windows still saves "CSV" as cp1252; it is the only other encoding
-    official UK files are seen in, so it is the only fallback.
+
+def detect_encoding(path: Path) -> str:
+    """UTF-16 or UTF-32 by their byte-order mark, else UTF-8 (with or without a mark), else
+    cp1252; an empty file is an error.
+
+    Excel on Windows still saves "CSV" as cp1252; it is the only other encoding without a
+    mark that official UK files are seen in, so it is the only fallback. A mark is the only
+    cheap and certain sign of UTF-16 or UTF-32 (guessing them without one misreads text),
+    so a file with NUL bytes and no mark is refused rather than guessed at.
     """
     raw = read_bytes(path)
     if not raw.strip():
@@ -97,11 +112,28 @@ def detect_encoding(path: Path) -> str:
         raise DataError(
             "the file is gzip-compressed but not named .gz", file=path, hint="name it *.csv.gz"
         )
+    codec = next((codec for bom, codec in _BOMS if raw.startswith(bom)), None)
+    if codec is not None:
+        try:
+            text = raw.decode(codec)
+        except UnicodeDecodeError as exc:
+            raise DataError(
+                f"not readable as {codec.upper()}, which its byte-order mark says it is: "
+                f"{exc.reason} at byte {exc.start:,}",
+                file=path,
+                rule="encoding",
+                hint="save it again as UTF-8",
+            ) from None
+        if not text.strip("\ufeff \t\r\n"):
+            raise DataError("file is empty", file=path)
+        return codec
     if b"\x00" in raw[:65536]:
         raise DataError(
             "not a text file (it holds NUL bytes): expected a CSV",
             file=path,
-            hint="a spreadsheet must be saved as CSV; UTF-16 text must be saved as UTF-8",
+            rule="encoding",
+            hint="a spreadsheet must be saved as CSV; UTF-16 or UTF-32 text needs its "
+            "byte-order mark, or save it as UTF-8",
         )
     try:
         raw.decode("utf-8-sig")
@@ -112,6 +144,7 @@ def detect_encoding(path: Path) -> str:
             raise DataError(
                 "not readable as text (neither UTF-8 nor Windows-1252): expected a CSV",
                 file=path,
+                rule="encoding",
             ) from None
         return "cp1252"
     return "utf-8-sig"

@@ -7,8 +7,10 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import pyogrio
+from pyproj import CRS
 
 from placeintel.errors import DataError
+from placeintel.sources.coordinates import METRES, feature_problems, refuse_problems
 
 
 def read_vector(path: Path, kind: str) -> gpd.GeoDataFrame:
@@ -27,6 +29,8 @@ def read_vector(path: Path, kind: str) -> gpd.GeoDataFrame:
             file=path,
             hint="GeoJSON should be CRS84; GeoPackage/shapefile should declare EPSG:27700",
         )
+    frame.index = pd.RangeIndex(1, len(frame) + 1)  # feature numbers, as a GIS shows them
+    _check_coordinates(frame, path)
     minx, miny, maxx, maxy = frame.total_bounds
     if frame.crs.is_projected and minx >= -180 and maxx <= 180 and miny >= -90 and maxy <= 90:
         raise DataError(
@@ -35,12 +39,22 @@ def read_vector(path: Path, kind: str) -> gpd.GeoDataFrame:
             field="crs",
             hint="set the file's CRS to EPSG:4326/CRS84, or reproject it to British National Grid",
         )
-    if frame.crs.is_geographic and (abs(minx) > 180 or abs(maxx) > 180 or abs(maxy) > 90):
+    return frame
+
+
+def _check_coordinates(frame: gpd.GeoDataFrame, path: Path) -> None:
+    """Every coordinate a number inside its CRS's valid range; else name each bad feature.
+
+    Metres labelled as degrees is a property of the file (its CRS), so when every bad
+    feature is plausible British National Grid metres the file's CRS is named instead.
+    """
+    problems = feature_problems(frame.geometry, CRS(frame.crs))
+    if problems and all(message.startswith(METRES) for _, _, message in problems):
         raise DataError(
             f"coordinates look like metres but the file declares {frame.crs.to_string()}",
             file=path,
+            row=problems[0][0],
             field="crs",
             hint="British National Grid coordinates need EPSG:27700 declared",
         )
-    frame.index = pd.RangeIndex(1, len(frame) + 1)  # feature numbers, as a GIS shows them
-    return frame
+    refuse_problems(problems, path)

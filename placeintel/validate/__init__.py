@@ -92,7 +92,8 @@ def _check_file(manifest: Manifest, source: Source, report: Report) -> bool:
         layout = form.layout(path)
         header, _ = read_header(path, layout.header_row)
     except DataError as error:
-        report.add("error", "empty-file", error.message, file=str(path), hint=error.hint or "")
+        rule = "empty-file" if error.rule == "read" else error.rule  # e.g. "encoding"
+        report.add("error", rule, error.message, file=str(path), hint=error.hint or "")
         return False
     options = reader_options(manifest, source)
     try:
@@ -154,15 +155,16 @@ def validate_source(manifest: Manifest, source: Source, report: Report) -> objec
     try:
         frame = read_source(manifest, source)
     except DataError as error:
-        report.add(
-            "error",
-            error.rule,
-            error.message,
-            file=str(error.file or source.path),
-            row=error.row,
-            field=error.field or "",
-            hint=error.hint or "",
-        )
+        for each in (error, *error.more):  # every row the reader could name
+            report.add(
+                "error",
+                each.rule,
+                each.message,
+                file=str(each.file or source.path),
+                row=each.row,
+                field=each.field or "",
+                hint=each.hint or "",
+            )
         return None
     _report_missing_cells(frame, source.resolve(manifest.data_dir), report)
     return frame

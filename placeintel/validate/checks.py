@@ -17,8 +17,10 @@ from placeintel.sources import FORMATS, RegionData
 from placeintel.sources.tables import rows_where
 from placeintel.validate.controls import remove_control_characters
 from placeintel.validate.privacy import personal_data, public_values
+from placeintel.validate.rasters import check_rasters
 from placeintel.validate.report import Report
 from placeintel.validate.tables import load_schema
+from placeintel.validate.wards import check_wards
 
 BOUNDARY_ROLES = ("wards", "districts", "lsoa21", "lsoa11", "oa21")
 #: Great Britain and Northern Ireland in EPSG:27700, with a margin.
@@ -37,6 +39,8 @@ def check_region(data: RegionData, report: Report) -> Report:
             path = _path(data, source)
             _duplicates(frame, f"{_level(frame)}_code", path, report)
             data.frames[source.id] = _geometries(frame, path, report)
+    check_wards(data, report)
+    check_rasters(data, report)
     _foreign_keys(data, report)
     _area_codes(data, report)
     _one_deprivation_edition(data, report)

@@ -10,6 +10,7 @@ every bad value with its row instead of stopping at the first.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -146,11 +147,19 @@ def validate_table(
         )
         rows = resource.validate(limit_errors=MAX_FINDINGS_PER_FILE).flatten(_FLAT)
     _report_findings(
-        rows, path, report, lambda field: f"a {column_spec.get(field, {}).get('type', 'value')}"
+        rows,
+        path,
+        report,
+        lambda field: f"a {column_spec.get(field, {}).get('type', 'value')}",
+        range_hint=lambda field: column_spec.get(field, {}).get("x-rangeHint"),
     )
     return len(report.errors) == before
 
 
+#: How a cell spells NaN or infinity; frictionless's number type reads every one of them.
+_NON_FINITE = re.compile(r"^\s*[+-]?(nan|inf|infinity)\s*$", re.IGNORECASE)
+#: frictionless's note for a value out of a field's range.
+_RANGE = re.compile(r'constraint "(minimum|maximum)"')
 _FLAT = ["rowNumber", "fieldName", "cell", "type", "message", "note"]
 
 
@@ -160,11 +169,27 @@ def _report_findings(
     report: Report,
     expected: Callable[[str], str],
     suffix: str = "",
+    range_hint: Callable[[str], str | None] = lambda field: None,
 ) -> None:
-    """Turn each schema error into a finding naming file, row, field and value."""
+    """Turn each schema error into a finding naming file, row, field and value.
+
+    Table Schema's number type admits NaN and infinity, which then fail `minimum` and
+    `maximum` both; placeintel's readers refuse them as not numbers, so they are
+    reported once, as what they are. `range_hint` gives a field's own words for a
+    value out of its range ("outside the valid range of longitude").
+    """
+    seen: set[tuple[Any, str]] = set()
     for row, field, cell, kind, message, note in rows:
         name = (field or "").strip()
         hint = _HINTS.get(kind, "").format(type=expected(name), note=note or "") + suffix
+        if kind == "constraint-error" and _NON_FINITE.match(str(cell or "")):
+            if (row, name) in seen:
+                continue
+            seen.add((row, name))
+            kind, message = "type-error", "not a number"
+            hint = "NaN and infinity are not values; leave a missing value blank" + suffix
+        elif kind == "constraint-error" and range_hint(name) and 'imum"' in (note or ""):
+            hint = str(range_hint(name)) + suffix
         report.add(
             "error",
             kind,

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import codecs
+import gzip
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from placeintel.errors import DataError
-from placeintel.sources.tables import find_column, numeric, parse_number, read_csv
+from placeintel.region import load_manifest
+from placeintel.sources import FORMATS
+from placeintel.sources.tables import (
+    detect_encoding,
+    find_column,
+    numeric,
+    parse_number,
+    read_csv,
+    read_header,
+)
 
 
 @pytest.mark.parametrize(
@@ -72,3 +84,80 @@ def test_missing_column_and_empty_file(tmp_path: Path) -> None:
     empty.write_text("", encoding="utf-8")
     with pytest.raises(DataError, match="file is empty"):
         read_csv(empty)
+
+
+# --- issue 14: UTF-16 and UTF-32 are found by their byte-order mark -----------------------
+
+UNICODE = (
+    'LSOA code (2011),name,Score\r\nE01000001,Café – Bolton,"1,234"\r\nE01000002,Ŵrexham ☃,5\r\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("encoding", "bom", "codec"),
+    [
+        ("utf-16-le", codecs.BOM_UTF16_LE, "utf-16"),
+        ("utf-16-be", codecs.BOM_UTF16_BE, "utf-16"),
+        ("utf-32-le", codecs.BOM_UTF32_LE, "utf-32"),
+        ("utf-32-be", codecs.BOM_UTF32_BE, "utf-32"),
+        ("utf-8", codecs.BOM_UTF8, "utf-8-sig"),
+    ],
+)
+def test_unicode_files_are_read_by_their_byte_order_mark(
+    tmp_path: Path, encoding: str, bom: bytes, codec: str
+) -> None:
+    path = tmp_path / "table.csv"
+    path.write_bytes(bom + UNICODE.encode(encoding))
+    assert detect_encoding(path) == codec
+    frame = read_csv(path)
+    assert list(frame.columns) == ["LSOA code (2011)", "name", "Score"]
+    assert frame["name"].tolist() == ["Café – Bolton", "Ŵrexham ☃"]
+    assert numeric(frame, "Score").tolist() == [1234.0, 5.0]
+    assert read_header(path) == (["LSOA code (2011)", "name", "Score"], codec)
+
+
+def test_gzipped_utf16_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "table.csv.gz"
+    path.write_bytes(gzip.compress(codecs.BOM_UTF16_LE + UNICODE.encode("utf-16-le")))
+    assert read_csv(path)["name"].tolist() == ["Café – Bolton", "Ŵrexham ☃"]
+
+
+def test_utf16_without_a_mark_is_refused_not_guessed(tmp_path: Path) -> None:
+    path = tmp_path / "table.csv"
+    path.write_bytes(UNICODE.encode("utf-16-le"))
+    with pytest.raises(DataError) as caught:
+        read_csv(path)
+    assert caught.value.rule == "encoding"
+    assert "NUL bytes" in caught.value.message and "byte-order mark" in str(caught.value.hint)
+
+
+def test_a_mark_on_bytes_that_are_not_that_encoding_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "table.csv"
+    path.write_bytes(codecs.BOM_UTF16_LE + UNICODE.encode("utf-16-le") + b"\x00")  # odd length
+    with pytest.raises(DataError) as caught:
+        read_csv(path)
+    assert caught.value.rule == "encoding"
+    assert caught.value.message.startswith("not readable as UTF-16, which its byte-order mark")
+
+
+def test_a_mark_and_nothing_else_is_empty(tmp_path: Path) -> None:
+    path = tmp_path / "table.csv"
+    path.write_bytes(codecs.BOM_UTF32_BE + "\r\n".encode("utf-32-be"))
+    with pytest.raises(DataError, match="file is empty"):
+        read_csv(path)
+
+
+def test_dwp_and_census_readers_read_utf16(tmp_path: Path) -> None:
+    """Readers that parse text themselves use the same detection as read_csv."""
+    manifest = load_manifest("demo")
+    sources = [s for s in manifest.sources if s.reader in ("dwp-stat-xplore", "nomis-census")]
+    assert len(sources) == 2
+    for source in sources:
+        original = source.resolve(manifest.data_dir)
+        copy = tmp_path / original.name
+        text = original.read_bytes().decode("utf-8")
+        copy.write_bytes(codecs.BOM_UTF16_BE + text.encode("utf-16-be"))
+        read = FORMATS[source.reader].read
+        pd.testing.assert_frame_equal(
+            read(copy, source.role, source.options), read(original, source.role, source.options)
+        )

@@ -7,6 +7,7 @@ good release leaves `current` exactly as it was.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import json
@@ -16,9 +17,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pytest
+import rasterio
 import shapely
+import shapely.affinity
+import shapely.geometry
 import yaml
+from pyproj import CRS, Transformer
+from rasterio.transform import from_origin
 
 from placeintel import build
 from placeintel.errors import PlaceintelError
@@ -130,12 +137,17 @@ def _feature(document: dict, n: int) -> dict:
 
 
 def _bowtie(document: dict) -> None:
-    """A figure-of-eight ring: the classic invalid polygon digitising errors produce."""
+    """A figure-of-eight twist in a ward's ring: the classic invalid polygon digitising
+    errors produce. The ward keeps its shape (and so still covers its LSOAs)."""
     ring = _feature(document, 3)["geometry"]["coordinates"][0]
     x, y = ring[0]
     d = 0.001
-    _feature(document, 3)["geometry"]["coordinates"] = [
-        [[x, y], [x + d, y + d], [x + d, y], [x, y + d], [x, y]]
+    _feature(document, 3)["geometry"]["coordinates"][0] = [
+        [x, y],
+        [x + d, y + d],
+        [x + d, y],
+        [x, y + d],
+        *ring,
     ]
 
 
@@ -187,6 +199,84 @@ def _services_column(column: str, row: int, value: str) -> Callable[[Path], None
                 extra_fields=[column]
             )
         )(region)
+
+    return mutate
+
+
+# --- issue 14: geometry, raster and encoding (helpers) ---------------------------------------
+
+
+def _region_box(document: dict) -> shapely.Polygon:
+    return shapely.box(
+        *shapely.union_all(
+            [shapely.geometry.shape(f["geometry"]) for f in document["features"]]
+        ).bounds
+    )
+
+
+def _ward_over_region(document: dict) -> None:
+    """Ward 1 drawn over the whole region and as much again around it."""
+    big = shapely.affinity.scale(_region_box(document), 2, 2)
+    _feature(document, 1)["geometry"] = shapely.geometry.mapping(big)
+
+
+def _ward_over_neighbours(document: dict) -> None:
+    """Ward 5 grown by about 300 m (0.003 degrees) into each of its neighbours."""
+    grown = shapely.geometry.shape(_feature(document, 5)["geometry"]).buffer(0.003)
+    _feature(document, 5)["geometry"] = shapely.geometry.mapping(grown)
+
+
+def _swap_ward_geometry(document: dict) -> None:
+    """Wards 1 and 40 each given the other's polygon: no overlap, but wrong LSOAs inside."""
+    first, last = _feature(document, 1), _feature(document, 40)
+    first["geometry"], last["geometry"] = last["geometry"], first["geometry"]
+
+
+def _point(n: int, lon: float, lat: float) -> Callable[[dict], None]:
+    return lambda d: _feature(d, n).update(geometry={"type": "Point", "coordinates": [lon, lat]})
+
+
+def _vertex(n: int, value: float) -> Callable[[dict], None]:
+    """One vertex of feature n's outer ring set to a latitude that cannot be."""
+
+    def edit(document: dict) -> None:
+        geometry = _feature(document, n)["geometry"]
+        ring = geometry["coordinates"][0]
+        ring = ring[0] if geometry["type"] == "MultiPolygon" else ring
+        ring[1][1] = value
+
+    return edit
+
+
+def edit_raster(
+    name: str, edit: Callable[[rasterio.io.DatasetWriter], None]
+) -> Callable[[Path], None]:
+    def mutate(region: Path) -> None:
+        with rasterio.open(region / name, "r+") as dataset:
+            edit(dataset)
+
+    return mutate
+
+
+def _to_easting_northing(region: Path) -> None:
+    """The services CSV with British National Grid columns instead of lon/lat."""
+    table = rows(region / SERVICES)
+    lon, lat = table[0].index("lon"), table[0].index("lat")
+    to_bng = Transformer.from_crs("OGC:CRS84", "EPSG:27700", always_xy=True)
+    table[0][lon], table[0][lat] = "easting", "northing"
+    for line in table[1:]:
+        x, y = to_bng.transform(float(line[lon]), float(line[lat]))
+        line[lon], line[lat] = f"{x:.0f}", f"{y:.0f}"
+    write_rows(region / SERVICES, table)
+
+
+def encode(name: str, encoding: str, bom: bytes) -> Callable[[Path], None]:
+    """Re-save a UTF-8 file in another Unicode encoding, with the byte-order mark given."""
+
+    def mutate(region: Path) -> None:
+        text = (region / name).read_bytes().decode("utf-8")
+        text = text.replace("Birchfield Library", "Birchfield Café – Library")
+        (region / name).write_bytes(bom + text.encode(encoding))
 
     return mutate
 
@@ -613,6 +703,136 @@ CASES = [
         None,
         "publish.public_values[1]",
     ),
+    # --- issue 14: geometry, raster and encoding
+    Case(
+        "wards-one-covers-region-twice",
+        edit_geojson(WARDS, _ward_over_region),
+        WARDS,
+        "ward-overlap",
+        1,
+        "geometry",
+    ),
+    Case(
+        "wards-one-grown-over-neighbours",
+        edit_geojson(WARDS, _ward_over_neighbours),
+        WARDS,
+        "ward-overlap",
+        5,
+        "geometry",
+    ),
+    Case(
+        "wards-polygons-swapped",
+        edit_geojson(WARDS, _swap_ward_geometry),
+        WARDS,
+        "ward-coverage",
+        40,
+        "geometry",
+    ),
+    Case(
+        "raster-outside-region",
+        edit_raster(
+            RASTER, lambda r: setattr(r, "transform", from_origin(521_000, 301_000, 100, 100))
+        ),
+        RASTER,
+        "raster-outside-region",
+        None,
+        "extent",
+    ),
+    Case(
+        "raster-bng-labelled-wgs84",
+        edit_raster(RASTER, lambda r: setattr(r, "crs", CRS.from_epsg(4326))),
+        RASTER,
+        "raster-outside-region",
+        None,
+        "crs",
+    ),
+    Case(
+        "raster-all-nodata",
+        edit_raster(RASTER, lambda r: r.write(np.full(r.shape, -1, dtype="float32"), 1)),
+        RASTER,
+        "raster-no-data",
+        None,
+        "nodata",
+    ),
+    Case(
+        "raster-no-people",
+        edit_raster(RASTER, lambda r: r.write(np.zeros(r.shape, dtype="float32"), 1)),
+        RASTER,
+        "raster-no-population",
+        None,
+        "band 1",
+    ),
+    Case("services-lon-nan", set_cell(SERVICES, 4, "lon", "NaN"), SERVICES, "type-error", 4, "lon"),
+    Case(
+        "services-lat-infinity",
+        set_cell(SERVICES, 5, "lat", "-Infinity"),
+        SERVICES,
+        "type-error",
+        5,
+        "lat",
+    ),
+    Case(
+        "services-lon-1e308",
+        set_cell(SERVICES, 6, "lon", "1e308"),
+        SERVICES,
+        "constraint-error",
+        6,
+        "lon",
+    ),
+    Case(
+        "services-easting-nan",
+        both(_to_easting_northing, set_cell(SERVICES, 7, "easting", "nan")),
+        SERVICES,
+        "type-error",
+        7,
+        "easting",
+    ),
+    Case(
+        "services-northing-1e308",
+        both(_to_easting_northing, set_cell(SERVICES, 8, "northing", "1e308")),
+        SERVICES,
+        "constraint-error",
+        8,
+        "northing",
+    ),
+    Case(
+        "geojson-nan-longitude",
+        edit_geojson(TABLETS, _point(2, float("nan"), 52.55)),
+        TABLETS,
+        "invalid-coordinate",
+        2,
+        "geometry",
+    ),
+    Case(
+        "geojson-infinite-latitude",
+        edit_geojson(TABLETS, _point(3, -1.55, float("inf"))),
+        TABLETS,
+        "invalid-coordinate",
+        3,
+        "geometry",
+    ),
+    Case(
+        "geojson-1e308-longitude",
+        edit_geojson(TABLETS, _point(4, 1e308, 52.55)),
+        TABLETS,
+        "invalid-coordinate",
+        4,
+        "geometry",
+    ),
+    Case(
+        "wards-vertex-latitude-1e308",
+        edit_geojson(WARDS, _vertex(9, 1e308)),
+        WARDS,
+        "invalid-coordinate",
+        9,
+        "geometry",
+    ),
+    Case(
+        "services-utf16-without-bom",
+        encode(SERVICES, "utf-16-le", b""),
+        SERVICES,
+        "encoding",
+    ),
 ]
 
 
@@ -680,6 +900,11 @@ TOLERATED = [
             set_cell(SERVICES, 3, "name", "<script>alert(1)</script>"),
         ),
     ),
+    # --- issue 14: geometry, raster and encoding
+    ("utf16-le-bom", encode(SERVICES, "utf-16-le", codecs.BOM_UTF16_LE)),
+    ("utf16-be-bom", encode(SERVICES, "utf-16-be", codecs.BOM_UTF16_BE)),
+    ("utf32-le-bom", encode(SERVICES, "utf-32-le", codecs.BOM_UTF32_LE)),
+    ("utf32-be-bom", encode(SERVICES, "utf-32-be", codecs.BOM_UTF32_BE)),
 ]
 
 
@@ -695,6 +920,9 @@ def test_real_world_quirks_are_tolerated(name: str, mutate, tmp_path: Path) -> N
         assert "Birchfield Café – Library" in set(release.services["name"])
     if name == "self-intersecting-ward":
         assert "invalid-geometry" in rules and release.wards.geometry.is_valid.all()
+    if name.startswith(("utf16-", "utf32-")):  # issue 14: decoded, not guessed as cp1252
+        assert "encoding" not in rules
+        assert "Birchfield Café – Library" in set(release.services["name"])
     if name == "formula-and-script-names":
         published = (release.path / "services.csv").read_text(encoding="utf-8")
         assert "'=HYPERLINK" in published and "\n=HYPERLINK" not in published
