@@ -139,6 +139,7 @@ def build_release(
     reads the manifest (once) and its settings.
     """
     total = 8
+    disclosure = _disclosure_rule(manifest)
     if settings.needs_nation_files() and manifest.nation is None:
         raise DataError(
             "the nation base needs national files: a `nation:` block in the manifest, or "
@@ -178,8 +179,14 @@ def build_release(
         for key, substitute in indicators.substitutes.items():
             echo(f"  substitute: {key} stands in for {', '.join(substitute['for'])}")
     with _stage(echo, 3, total, "index (DERI method)"):
+        # Disclosure control comes first, so that the index is made from published values
+        # only and nothing computed from a blanked count can give it back.
+        raw_lsoas = indicators.lsoas
+        indicators = _protect(indicators, disclosure, echo)
         reference = None
         if nation is not None:
+            values, edition = nation
+            nation = (disclosure.without_blanked(values, raw_lsoas, indicators.lsoas), edition)
             reference = _nation_base(manifest, indicators, nation, echo)
             settings = replace(
                 settings, reference_ranges=reference.ranges, reference=reference.title
@@ -200,12 +207,9 @@ def build_release(
         _report_missing(echo, levels["ward"].result, report)
     with _stage(echo, 4, total, "hotspots and weight uncertainty"):
         hotspot_rule = _analyse(levels, indicators, settings, echo)
-    disclosure = DisclosureRule.from_manifest(manifest.publish)
     frames = {
         name: gpd.GeoDataFrame(
-            disclosure.apply(
-                level.result.wards[area_columns(level.result.wards, name)], f"{name}s"
-            ),
+            level.result.wards[area_columns(level.result.wards, name)],
             geometry="geometry",
             crs="EPSG:27700",
         )
@@ -213,11 +217,6 @@ def build_release(
     }
     wards = frames["ward"]
     lsoas = frames.get("lsoa", _empty_lsoas(indicators))
-    if disclosure.suppressed:
-        echo(
-            f"Disclosure control: blanked {sum(disclosure.suppressed.values())} count(s) below "
-            f"{disclosure.minimum_count} ({', '.join(disclosure.suppressed)})"
-        )
     services = indicators.services
     staging = begin_release(Path(releases), manifest.name)
     try:
@@ -269,6 +268,34 @@ def build_release(
     return Release(
         final, staging.version, wards, services, metadata, lsoas, manifest.title, attributions
     )
+
+
+def _disclosure_rule(manifest: Manifest) -> DisclosureRule:
+    try:
+        return DisclosureRule.from_manifest(manifest.publish)
+    except DataError as error:
+        error.file = error.file or manifest.manifest_path
+        raise
+
+
+def _protect(indicators: AreaIndicators, rule: DisclosureRule, echo: Echo) -> AreaIndicators:
+    """The indicator tables as they will be published: small counts blanked, with
+    everything that would give them back (see `publish/disclosure.py`)."""
+    wards, lsoas = rule.protect(indicators.wards, indicators.lsoas)
+    assert lsoas is not None
+    layers = dict(indicators.layers)
+    if "deprivation" in layers:
+        layers["deprivation"] = rule.protect_layer(layers["deprivation"], "lsoa_code", lsoas)
+    if rule.suppressed:
+        complementary = sum(rule.complementary.values())
+        withheld = sum(rule.withheld.values())
+        echo(
+            f"  disclosure control: blanked {sum(rule.suppressed.values())} count(s) "
+            f"({', '.join(f'{k} {v}' for k, v in rule.suppressed.items())}): those below "
+            f"{rule.minimum_count} and {complementary} more so that no ward total gives "
+            f"them back; {withheld} ward value(s) withheld"
+        )
+    return replace(indicators, wards=wards, lsoas=lsoas, layers=layers)
 
 
 def _has_lsoa_level(indicators: AreaIndicators) -> bool:

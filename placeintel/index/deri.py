@@ -121,8 +121,9 @@ def _merge_overrides(
 def reference_ranges(folder: Path) -> dict[str, tuple[float, float]]:
     """Each indicator's national minimum and maximum, from a published release.
 
-    A release records its exact ranges in datapackage.json (taken before disclosure
-    control blanks any cell); an older or foreign release falls back to its wards.csv.
+    A release records its exact ranges in datapackage.json (over its published values, so
+    that no blanked cell is among them); an older or foreign release falls back to its
+    wards.csv.
     """
     package = folder / "datapackage.json"
     if package.is_file():
@@ -216,6 +217,9 @@ def scale(
                 result = min_max(values, worse, bounds)
         else:
             result = min_max(values, worse)
+        if values.isna().all():  # e.g. every value blanked by disclosure control
+            missing[indicator.key] = "no value in any area"
+            continue
         if result.isna().all():
             missing[indicator.key] = "the same value in every area, so it cannot rank them"
             continue

@@ -54,7 +54,9 @@ def descriptions(
     weights = component_weights or {}
     out = dict(MEASURES)
     out |= {
-        f"{m}_suppressed": f"True where {m} was blanked by disclosure control" for m in MEASURES
+        f"{m}_suppressed": f"True where {m} was blanked by disclosure control (below the "
+        "threshold, or so that another blanked count cannot be worked out)"
+        for m in MEASURES
     }
     out |= {
         i.key: labels.get(i.key, i.label)
