@@ -222,3 +222,31 @@ def _reason(error: BaseException) -> str:
     if position and expected:
         return f"at column {position.group(2)}, {expected}"
     return message.splitlines()[0] if message else type(error).__name__
+
+
+#: How pygeoapi labels CRS84 geometries in a filter, and the same CRS as PostGIS knows it.
+_CRS84 = "urn:ogc:def:crs:OGC::CRS84"
+_EPSG4326 = "urn:ogc:def:crs:EPSG::4326"
+
+
+def with_postgis_srids(tree: ast.AstType) -> ast.AstType:
+    """The filter with CRS84 geometry literals labelled EPSG::4326.
+
+    pygeoapi labels each geometry in a filter with the collection's storage CRS;
+    pygeofilter's SQL backend (pygeoapi's PostgreSQL provider) takes the label's code as
+    the PostGIS SRID, and `SRID=CRS84` is an SQL error, so every geometry filter on the
+    PostGIS-served API was a 500. SRID 4326 is the same longitude/latitude in PostGIS;
+    the in-memory provider ignores the label.
+    """
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, values.Geometry):
+            crs = node.geometry.get("crs", {}).get("properties", {})
+            if crs.get("name") == _CRS84:
+                crs["name"] = _EPSG4326
+        elif isinstance(node, ast.Node):
+            stack.extend(node.get_sub_nodes())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return tree

@@ -12,6 +12,7 @@
 - pygeoapi 0.21 indexes each `sortby` entry's first character, so an empty entry
   (`sortby=` or `sortby=,name`) raises IndexError and becomes a 500; a 400 here instead.
 - `/conformance` answers with placeintel.api.conformance's list.
+- Geometries in filters get an SRID PostGIS knows (filters.with_postgis_srids).
 """
 
 from __future__ import annotations
@@ -37,18 +38,29 @@ def install() -> None:
     import pygeoapi.api as core
     import pygeoapi.api.itemtypes as itemtypes
 
-    hooks = (
-        (itemtypes, "parse_ecql_text", filters.parse_any),
-        (itemtypes, "parse_cql2_json", filters.parse_json),
-        (core, "conformance", conformance.conformance),
+    needed = (
+        (itemtypes, "parse_ecql_text"),
+        (itemtypes, "parse_cql2_json"),
+        (itemtypes, "modify_pygeofilter"),
+        (core, "conformance"),
     )
-    for module, name, replacement in hooks:
+    for module, name in needed:
         if not callable(getattr(module, name, None)):
             raise RuntimeError(
                 f"pygeoapi has no {module.__name__}.{name} any more; placeintel.api.guard "
                 "needs updating for this pygeoapi release"
             )
-        setattr(module, name, replacement)
+    itemtypes.parse_ecql_text = filters.parse_any
+    itemtypes.parse_cql2_json = filters.parse_json
+    core.conformance = conformance.conformance
+    modify = itemtypes.modify_pygeofilter
+    if not getattr(modify, "placeintel", False):  # wrap pygeoapi's own, once
+
+        def modify_for_postgis(tree: Any, **kwargs: Any) -> Any:
+            return filters.with_postgis_srids(modify(tree, **kwargs))
+
+        modify_for_postgis.placeintel = True  # type: ignore[attr-defined]
+        itemtypes.modify_pygeofilter = modify_for_postgis
 
 
 def problem(pairs: list[tuple[str, str]], items: bool = True) -> tuple[str, str] | None:
