@@ -16,6 +16,8 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from placeintel.api.filters import MAX_OPERATORS, FilterError, parse
 from placeintel.api.serve import create_app
@@ -284,3 +286,62 @@ def test_parse_refuses_json_and_text_in_the_wrong_language() -> None:
     assert parse("a = 1", "cql2-text") == parse(
         '{"op": "=", "args": [{"property": "a"}, 1]}', "cql2-json"
     )
+
+
+TOKENS = [
+    "(",
+    ")",
+    "[",
+    "]",
+    "{",
+    "}",
+    ",",
+    ":",
+    "-",
+    "=",
+    "<>",
+    ">",
+    "NOT",
+    "AND",
+    "OR",
+    "LIKE",
+    "IN",
+    "BETWEEN",
+    "IS",
+    "NULL",
+    "TRUE",
+    "deri_score",
+    "geometry",
+    "'x'",
+    "'%'",
+    "1",
+    "2.5",
+    "S_INTERSECTS",
+    "POINT",
+    "POLYGON",
+    "BBOX",
+    '"op"',
+    '"args"',
+    '"property"',
+    "'O''B'",
+]
+
+
+@settings(max_examples=150, deadline=None, database=None)
+@given(
+    st.lists(st.sampled_from(TOKENS), max_size=60).map(" ".join) | st.text(max_size=200),
+    st.sampled_from(["cql2-text", "cql2-json", "cql-text", None]),
+)
+def test_any_filter_is_answered_or_refused_never_a_500(client, text: str, language) -> None:
+    """Whatever a client sends as a filter, the parser gives a tree or a FilterError and the
+    API a 200 or a 400: no other exception, no 500, no crash of the process."""
+    try:
+        parse(text, language)
+    except FilterError:
+        parsed = False
+    else:
+        parsed = True
+    lang = f"&filter-lang={language}" if language else ""
+    response = client.get(f"/collections/wards/items?f=json&filter={quote(text)}{lang}")
+    assert response.status_code in (200, 400), (text, response.get_data(as_text=True)[:300])
+    assert response.status_code == 400 or parsed
