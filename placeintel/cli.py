@@ -15,6 +15,7 @@ import click
 import pandas as pd
 
 import placeintel
+from placeintel.api.limits import ServerLimits
 from placeintel.cli_options import (
     data_dir_opt,
     deprecated,
@@ -146,13 +147,68 @@ def build(
     type=click.Path(path_type=Path),
     help="Serve this pygeoapi configuration (e.g. the PostGIS one from `publish`).",
 )
+@click.option(
+    "--url",
+    metavar="URL",
+    help="Public base URL written into links, e.g. https://data.example.gov.uk/placeintel "
+    "behind a reverse proxy (default: http://HOST:PORT).",
+)
+@click.option(
+    "--connection-limit",
+    type=click.IntRange(min=1),
+    default=ServerLimits.connection_limit,
+    show_default=True,
+    help="Open connections at most; beyond it new ones wait.",
+)
+@click.option(
+    "--channel-timeout",
+    type=click.IntRange(min=1),
+    default=ServerLimits.channel_timeout,
+    show_default=True,
+    help="Seconds before an idle connection is closed.",
+)
+@click.option(
+    "--max-request-body",
+    type=click.IntRange(min=0),
+    default=ServerLimits.max_request_body,
+    show_default=True,
+    help="Largest request body in bytes (the API is read-only; 413 beyond it).",
+)
+@click.option(
+    "--trusted-proxy",
+    metavar="ADDRESS",
+    help="The reverse proxy's IP address; only its X-Forwarded-* headers are believed.",
+)
 def serve(
-    region: str | None, releases: Path, host: str, port: int, threads: int, config: Path | None
+    region: str | None,
+    releases: Path,
+    host: str,
+    port: int,
+    threads: int,
+    config: Path | None,
+    url: str | None,
+    connection_limit: int,
+    channel_timeout: int,
+    max_request_body: int,
+    trusted_proxy: str | None,
 ) -> None:
     """Serve REGION's current release as OGC API - Features (pygeoapi) with waitress."""
     if not region:
         raise UsageError("give the region to serve: placeintel serve REGION")
-    placeintel.serve(region, releases, host, port, threads, config, echo=click.echo)
+    placeintel.serve(
+        region,
+        releases,
+        host,
+        port,
+        threads,
+        config,
+        echo=click.echo,
+        url=url,
+        connection_limit=connection_limit,
+        channel_timeout=channel_timeout,
+        max_request_body=max_request_body,
+        trusted_proxy=trusted_proxy,
+    )
 
 
 @main.command()

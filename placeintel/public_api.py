@@ -29,6 +29,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
+from placeintel.api.limits import ServerLimits
 from placeintel.errors import PlaceintelError, UsageError
 from placeintel.index import IndexSettings
 from placeintel.maps import MapContent, assemble, write_map
@@ -295,11 +296,33 @@ def serve(
     threads: int = 8,
     config: str | Path | None = None,
     echo: Echo = print,
+    *,
+    url: str | None = None,
+    connection_limit: int = ServerLimits.connection_limit,
+    channel_timeout: int = ServerLimits.channel_timeout,
+    max_request_body: int = ServerLimits.max_request_body,
+    trusted_proxy: str | None = None,
 ) -> None:
-    """Serve the region's current release as OGC API - Features, with the map and downloads."""
+    """Serve the region's current release as OGC API - Features, with the map and downloads.
+
+    `url` is the public base URL for links (behind a reverse proxy); the limits bound what
+    clients can hold (placeintel.api.limits); `trusted_proxy` is the proxy whose
+    X-Forwarded-* headers are believed.
+    """
     from placeintel.api.serve import run
 
-    run(region, Path(releases), host, port, threads, echo, Path(config) if config else None)
+    run(
+        region,
+        Path(releases),
+        host,
+        port,
+        threads,
+        echo,
+        Path(config) if config else None,
+        url=url,
+        limits=ServerLimits(connection_limit, channel_timeout, max_request_body),
+        trusted_proxy=trusted_proxy,
+    )
 
 
 def publish(

@@ -239,10 +239,22 @@ class ReleaseProvider(BaseProvider):
                 user_msg="this CQL2 operation is not supported here (comparison, LIKE, IN, "
                 "BETWEEN, IS NULL, S_INTERSECTS, S_WITHIN, S_CONTAINS and friends are)"
             ) from None
+        except AttributeError:
+            # pygeofilter calls .str on LIKE's and .intersects on S_*'s first argument
+            raise ProviderInvalidQueryError(
+                user_msg="filter applies LIKE to a property that is not text, or a spatial "
+                "function to one that is not the geometry"
+            ) from None
+        except RecursionError:
+            raise ProviderInvalidQueryError(user_msg="filter is nested too deeply") from None
         except (TypeError, ValueError) as error:
             raise ProviderInvalidQueryError(
                 user_msg=f"filter cannot be evaluated: {error}"
             ) from None
+        if mask is None:  # pygeofilter's geopandas backend leaves temporal operators empty
+            raise ProviderInvalidQueryError(
+                user_msg="temporal operators (T_AFTER, T_BEFORE ...) are not supported here"
+            )
         if isinstance(mask, pd.Series):
             return mask.fillna(False).to_numpy(dtype=bool)
         if isinstance(mask, bool | np.bool_):

@@ -8,6 +8,7 @@ next to the releases, and (re)loads that module.
 from __future__ import annotations
 
 import importlib
+import ipaddress
 import json
 import os
 import sys
@@ -24,12 +25,15 @@ from pyproj import CRS, Transformer
 
 from placeintel.api.guard import QueryGuard
 from placeintel.api.headers import SecurityHeaders, page_policy, tile_origin
+from placeintel.api.limits import ServerLimits, allow_open_files
+from placeintel.api.openapi import describe_filters
 from placeintel.errors import UsageError
 from placeintel.publish import current_release
 from placeintel.publish.layers import collections
 from placeintel.region import DATASETS_DIR
 
 CONFIG = DATASETS_DIR.parent / "pygeoapi-config.yml"
+DEFAULT_LIMITS = ServerLimits()
 #: The API's HTML pages: the project's templates (pygeoapi's own for the pages they do not
 #: replace) and their scripts and styles, served at /static/.
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -107,7 +111,8 @@ def configure(region: str, releases: Path, url: str, config: Path | None = None)
         runtime.write_text(with_templates(runtime_config(release, CONFIG)), encoding="utf-8")
     os.environ["PYGEOAPI_CONFIG"] = str(runtime.absolute())
     openapi = Path(releases) / f".openapi-{region}.yml"
-    openapi.write_text(generate_openapi_document(runtime, "yaml"), encoding="utf-8")
+    document = describe_filters(generate_openapi_document(runtime, "yaml"))
+    openapi.write_text(document, encoding="utf-8")
     os.environ["PYGEOAPI_OPENAPI"] = str(openapi.absolute())
     return release
 
@@ -176,21 +181,55 @@ def run(
     threads: int,
     echo: Callable[[str], None] = print,
     config: Path | None = None,
+    *,
+    url: str | None = None,
+    limits: ServerLimits = DEFAULT_LIMITS,
+    trusted_proxy: str | None = None,
 ) -> None:
-    """Serve with waitress, a production WSGI server, bound to loopback by default."""
+    """Serve with waitress, a production WSGI server, bound to loopback by default.
+
+    `url` is the public base URL written into every link (behind a reverse proxy, the
+    proxy's address); `trusted_proxy` is the proxy's address, whose X-Forwarded-*
+    headers waitress then honours (and drops from anyone else).
+    """
     import waitress
 
-    url = f"http://{host}:{port}"
+    url = (url or f"http://{host}:{port}").rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise UsageError(f"--url must start with http:// or https://, got {url!r}")
+    if trusted_proxy and trusted_proxy not in ("*", "localhost"):
+        try:
+            ipaddress.ip_address(trusted_proxy)
+        except ValueError:
+            raise UsageError(
+                f"--trusted-proxy takes the proxy's IP address, got {trusted_proxy!r}"
+            ) from None
+    allow_open_files(limits.open_files())
     app = create_app(region, releases, url, config)
     release = current_release(releases, region)
     echo(f"Serving {region} release {release.name} (OGC API - Features) at {url}/")
     echo(f"  collections: {url}/collections")
     echo(f"  map:         {url}/map/   (file: {release / 'map.html'})")
     echo(f"  downloads:   {url}/release/datapackage.json")
+    echo(
+        f"Listening on {host}:{port}: at most {limits.connection_limit} connections, idle ones "
+        f"closed after {limits.channel_timeout} s, request bodies up to "
+        f"{limits.max_request_body:,} bytes"
+        + (f"; X-Forwarded-* trusted from {trusted_proxy}" if trusted_proxy else "")
+    )
     echo("Press Ctrl+C to stop.")
     try:
-        waitress.serve(app, host=host, port=port, threads=threads, ident="placeintel")
+        waitress.serve(
+            app,
+            host=host,
+            port=port,
+            threads=threads,
+            ident="placeintel",
+            **limits.waitress(trusted_proxy),
+        )
     except OSError as error:  # most often: the port is taken by another server
         raise UsageError(
             f"cannot listen on {host}:{port}: {error.strerror}; choose another with --port"
         ) from None
+    except ValueError as error:  # waitress refusing a setting, e.g. --trusted-proxy
+        raise UsageError(f"cannot serve with these settings: {error}") from None
