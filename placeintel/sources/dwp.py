@@ -26,20 +26,10 @@ def read_stat_xplore(path: Path, role: str, options: dict) -> pd.DataFrame:
         raise DataError("file not found", file=path)
     text = read_bytes(path).decode(detect_encoding(path))
     measure = options.get("measure", "count")
-    rows = []
-    for line_number, cells in enumerate(csv.reader(io.StringIO(text)), start=1):
-        if len(cells) < 2:
-            continue
-        match = _AREA.match(cells[0])
-        if not match:
-            continue
-        try:
-            value = parse_number(cells[1])
-        except ValueError:
-            raise DataError(
-                f"not a number: {cells[1]!r}", file=path, row=line_number, field=measure
-            ) from None
-        rows.append((line_number, match.group(1), value))
+    try:
+        rows = _area_rows(path, text, measure)
+    except csv.Error as error:  # e.g. a stray carriage return or quote in a damaged file
+        raise DataError(f"not a readable CSV file: {error}", file=path) from None
     if not rows:
         raise DataError(
             'no area rows ("E01... : name") found',
@@ -52,6 +42,25 @@ def read_stat_xplore(path: Path, role: str, options: dict) -> pd.DataFrame:
         .set_index("line")
         .rename_axis(None)
     )
+
+
+def _area_rows(path: Path, text: str, measure: str) -> list[tuple[int, str, float]]:
+    """(record number, area code, value) for each area row; the rest is titles and notes."""
+    rows = []
+    for line_number, cells in enumerate(csv.reader(io.StringIO(text, newline="")), start=1):
+        if len(cells) < 2:
+            continue
+        match = _AREA.match(cells[0])
+        if not match:
+            continue
+        try:
+            value = parse_number(cells[1])
+        except ValueError:
+            raise DataError(
+                f"not a number: {cells[1]!r}", file=path, row=line_number, field=measure
+            ) from None
+        rows.append((line_number, match.group(1), value))
+    return rows
 
 
 FORMAT = Format("dwp-stat-xplore", read_stat_xplore)

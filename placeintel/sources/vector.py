@@ -7,6 +7,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import pyogrio
+import shapely
 from pyproj import CRS
 
 from placeintel.errors import DataError
@@ -19,7 +20,16 @@ def read_vector(path: Path, kind: str) -> gpd.GeoDataFrame:
         raise DataError("file not found", file=path)
     try:
         frame = gpd.read_file(path, engine="pyogrio")
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+    except (
+        pyogrio.errors.DataSourceError,
+        pyogrio.errors.DataLayerError,
+        pyogrio.errors.FeatureError,
+        pyogrio.errors.FieldError,
+        pyogrio.errors.GeometryError,
+        pyogrio.errors.CRSError,
+        UnicodeDecodeError,  # a field name or value GDAL hands over in another encoding
+        shapely.errors.GEOSException,  # a ring that does not close, and other broken shapes
+    ) as exc:
         raise DataError(f"cannot read {kind}: {exc}", file=path) from None
     if frame.empty:
         raise DataError("no features", file=path)
