@@ -17,6 +17,9 @@ from placeintel.errors import UsageError
 
 #: The largest manifest (`region.yml`) read; real ones are tens of kilobytes.
 MANIFEST_BYTES = 1024 * 1024
+#: The most values (scalars, lists, mappings) a manifest may hold with every YAML alias
+#: written out: Greater Manchester's holds 779, so a "billion laughs" is refused at once.
+MANIFEST_VALUES = 100_000
 #: The largest source file read, and the most a `.gz` may decompress to, unless the
 #: environment variable below says otherwise.
 SOURCE_BYTES = 2 * 1024**3

@@ -18,7 +18,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
 from placeintel.errors import ManifestError, UsageError
-from placeintel.limits import MANIFEST_BYTES, human_bytes, shorten
+from placeintel.limits import MANIFEST_BYTES, MANIFEST_VALUES, human_bytes, shorten
 
 DATASETS_DIR = Path(__file__).resolve().parent.parent / "datasets"
 #: What a manifest may hold, as one JSON Schema document (also usable by editors).
@@ -215,25 +215,15 @@ def inside(folder: Path, name: str, key: str, manifest: Path) -> Path:
 
 
 class _Refused(Exception):
-    """YAML the manifest loader will not build (an alias, a repeated key)."""
+    """YAML the manifest loader will not build (an alias bomb, a repeated key)."""
 
 
 class _ManifestLoader(yaml.SafeLoader):
-    """PyYAML's safe loader, without aliases, repeated keys or implicit dates.
+    """PyYAML's safe loader, without repeated keys or implicit dates, whose aliases are
+    counted before anything is built from them (`read_manifest`).
 
-    An alias is how a few hundred bytes of YAML expand into gigabytes ("billion laughs");
-    no manifest needs one, so the first is refused before anything is expanded. A repeated
-    key would silently override the first; a date would not be text.
+    A repeated key would silently override the first; a date would not be text.
     """
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise _Refused(
-                f"line {event.start_mark.line + 1}: YAML aliases (*{shorten(event.anchor)}) "
-                f"are not allowed in a manifest; write the value out"
-            )
-        return super().compose_node(parent, index)
 
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:
         seen: set[tuple[str, str]] = set()
@@ -256,7 +246,7 @@ _ManifestLoader.yaml_implicit_resolvers = {
 
 
 def read_manifest(path: Path) -> Any:
-    """The manifest's YAML, within `MANIFEST_BYTES` and without aliases."""
+    """The manifest's YAML, within `MANIFEST_BYTES` and `MANIFEST_VALUES`."""
     try:
         with path.open("rb") as handle:
             data = handle.read(MANIFEST_BYTES + 1)
@@ -272,8 +262,12 @@ def read_manifest(path: Path) -> Any:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ManifestError(f"the manifest is not UTF-8 text: {exc.reason}", file=path) from None
+    loader = _ManifestLoader(text)
     try:
-        raw = yaml.load(text, Loader=_ManifestLoader)  # noqa: S506 - a SafeLoader subclass
+        node = loader.get_single_node()
+        if node is not None:
+            _count_values(node, {}, path)
+        raw = loader.construct_document(node) if node is not None else None
     except _Refused as exc:
         raise ManifestError(str(exc), file=path) from None
     except yaml.YAMLError as exc:
@@ -282,7 +276,43 @@ def read_manifest(path: Path) -> Any:
         raise ManifestError("not valid YAML: nested too deeply", file=path) from None
     except ValueError as exc:  # e.g. an integer of more digits than Python will convert
         raise ManifestError(f"not valid YAML: {shorten(str(exc), 300)}", file=path) from None
+    finally:
+        loader.dispose()
     return {} if raw is None else raw
+
+
+def _count_values(node: yaml.Node, counted: dict[int, int], path: Path) -> int:
+    """How many values `node` holds once every alias in it is written out, refusing more
+    than `MANIFEST_VALUES`.
+
+    An alias is how a few hundred bytes of YAML stand for a billion values ("billion
+    laughs"): PyYAML builds them cheaply, as shared objects, but anything that walks the
+    result (the schema check, `str()`) then walks all of them. Shared nodes are counted
+    once each and remembered, so the count itself costs one pass over the text.
+    """
+    key = id(node)
+    if key in counted:
+        if counted[key] < 0:
+            raise _Refused(
+                f"line {node.start_mark.line + 1}: a YAML alias refers to the value it is in"
+            )
+        return counted[key]
+    counted[key] = -1  # being counted: meeting it again is a loop
+    total = 1
+    if isinstance(node, yaml.SequenceNode):
+        total += sum(_count_values(item, counted, path) for item in node.value)
+    elif isinstance(node, yaml.MappingNode):
+        total += sum(
+            _count_values(k, counted, path) + _count_values(v, counted, path) for k, v in node.value
+        )
+    if total > MANIFEST_VALUES:
+        raise _Refused(
+            f"line {node.start_mark.line + 1}: the manifest holds more than "
+            f"{MANIFEST_VALUES:,} values once its YAML aliases are written out (an alias "
+            "'bomb'); real manifests hold about a thousand"
+        )
+    counted[key] = total
+    return total
 
 
 @cache
