@@ -195,7 +195,7 @@ def inside(folder: Path, name: str, key: str, manifest: Path) -> Path:
     if Path(name).is_absolute():
         raise ManifestError(
             f"{shorten(name)!r} is an absolute path; a path in the manifest is relative to "
-            f"the data folder",
+            f"its folder",
             hint=f"name the file relative to {folder}",
             **where,
         )
@@ -207,8 +207,8 @@ def inside(folder: Path, name: str, key: str, manifest: Path) -> Path:
         raise ManifestError(f"{shorten(name)!r} cannot be resolved: {exc}", **where) from None
     if not real.is_relative_to(root):
         raise ManifestError(
-            f"{shorten(name)!r} leads outside the data folder {root}",
-            hint="a source must be a file inside the data folder; symlinks are followed",
+            f"{shorten(name)!r} leads outside the folder {root}",
+            hint="a file named in the manifest must be inside that folder; symlinks are followed",
             **where,
         )
     return joined
