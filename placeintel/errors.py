@@ -49,3 +49,10 @@ class DataError(PlaceintelError):
             where.append(f"field {self.field!r}")
         text = (": ".join([", ".join(where), self.message])) if where else self.message
         return f"{text} ({self.hint})" if self.hint else text
+
+
+class ManifestError(DataError):
+    """The manifest itself is wrong (a key of the wrong type, an alias, a path leading out
+    of the data folder): a usage error, located by the manifest key at fault."""
+
+    exit_code = 2

@@ -6,35 +6,29 @@ so the readers and the indicator code never hard-code a region's file names.
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match
 
-from placeintel.errors import DataError, UsageError
+from placeintel.errors import ManifestError, UsageError
+from placeintel.limits import MANIFEST_BYTES, MANIFEST_VALUES, human_bytes, shorten
 
 DATASETS_DIR = Path(__file__).resolve().parent.parent / "datasets"
+#: What a manifest may hold, as one JSON Schema document (also usable by editors).
+SCHEMA_PATH = Path(__file__).resolve().parent / "region.schema.json"
+SCHEMA: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
 
 #: Roles a source can play. Readers turn files into frames; roles say what a frame is for.
-ROLES = {
-    "wards",
-    "districts",
-    "lsoa21",
-    "lsoa11",
-    "oa21",
-    "lookup-oa-lsoa",
-    "lookup-lsoa-ward",
-    "lookup-postcode",
-    "imd",
-    "broadband-coverage",
-    "broadband-performance",
-    "census",
-    "pension-credit",
-    "services",
-    "population-raster",
-    "coverage-raster",
-}
+ROLES = frozenset(SCHEMA["$defs"]["source"]["properties"]["role"]["enum"])
+#: A region name: it names the release folder, so nothing else may pass.
+REGION_NAME = re.compile(SCHEMA["$defs"]["slug"]["pattern"])
 
 
 @dataclass(frozen=True)
@@ -52,9 +46,17 @@ class Source:
     vintage: str = ""
     optional: bool = False
     options: dict[str, Any] = field(default_factory=dict)
+    #: Where the entry is in the manifest (`sources[3]`, `nation.sources[0]`), for messages.
+    key: str = ""
 
     def resolve(self, data_dir: Path) -> Path:
+        """The file's name under `data_dir`, for messages and existence checks; reading goes
+        through `Manifest.source_path`, which refuses a path that leads out of the folder."""
         return data_dir / self.path
+
+    def where(self) -> str:
+        """The manifest key of the entry, e.g. `sources[3]`, for messages."""
+        return self.key or f"sources[{self.id}]"
 
     def is_absent(self, data_dir: Path) -> bool:
         """An optional source whose file is not there: skipped, and its indicators go missing."""
@@ -102,6 +104,10 @@ class Manifest:
     def by_role(self, role: str) -> list[Source]:
         return [s for s in self.sources if s.role == role]
 
+    def source_path(self, source: Source) -> Path:
+        """The file a source names, once it is sure to lie inside the data folder."""
+        return inside(self.data_dir, source.path, f"{source.where()}.path", self.manifest_path)
+
     def nation_manifest(self) -> Manifest | None:
         """The nation base's files as a manifest of their own, so that they are read and
         validated exactly as the region's sources are."""
@@ -141,31 +147,30 @@ def find_manifest(region: str | Path) -> Path:
     if (candidate / "region.yml").is_file():
         return candidate / "region.yml"
     named = DATASETS_DIR / str(region) / "region.yml"
-    if named.is_file():
+    if REGION_NAME.fullmatch(str(region)) and named.is_file():
         return named
     known = sorted(p.parent.name for p in DATASETS_DIR.glob("*/region.yml"))
-    raise UsageError(f"unknown region {str(region)!r}; known regions: {', '.join(known) or 'none'}")
+    raise UsageError(
+        f"unknown region {shorten(str(region))!r}; known regions: {', '.join(known) or 'none'}"
+    )
 
 
 def load_manifest(region: str | Path, data_dir: str | Path | None = None) -> Manifest:
-    """Read and check a manifest; `data_dir` overrides where the source files live."""
+    """Read and check a manifest; `data_dir` overrides where the source files live.
+
+    Every type is checked against `region.schema.json` before any value is used, so a
+    wrong manifest is one usage error naming its key, never a traceback further on.
+    """
     path = find_manifest(region)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise DataError(f"not valid YAML: {exc}", file=path) from None
-    if not isinstance(raw, dict):
-        raise DataError("a manifest must be a mapping", file=path)
-    for key in ("name", "sources"):
-        if key not in raw:
-            raise DataError("missing required key", file=path, field=key)
+    raw = read_manifest(path)
+    check_schema(raw, path)
     seen: set[str] = set()
     sources = _sources(raw["sources"], "sources", path, seen)
     base = Path(data_dir) if data_dir is not None else path.parent
     if not base.is_dir():
         raise UsageError(f"data directory {base} does not exist")
     return Manifest(
-        name=str(raw["name"]),
+        name=raw["name"],
         title=str(raw.get("title", raw["name"])),
         description=str(raw.get("description", "")),
         synthetic=bool(raw.get("synthetic", False)),
@@ -180,15 +185,229 @@ def load_manifest(region: str | Path, data_dir: str | Path | None = None) -> Man
     )
 
 
+def inside(folder: Path, name: str, key: str, manifest: Path) -> Path:
+    """`folder / name`, refused unless it resolves, symlinks followed, inside `folder`.
+
+    A manifest comes from outside: an absolute path or a `..` that climbs out would let it
+    read any file on the machine (and echo it in the report), so neither is followed.
+    """
+    where = {"file": manifest, "field": key, "rule": "path-outside-data"}
+    if Path(name).is_absolute():
+        raise ManifestError(
+            f"{shorten(name)!r} is an absolute path; a path in the manifest is relative to "
+            f"its folder",
+            hint=f"name the file relative to {folder}",
+            **where,
+        )
+    joined = folder / name
+    try:
+        real = joined.resolve()
+        root = folder.resolve()
+    except (OSError, RuntimeError) as exc:  # a symlink loop
+        raise ManifestError(f"{shorten(name)!r} cannot be resolved: {exc}", **where) from None
+    if not real.is_relative_to(root):
+        raise ManifestError(
+            f"{shorten(name)!r} leads outside the folder {root}",
+            hint="a file named in the manifest must be inside that folder; symlinks are followed",
+            **where,
+        )
+    return joined
+
+
+class _Refused(Exception):
+    """YAML the manifest loader will not build (an alias bomb, a repeated key)."""
+
+
+class _ManifestLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, without repeated keys or implicit dates, whose aliases are
+    counted before anything is built from them (`read_manifest`).
+
+    A repeated key would silently override the first; a date would not be text.
+    """
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        seen: set[tuple[str, str]] = set()
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                key = (key_node.tag, key_node.value)
+                if key in seen:
+                    raise _Refused(
+                        f"line {key_node.start_mark.line + 1}: the key "
+                        f"{shorten(key_node.value)!r} appears twice in one mapping"
+                    )
+                seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
+_ManifestLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def read_manifest(path: Path) -> Any:
+    """The manifest's YAML, within `MANIFEST_BYTES` and `MANIFEST_VALUES`."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MANIFEST_BYTES + 1)
+    except OSError as exc:
+        raise ManifestError(f"cannot read the manifest: {exc.strerror}", file=path) from None
+    if len(data) > MANIFEST_BYTES:
+        raise ManifestError(
+            f"the manifest is larger than {human_bytes(MANIFEST_BYTES)}; a region's manifest "
+            f"lists its files, and real ones are tens of kilobytes",
+            file=path,
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ManifestError(f"the manifest is not UTF-8 text: {exc.reason}", file=path) from None
+    loader = _ManifestLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is not None:
+            _count_values(node, {}, path)
+        raw = loader.construct_document(node) if node is not None else None
+    except _Refused as exc:
+        raise ManifestError(str(exc), file=path) from None
+    except yaml.YAMLError as exc:
+        raise ManifestError(f"not valid YAML: {shorten(str(exc), 300)}", file=path) from None
+    except RecursionError:
+        raise ManifestError("not valid YAML: nested too deeply", file=path) from None
+    except ValueError as exc:  # e.g. an integer of more digits than Python will convert
+        raise ManifestError(f"not valid YAML: {shorten(str(exc), 300)}", file=path) from None
+    finally:
+        loader.dispose()
+    return {} if raw is None else raw
+
+
+def _count_values(node: yaml.Node, counted: dict[int, int], path: Path) -> int:
+    """How many values `node` holds once every alias in it is written out, refusing more
+    than `MANIFEST_VALUES`.
+
+    An alias is how a few hundred bytes of YAML stand for a billion values ("billion
+    laughs"): PyYAML builds them cheaply, as shared objects, but anything that walks the
+    result (the schema check, `str()`) then walks all of them. Shared nodes are counted
+    once each and remembered, so the count itself costs one pass over the text.
+    """
+    key = id(node)
+    if key in counted:
+        if counted[key] < 0:
+            raise _Refused(
+                f"line {node.start_mark.line + 1}: a YAML alias refers to the value it is in"
+            )
+        return counted[key]
+    counted[key] = -1  # being counted: meeting it again is a loop
+    total = 1
+    if isinstance(node, yaml.SequenceNode):
+        total += sum(_count_values(item, counted, path) for item in node.value)
+    elif isinstance(node, yaml.MappingNode):
+        total += sum(
+            _count_values(k, counted, path) + _count_values(v, counted, path) for k, v in node.value
+        )
+    if total > MANIFEST_VALUES:
+        raise _Refused(
+            f"line {node.start_mark.line + 1}: the manifest holds more than "
+            f"{MANIFEST_VALUES:,} values once its YAML aliases are written out (an alias "
+            "'bomb'); real manifests hold about a thousand"
+        )
+    counted[key] = total
+    return total
+
+
+@cache
+def _validator() -> Draft202012Validator:
+    Draft202012Validator.check_schema(SCHEMA)
+    return Draft202012Validator(SCHEMA)
+
+
+def check_schema(raw: Any, path: Path) -> None:
+    """Check the manifest's keys and types against `region.schema.json`; the first problem
+    (the most relevant, as jsonschema ranks them) is a usage error naming its key."""
+    try:
+        error = best_match(_validator().iter_errors(raw))
+    except RecursionError:
+        raise ManifestError("the manifest is nested too deeply", file=path) from None
+    if error is None:
+        return
+    key, message = _explain(error)
+    raise ManifestError(message, file=path, field=key or None, rule="manifest-schema")
+
+
+_TYPES = {
+    "array": "a list",
+    "object": "a mapping",
+    "string": "text",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+    "null": "empty",
+}
+
+
+def manifest_key(parts: Any) -> str:
+    """`["sources", 3, "path"]` as `sources[3].path`."""
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _shown(value: Any) -> str:
+    """A value as the manifest spells it, cut short."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    except (TypeError, ValueError, RecursionError):
+        text = repr(value)
+    return shorten(text)
+
+
+def _explain(error: ValidationError) -> tuple[str, str]:
+    """The manifest key at fault and a message a council officer can act on."""
+    key = manifest_key(error.absolute_path)
+    custom = next((e.schema["x-message"] for e in _lineage(error) if "x-message" in e.schema), None)
+    got = f", got {_shown(error.instance)}"
+    match error.validator:
+        case "required":
+            missing = next((k for k in error.validator_value if k not in error.instance), "")
+            return manifest_key([*error.absolute_path, missing]), "missing required key"
+        case "additionalProperties":
+            known = set(error.schema.get("properties", {}))
+            extra = next((k for k in error.instance if k not in known), "")
+            return (
+                manifest_key([*error.absolute_path, str(extra)]),
+                f"unknown key; the keys here are {', '.join(sorted(known))}",
+            )
+        case "type":
+            wanted = error.validator_value
+            names = [_TYPES.get(t, t) for t in ([wanted] if isinstance(wanted, str) else wanted)]
+            return key, (custom or f"must be {' or '.join(names)}") + got
+        case "enum":
+            options = ", ".join(str(v) for v in error.validator_value if v is not None)
+            return key, (custom or f"must be one of: {options}") + got
+    if custom:
+        return key, custom + got
+    return key, shorten(error.message, 300)
+
+
+def _lineage(error: ValidationError | None) -> list[ValidationError]:
+    """The error and the errors it sits inside (an `anyOf` around it, say)."""
+    found = []
+    while error is not None:
+        found.append(error)
+        error = error.parent
+    return found
+
+
 def _nation(raw: Any, path: Path, seen: set[str]) -> NationBase | None:
     """The `nation:` block: title, sources, the area codes of the base, and the cap."""
     if raw is None:
         return None
-    if not isinstance(raw, dict) or not raw.get("sources"):
-        raise DataError(
+    if not raw.get("sources"):
+        raise ManifestError(
             "`nation` must be a mapping with its own, non-empty `sources`",
             file=path,
-            field="nation",
+            field="nation.sources",
         )
     cap = raw.get("cap_percentiles", [0.1, 99.9])
     if cap in (None, "none", False):
@@ -201,49 +420,39 @@ def _nation(raw: Any, path: Path, seen: set[str]) -> NationBase | None:
         and 90 <= cap[1] <= 100
     )
     if not valid:
-        raise DataError(
+        raise ManifestError(
             f"cap_percentiles must be a low percentile (0 to 10) then a high one (90 to 100), "
-            f"got {cap!r}",
+            f"got {_shown(cap)}",
             file=path,
             field="nation.cap_percentiles",
             hint="the cap trims the tails, e.g. [0.1, 99.9]; [0, 100] (or none) scales from "
             "the national minimum to maximum",
         )
-    codes = raw.get("codes", "E01")
-    if not isinstance(codes, str) or not codes:
-        raise DataError("codes must be a code prefix such as E01", file=path, field="nation.codes")
     return NationBase(
         title=str(raw.get("title", "nation")),
         sources=tuple(_sources(raw["sources"], "nation.sources", path, seen)),
-        codes=codes,
+        codes=raw.get("codes", "E01"),
         cap=(float(cap[0]), float(cap[1])),
     )
 
 
-def _sources(entries: Any, key: str, path: Path, seen: set[str]) -> list[Source]:
-    """Each source entry checked for its required keys, a known role and a unique id."""
-    if not isinstance(entries, list):
-        raise DataError("must be a list of sources", file=path, field=key)
+def _sources(entries: list[dict], key: str, path: Path, seen: set[str]) -> list[Source]:
+    """Each source entry (its types already checked by the schema) with a unique id; keys
+    the schema does not name are the reader's options."""
     sources = []
-    for position, entry in enumerate(entries, start=1):
+    for position, entry in enumerate(entries):
         where = f"{key}[{position}]"
-        if not isinstance(entry, dict):
-            raise DataError("each source must be a mapping", file=path, field=where)
-        for required in ("id", "role", "reader", "path"):
-            if required not in entry:
-                raise DataError(f"source is missing {required!r}", file=path, field=where)
-        if entry["role"] not in ROLES:
-            raise DataError(
-                f"unknown role {entry['role']!r}",
-                file=path,
-                field=f"{where}.role",
-                hint=f"one of {', '.join(sorted(ROLES))}",
-            )
         if entry["id"] in seen:
-            raise DataError(f"duplicate source id {entry['id']!r}", file=path, field=where)
+            raise ManifestError(
+                f"duplicate source id {entry['id']!r}", file=path, field=f"{where}.id"
+            )
         seen.add(entry["id"])
         options = {k: v for k, v in entry.items() if k not in _SOURCE_KEYS}
         sources.append(
-            Source(**{k: v for k, v in entry.items() if k in _SOURCE_KEYS}, options=options)
+            Source(
+                **{k: v for k, v in entry.items() if k in _SOURCE_KEYS},
+                options=options,
+                key=where,
+            )
         )
     return sources

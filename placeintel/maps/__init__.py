@@ -16,6 +16,7 @@ import geopandas as gpd
 
 from placeintel.maps.attribution import compact_attribution
 from placeintel.maps.risk_map import build_map, ranked, write_map
+from placeintel.publish.release import release_file
 
 #: Services this far outside a district still show on its map: people cross borders for help.
 DISTRICT_MARGIN_M = 2_000
@@ -73,7 +74,7 @@ def write_maps(folder: Path, content: MapContent, scheme: str = "quantiles") -> 
     written = [write_map(assemble(content, scheme=scheme), folder / "map.html")]
     for lad_code in content.wards["lad_code"].drop_duplicates():
         fmap = assemble(content, lad_code, scheme)
-        written.append(write_map(fmap, folder / f"map-{lad_code}.html"))
+        written.append(write_map(fmap, release_file(folder, f"map-{lad_code}.html")))
     return written
 
 

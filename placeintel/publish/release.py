@@ -9,12 +9,15 @@ atomic rename). A build that fails or is killed at any point therefore leaves
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from placeintel.errors import UsageError
+from placeintel.errors import DataError, UsageError
+from placeintel.limits import shorten
+from placeintel.region import REGION_NAME
 
 STAGING_PREFIX = ".staging-"
 
@@ -38,8 +41,47 @@ def new_version(region_dir: Path) -> str:
     return version
 
 
+def region_folder(out_root: Path, region: str) -> Path:
+    """`<out_root>/<region>`, refused unless the region is a slug and the folder resolves,
+    symlinks followed, inside `out_root`: a release is never written, or read, elsewhere.
+
+    The manifest's schema already holds names to slugs; this holds every caller to it.
+    """
+    if not REGION_NAME.fullmatch(str(region)):
+        raise UsageError(
+            f"{str(region)[:80]!r} is not a region name: lower-case letters, digits and "
+            "hyphens only, so that it names a folder inside the releases folder"
+        )
+    root = Path(out_root)
+    folder = root / region
+    if not folder.resolve().is_relative_to(root.resolve()):
+        raise UsageError(
+            f"the release folder {folder} leads outside the releases folder {root.resolve()} "
+            "(a symlink?); releases are only written inside it"
+        )
+    return folder
+
+
+#: A file name a release may hold: no folder part, no leading dot.
+_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,200}")
+
+
+def release_file(folder: Path, name: str) -> Path:
+    """`folder / name` for a file named from the data (a district's map, `map-<code>.html`),
+    refused unless it is a plain file name: a code such as `../../x` must not write outside
+    the release."""
+    if not _FILE_NAME.fullmatch(name) or ".." in name:
+        raise DataError(
+            f"{shorten(name)!r} cannot name a file of the release: a code that names a file "
+            "may hold letters, digits, '-', '_' and '.' only",
+            rule="unsafe-file-name",
+            hint="check the district (LAD) codes in the ward boundaries or the lookup",
+        )
+    return folder / name
+
+
 def begin_release(out_root: Path, region: str) -> Staging:
-    region_dir = Path(out_root) / region
+    region_dir = region_folder(out_root, region)
     region_dir.mkdir(parents=True, exist_ok=True)
     _remove_abandoned_staging(region_dir)
     version = new_version(region_dir)
@@ -66,7 +108,7 @@ def abandon_release(staging: Staging) -> None:
 
 def current_release(out_root: Path, region: str) -> Path:
     """The folder `current` points at, or a usage error saying how to make one."""
-    link = Path(out_root) / region / "current"
+    link = region_folder(out_root, region) / "current"
     if not link.exists():
         raise UsageError(
             f"no release for {region!r} in {out_root}; run `placeintel build {region}` first"
@@ -75,7 +117,7 @@ def current_release(out_root: Path, region: str) -> Path:
 
 
 def list_releases(out_root: Path, region: str) -> list[Path]:
-    region_dir = Path(out_root) / region
+    region_dir = region_folder(out_root, region)
     if not region_dir.is_dir():
         return []
     return sorted(

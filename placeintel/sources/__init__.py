@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from placeintel.errors import DataError
-from placeintel.region import Manifest, Source
+from placeintel.region import Manifest, Source, inside
 from placeintel.sources import (
     boundaries,
     census,
@@ -30,6 +31,7 @@ from placeintel.sources import (
 )
 from placeintel.sources.formats import Format
 from placeintel.sources.raster import RasterSource
+from placeintel.sources.tables import check_file
 
 #: Every format a manifest's `reader:` may name, each declared beside its reader.
 FORMATS: dict[str, Format] = {
@@ -127,15 +129,38 @@ class RegionData:
         return found[0][1] if found else None
 
 
+def source_file(manifest: Manifest, source: Source) -> Path:
+    """The file a source names, checked before anything opens it: inside the data folder
+    (with the files a reader opens beside it, such as a shapefile's .dbf), a regular file,
+    and within the size limit. Every reader is reached through this."""
+    path = manifest.source_path(source)
+    for sibling in _sidecars(path):
+        where = str(sibling.relative_to(manifest.data_dir))
+        inside(manifest.data_dir, where, f"{source.where()}.path", manifest.manifest_path)
+        if not sibling.is_dir():
+            check_file(sibling)
+    check_file(path)
+    return path
+
+
+def _sidecars(path: Path) -> list[Path]:
+    """Files GDAL opens beside a source (`x.shp` -> `x.dbf`, `x.prj`; `x.tif.aux.xml`)."""
+    if not path.parent.is_dir():
+        return []
+    stems = (f"{path.stem}.", f"{path.name}.")
+    return [p for p in path.parent.iterdir() if p != path and p.name.startswith(stems)]
+
+
 def read_source(manifest: Manifest, source: Source) -> Any:
     """Read one source with the reader its manifest entry names."""
     reader = format_of(manifest, source).read
+    path = source.resolve(manifest.data_dir)
     try:
-        path = source.resolve(manifest.data_dir)
+        path = source_file(manifest, source)
         return reader(path, source.role, reader_options(manifest, source))
     except DataError as error:
         if error.file is None:
-            error.file = source.resolve(manifest.data_dir)
+            error.file = path
         raise
 
 
@@ -164,4 +189,4 @@ def place_postcodes(data: RegionData) -> None:
         data.timings[source.id] = data.timings.get(source.id, 0) + time.perf_counter() - started
 
 
-__all__ = ["FORMATS", "Format", "RasterSource", "RegionData", "read_source"]
+__all__ = ["FORMATS", "Format", "RasterSource", "RegionData", "read_source", "source_file"]

@@ -21,7 +21,9 @@ from placeintel.sources.census import measure_frame, measure_header_map, measure
 from placeintel.sources.formats import Format
 from placeintel.sources.tables import (
     TableLayout,
+    cells_within_limit,
     detect_encoding,
+    limited_rows,
     open_text,
     read_csv,
     refuse_first,
@@ -44,9 +46,9 @@ def locate(path: Path) -> TableLayout:
     encoding = detect_encoding(path)
     first = last = header = 0
     blank: list[int] = []
-    with open_text(path, encoding) as handle:
+    with open_text(path, encoding) as handle, cells_within_limit():
         reader = csv.reader(handle)
-        for cells in reader:
+        for _, cells in limited_rows(reader, path, encoding):
             # The csv module counts physical lines, so a record spanning several lines
             # (an unclosed quote) is found and named, not silently swallowed.
             number = reader.line_num
@@ -84,8 +86,9 @@ def locate(path: Path) -> TableLayout:
 
 
 def _line_count(path: Path) -> int:
-    with open_text(path, detect_encoding(path)) as handle:
-        return sum(1 for _ in csv.reader(handle))
+    encoding = detect_encoding(path)
+    with open_text(path, encoding) as handle, cells_within_limit():
+        return sum(1 for _ in limited_rows(csv.reader(handle), path, encoding))
 
 
 def read_nomis_extract(path: Path, role: str, options: dict) -> pd.DataFrame:

@@ -12,8 +12,12 @@ import codecs
 import csv
 import gzip
 import io
+import os
 import re
-from collections.abc import Callable, Iterable
+import stat
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -22,6 +26,14 @@ import numpy as np
 import pandas as pd
 
 from placeintel.errors import DataError
+from placeintel.limits import (
+    CELL_CHARS,
+    COLUMNS,
+    SOURCE_BYTES_ENV,
+    human_bytes,
+    shorten,
+    source_bytes,
+)
 
 #: Cells that official files use for "no value" (suppressed, not applicable).
 MISSING_MARKERS = frozenset({"", "n/a", "na", "-", "..", ":", "*", "x", "c"})
@@ -42,6 +54,7 @@ def read_csv(
     if not path.is_file():
         raise DataError("file not found", file=path)
     encoding = detect_encoding(path)
+    read_header(path, header_row, encoding)  # refuses a header too wide to parse
     try:
         frame = pd.read_csv(
             path,
@@ -61,6 +74,7 @@ def read_csv(
     frame.index = pd.RangeIndex(header_row + 1, len(frame) + header_row + 1)
     # Blank lines are kept while reading so that row numbers stay true; drop them now.
     frame = frame[~frame.eq("").all(axis=1)] if len(frame.columns) else frame
+    _refuse_long_cells(frame, path)
     frame.attrs["encoding"] = encoding
     frame.attrs["path"] = str(path)
     return frame
@@ -70,12 +84,85 @@ def is_gzip(path: Path) -> bool:
     return path.suffix.lower() == ".gz"
 
 
-def read_bytes(path: Path) -> bytes:
-    """The file's bytes, decompressed when it is a `.gz` (two national tables ship gzipped)."""
+def check_file(path: Path) -> None:
+    """Refuse anything but a regular file within the size limit, before it is opened.
+
+    A device (`/dev/zero`), a named pipe or a folder has no end, or blocks, or is not a
+    file at all; a file above the limit would exhaust memory. Both are named, not read.
+    """
     try:
-        return gzip.decompress(path.read_bytes()) if is_gzip(path) else path.read_bytes()
-    except (OSError, EOFError) as exc:  # a truncated or corrupt gzip
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise DataError("file not found", file=path) from None
+    except (OSError, ValueError) as exc:  # a name too long, a NUL byte, no permission
+        raise DataError(f"cannot open: {exc}", file=path, rule="not-a-file") from None
+    if not stat.S_ISREG(info.st_mode):
+        kind = (
+            "a folder"
+            if stat.S_ISDIR(info.st_mode)
+            else "a named pipe (FIFO)"
+            if stat.S_ISFIFO(info.st_mode)
+            else "a device"
+            if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode)
+            else "a socket"
+            if stat.S_ISSOCK(info.st_mode)
+            else "not a regular file"
+        )
+        raise DataError(
+            f"is {kind}, not a regular file; only regular files are read",
+            file=path,
+            rule="not-a-file",
+        )
+    limit = source_bytes()
+    if info.st_size > limit:
+        raise DataError(
+            f"the file is {human_bytes(info.st_size)}, more than the limit of {human_bytes(limit)}",
+            file=path,
+            rule="file-too-large",
+            hint=f"set {SOURCE_BYTES_ENV} to a number of bytes to allow larger files",
+        )
+
+
+def read_bytes(path: Path) -> bytes:
+    """The file's bytes, decompressed when it is a `.gz` (two national tables ship gzipped).
+
+    A `.gz` is first decompressed without keeping it, to measure it: a few megabytes of
+    gzip can expand to gigabytes, and that is refused before any of it is held.
+    """
+    check_file(path)
+    try:
+        if not is_gzip(path):
+            return path.read_bytes()
+        _refuse_gzip_bomb(path)
+        with gzip.open(path, "rb") as handle:
+            return handle.read()
+    except (OSError, EOFError, zlib.error) as exc:  # a truncated or corrupt gzip
         raise DataError(f"cannot decompress: {exc}", file=path) from None
+
+
+def _refuse_gzip_bomb(path: Path) -> None:
+    limit = source_bytes()
+    total = 0
+    with gzip.open(path, "rb") as handle:
+        while chunk := handle.read(1024 * 1024):
+            total += len(chunk)
+            if total > limit:
+                raise DataError(
+                    f"the file decompresses to more than the limit of {human_bytes(limit)}",
+                    file=path,
+                    rule="file-too-large",
+                    hint=f"set {SOURCE_BYTES_ENV} to a number of bytes to allow larger files",
+                )
+
+
+def read_head(path: Path, limit: int) -> bytes:
+    """The file's first whole lines within `limit` bytes (decompressed when `.gz`), for
+    sniffing its layout without reading a line of unbounded length."""
+    with gzip.open(path, "rb") if is_gzip(path) else path.open("rb") as handle:
+        data = handle.read(limit)
+    if len(data) == limit and b"\n" in data:
+        data = data[: data.rindex(b"\n") + 1]
+    return data
 
 
 def open_text(path: Path, encoding: str) -> IO[str]:
@@ -150,15 +237,130 @@ def detect_encoding(path: Path) -> str:
     return "utf-8-sig"
 
 
-def read_header(path: Path, header_row: int = 1) -> tuple[list[str], str]:
-    """The header labels as written (on line `header_row`), and the file's encoding."""
-    encoding = detect_encoding(path)
-    with open_text(path, encoding) as handle:
-        reader = csv.reader(handle)
-        header: list[str] = []
-        for _ in range(header_row):
-            header = next(reader, [])
+def read_header(
+    path: Path, header_row: int = 1, encoding: str | None = None
+) -> tuple[list[str], str]:
+    """The header labels as written (on line `header_row`), and the file's encoding.
+
+    A header wider than `COLUMNS`, or with a label longer than `CELL_CHARS`, is refused
+    here, before pandas or frictionless build a column (and a schema field) for each.
+    """
+    encoding = encoding or detect_encoding(path)
+    header: list[str] = []
+    with open_text(path, encoding) as handle, cells_within_limit():
+        for number, row in limited_rows(csv.reader(handle), path, encoding):
+            header = row
+            if number >= header_row:
+                break
     return header, encoding
+
+
+@contextmanager
+def cells_within_limit() -> Iterator[None]:
+    """Make the csv module refuse a cell longer than `CELL_CHARS` while the block runs.
+
+    The limit is the csv module's own (`field_size_limit`), so a huge cell is refused as
+    it is read rather than held in memory first, at no cost per row; it is process-wide
+    state (frictionless raises it on import), so it is put back afterwards.
+    """
+    previous = csv.field_size_limit(CELL_CHARS)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(previous)
+
+
+def limited_rows(
+    rows: Iterable[list[str]],
+    path: Path,
+    encoding: str,
+    dialect: str | type[csv.Dialect] = "excel",
+    labels: list[str] | None = None,
+) -> Iterator[tuple[int, list[str]]]:
+    """Number the rows of a csv reader from 1, refusing a row wider than `COLUMNS` and,
+    inside `cells_within_limit`, a cell longer than `CELL_CHARS`, by row and column."""
+    number = 0
+    iterator = iter(rows)
+    while True:
+        try:
+            row = next(iterator)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            if "field larger than field limit" not in str(exc):
+                raise DataError(f"cannot parse CSV: {exc}", file=path, row=number + 1) from None
+            column = _long_cell(path, encoding, dialect, number + 1)
+            raise DataError(
+                f"a cell is longer than {CELL_CHARS:,} characters",
+                file=path,
+                row=number + 1,
+                field=_label(labels, column),
+                rule="cell-too-long",
+                hint="no official table has cells this long: check the file is the right one",
+            ) from None
+        number += 1
+        if len(row) > COLUMNS:
+            raise DataError(
+                f"the row has {len(row):,} cells, more than the limit of {COLUMNS:,} columns",
+                file=path,
+                row=number,
+                rule="too-many-columns",
+                hint="official tables have at most a few hundred columns: check the file is "
+                "a CSV of the right table",
+            )
+        yield number, row
+
+
+def _long_cell(
+    path: Path, encoding: str, dialect: str | type[csv.Dialect], record: int
+) -> int | None:
+    """The position of the first over-long cell of row `record`: read again, only when
+    a file has one, with the limit lifted for that one row (it is within the file size)."""
+    previous = csv.field_size_limit(2**31 - 1)
+    try:
+        with open_text(path, encoding) as handle:
+            for number, row in enumerate(csv.reader(handle, dialect), start=1):
+                if number == record:
+                    return next((i for i, c in enumerate(row) if len(c) > CELL_CHARS), None)
+    except (csv.Error, OSError, UnicodeDecodeError):
+        return None
+    finally:
+        csv.field_size_limit(previous)
+    return None
+
+
+def _label(labels: list[str] | None, column: int | None) -> str | None:
+    if column is None:
+        return None
+    if labels and column < len(labels):
+        return shorten(labels[column].strip())
+    return f"column {column + 1}"
+
+
+def scan_cells(path: Path, encoding: str, labels: list[str] | None = None) -> None:
+    """Refuse a CSV with a row wider than `COLUMNS` or a cell longer than `CELL_CHARS`,
+    naming its row (a plain csv pass: for files small enough that it costs nothing)."""
+    with open_text(path, encoding) as handle, cells_within_limit():
+        for _ in limited_rows(csv.reader(handle), path, encoding, labels=labels):
+            pass
+
+
+def _refuse_long_cells(frame: pd.DataFrame, path: Path) -> None:
+    """Refuse a cell longer than `CELL_CHARS`, naming its row and column (pandas reads
+    cells whole, so this is checked after reading; it costs a few per cent of the read)."""
+    for position, column in enumerate(frame.columns):
+        lengths = frame.iloc[:, position].str.len().to_numpy(dtype=float, na_value=0)
+        over = lengths > CELL_CHARS
+        if over.any():
+            first = int(np.argmax(over))
+            raise DataError(
+                f"the cell is {int(lengths[first]):,} characters long, more than the limit of "
+                f"{CELL_CHARS:,}: {shorten(str(frame.iat[first, position]))!r}",
+                file=path,
+                row=int(frame.index[first]),
+                field=column,
+                rule="cell-too-long",
+            )
 
 
 def find_column(

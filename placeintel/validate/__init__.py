@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from placeintel.errors import DataError
-from placeintel.region import Manifest, Source, load_manifest
+from placeintel.region import Manifest, Source, inside, load_manifest
 from placeintel.sources import (
     RegionData,
     deprivation_edition,
@@ -17,6 +17,7 @@ from placeintel.sources import (
     place_postcodes,
     read_source,
     reader_options,
+    source_file,
 )
 from placeintel.sources.tables import read_header
 from placeintel.validate.checks import check_region
@@ -26,7 +27,11 @@ from placeintel.validate.tables import load_schema, validate_table, validate_wit
 
 def _check_file(manifest: Manifest, source: Source, report: Report) -> bool:
     """Presence and schema checks for one source; True if it may be read."""
-    path = source.resolve(manifest.data_dir)
+    try:
+        path = manifest.source_path(source)
+    except DataError as error:  # an absolute path, or one leading out of the data folder
+        _add(report, error, value=source.path)
+        return False
     try:
         form = format_of(manifest, source)
     except DataError as error:
@@ -81,19 +86,37 @@ def _check_file(manifest: Manifest, source: Source, report: Report) -> bool:
             hint=f"get it from {source.url}, or pass --data-dir with the folder holding it",
         )
         return False
-    if "schema" in source.options:  # the council's own Table Schema for this file
-        own = manifest.manifest_path.parent / str(source.options["schema"])
-        if not validate_with_own_schema(path, own, report):
-            return False
+    try:
+        source_file(manifest, source)
+        if "schema" in source.options:  # the council's own Table Schema, beside the manifest
+            own = inside(
+                manifest.manifest_path.parent,
+                str(source.options["schema"]),
+                f"{source.where()}.schema",
+                manifest.manifest_path,
+            )
+    except DataError as error:  # not a regular file, too large, a sidecar or schema outside
+        _add(report, error, field=error.field or f"{source.where()}.path")
+        return False
+    if "schema" in source.options and not validate_with_own_schema(path, own, report):
+        return False
     name = form.schema_for(source)
     if name is None:
         return True
     try:
         layout = form.layout(path)
         header, _ = read_header(path, layout.header_row)
-    except DataError as error:
-        rule = "empty-file" if error.rule == "read" else error.rule  # e.g. "encoding"
-        report.add("error", rule, error.message, file=str(path), hint=error.hint or "")
+    except DataError as error:  # empty, unreadable, or a header over placeintel.limits
+        rule = "empty-file" if error.rule == "read" else error.rule
+        report.add(
+            "error",
+            rule,
+            error.message,
+            file=str(path),
+            row=error.row,
+            field=error.field or "",
+            hint=error.hint or "",
+        )
         return False
     options = reader_options(manifest, source)
     try:
@@ -109,6 +132,17 @@ def _check_file(manifest: Manifest, source: Source, report: Report) -> bool:
         )
         return False
     return validate_table(path, load_schema(name), mapping, report, layout=layout)
+
+
+def _add(report: Report, error: DataError, **where: object) -> None:
+    """An error raised while checking a source, as a finding in the report."""
+    found: dict[str, object] = {
+        "file": str(error.file or ""),
+        "row": error.row,
+        "field": error.field or "",
+        "hint": error.hint or "",
+    }
+    report.add("error", error.rule, error.message, **{**found, **where})
 
 
 def validate_sources(manifest: Manifest) -> tuple[RegionData, Report]:

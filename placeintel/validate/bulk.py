@@ -30,11 +30,20 @@ import pandas as pd
 from frictionless import Dialect, Resource, Schema, errors
 from frictionless.error import Error
 
-from placeintel.sources.tables import PLAIN, TableLayout, open_text
+from placeintel.sources.tables import (
+    PLAIN,
+    TableLayout,
+    cells_within_limit,
+    limited_rows,
+    open_text,
+    read_head,
+)
 
 #: Files larger than this are checked column-wise: above ~20,000 rows the column-wise pass
 #: is the faster one (the demo's largest CSV is 0.2 MB, so tests exercise both).
 BULK_BYTES = 2 * 1024 * 1024
+#: How much of a file the dialect is sniffed from: far more than 100 lines of any real table.
+SNIFF_BYTES = 1024 * 1024
 #: Schema keys this module honours; any other key is a check it would otherwise skip.
 _SCHEMA_KEYS = {"fields", "missingValues", "primaryKey"}
 #: Constraints the screen can judge for each type; a field with any other constraint, or
@@ -151,10 +160,14 @@ def supported(descriptor: dict[str, Any]) -> None:
 
 def _dialect(path: Path, encoding: str, layout: TableLayout) -> type[csv.Dialect]:
     """The CSV dialect frictionless sniffs from the file's first rows (delimiter, quoting,
-    spaces after delimiters), so both paths split the cells alike."""
+    spaces after delimiters), so both paths split the cells alike.
+
+    frictionless is given the file's first lines only (`SNIFF_BYTES`): it sniffs 100
+    lines whatever their length, so a hostile 50 MB line would otherwise cost gigabytes.
+    """
     resource = Resource(
-        path=path.name,
-        basepath=str(path.parent),
+        read_head(path, SNIFF_BYTES),
+        format="csv",
         encoding=encoding,
         dialect=Dialect(header_rows=[layout.header_row], comment_rows=list(layout.skip_rows)),
     )
@@ -182,8 +195,10 @@ def _structure(
     blank: list[int] = []
     width = len(labels)
     skip = set(layout.skip_rows)
-    with open_text(path, encoding) as handle:
-        for number, row in enumerate(csv.reader(handle, dialect), start=1):
+    with open_text(path, encoding) as handle, cells_within_limit():
+        # limited_rows refuses a row or cell over placeintel.limits as it is read.
+        rows = limited_rows(csv.reader(handle, dialect), path, encoding, dialect, labels)
+        for number, row in rows:
             if number <= layout.header_row or number in skip:
                 continue
             if (not row or row[0] in missing) and all(cell in missing for cell in row[:width]):

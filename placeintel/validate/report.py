@@ -12,6 +12,14 @@ from typing import Any
 
 import pandas as pd
 
+from placeintel.limits import (
+    ECHO_CHARS,
+    FIELD_ECHO_CHARS,
+    MESSAGE_ECHO_CHARS,
+    shorten,
+    shorten_message,
+)
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -25,6 +33,20 @@ class Finding:
     field: str = ""
     value: str = ""
     hint: str = ""
+
+    def __post_init__(self) -> None:
+        """Cut what comes from the data to what a terminal should show: the first
+        `ECHO_CHARS` characters of a cell, wherever it appears (a 50 MB cell is not
+        echoed), and a bounded message, hint and column name."""
+        value = "" if self.value is None else str(self.value)
+        cut = {
+            "value": shorten(value, ECHO_CHARS),
+            "message": shorten_message(str(self.message), value),
+            "hint": shorten_message(str(self.hint or ""), value, MESSAGE_ECHO_CHARS),
+            "field": shorten(str(self.field or ""), FIELD_ECHO_CHARS),
+        }
+        for name, text in cut.items():
+            object.__setattr__(self, name, text)
 
 
 @dataclass

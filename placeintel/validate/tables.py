@@ -16,9 +16,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from frictionless import Dialect, Resource, Schema
+from frictionless import Dialect, FrictionlessException, Resource, Schema
 
-from placeintel.sources.tables import PLAIN, TableLayout, read_header
+from placeintel.errors import DataError
+from placeintel.sources.tables import PLAIN, TableLayout, read_bytes, read_header, scan_cells
 from placeintel.validate.bulk import BULK_BYTES, bulk_findings
 from placeintel.validate.report import Report
 
@@ -135,17 +136,32 @@ def validate_table(
         descriptor["primaryKey"] = primary
     if bulk is None:
         bulk = path.stat().st_size > BULK_BYTES
-    if bulk:
-        rows = bulk_findings(path, encoding, header, descriptor, layout, MAX_FINDINGS_PER_FILE)
-    else:
-        resource = Resource(
-            path=path.name,
-            basepath=str(path.parent),
-            encoding=encoding,
-            schema=Schema.from_descriptor(descriptor),
-            dialect=Dialect(header_rows=[layout.header_row], comment_rows=list(layout.skip_rows)),
+    try:
+        if bulk:  # the column-wise pass refuses over-long cells and rows as it reads
+            rows = bulk_findings(path, encoding, header, descriptor, layout, MAX_FINDINGS_PER_FILE)
+        else:
+            scan_cells(path, encoding, labels)
+            resource = Resource(
+                path=path.name,
+                basepath=str(path.parent),
+                encoding=encoding,
+                schema=Schema.from_descriptor(descriptor),
+                dialect=Dialect(
+                    header_rows=[layout.header_row], comment_rows=list(layout.skip_rows)
+                ),
+            )
+            rows = resource.validate(limit_errors=MAX_FINDINGS_PER_FILE).flatten(_FLAT)
+    except DataError as error:  # a limit (placeintel.limits) the file breaks
+        report.add(
+            "error",
+            error.rule,
+            error.message,
+            file=str(path),
+            row=error.row,
+            field=error.field or "",
+            hint=error.hint or "",
         )
-        rows = resource.validate(limit_errors=MAX_FINDINGS_PER_FILE).flatten(_FLAT)
+        return False
     _report_findings(
         rows,
         path,
@@ -197,14 +213,9 @@ def _report_findings(
             file=str(path),
             row=row,
             field=name,
-            value=_shorten(cell),
+            value="" if cell is None else str(cell),  # the report shows its first characters
             hint=hint,
         )
-
-
-def _shorten(cell: Any, limit: int = 80) -> str:
-    text = "" if cell is None else str(cell)
-    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
 
 
 def validate_with_own_schema(path: Path, schema_path: Path, report: Report) -> bool:
@@ -219,8 +230,31 @@ def validate_with_own_schema(path: Path, schema_path: Path, report: Report) -> b
         )
         return False
     before = len(report.errors)
-    _, encoding = read_header(path)
-    schema = Schema.from_descriptor(json.loads(schema_path.read_text(encoding="utf-8")))
+    try:
+        _, encoding = read_header(path)
+        scan_cells(path, encoding)
+    except DataError as error:  # empty, unreadable, or over a limit (placeintel.limits)
+        report.add(
+            "error",
+            error.rule,
+            error.message,
+            file=str(path),
+            row=error.row,
+            field=error.field or "",
+            hint=error.hint or "",
+        )
+        return False
+    try:
+        schema = Schema.from_descriptor(json.loads(read_bytes(schema_path).decode("utf-8")))
+    except (DataError, ValueError, FrictionlessException) as error:
+        report.add(
+            "error",
+            "schema-invalid",
+            f"the Table Schema named in the manifest cannot be used: {error}",
+            file=str(schema_path),
+            field="schema",
+        )
+        return False
     resource = Resource(path=path.name, basepath=str(path.parent), encoding=encoding, schema=schema)
     _report_findings(
         resource.validate(limit_errors=MAX_FINDINGS_PER_FILE).flatten(_FLAT),

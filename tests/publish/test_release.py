@@ -129,3 +129,57 @@ def test_formula_injection_neutralised() -> None:
     safe = neutralise_formulas(frame)
     assert safe["name"].tolist() == ['\'=HYPERLINK("http://x")', "'+44 161", "'@SUM(A1)", "Library"]
     assert safe["n"].tolist() == [-1, 2, 3, 4]
+
+
+# --- issue 14: nothing is written outside the releases folder ------------------------------
+
+
+def test_a_release_folder_must_be_a_slug_inside_the_releases_folder(tmp_path: Path) -> None:
+    from placeintel.errors import UsageError
+    from placeintel.publish.release import begin_release, current_release, list_releases
+
+    releases = tmp_path / "releases"
+    for name in ("../../x", "/etc", "a/b", "", "Demo", ".staging"):
+        for action in (begin_release, current_release, list_releases):
+            with pytest.raises(UsageError, match="not a region name"):
+                action(releases, name)
+    assert not any(tmp_path.rglob("x"))
+    releases.mkdir()
+    (releases / "linked").symlink_to(tmp_path)  # a region folder that is a link out
+    with pytest.raises(UsageError, match="outside the releases folder"):
+        begin_release(releases, "linked")
+
+
+def test_a_district_code_cannot_write_a_map_outside_the_release(
+    tmp_path: Path, demo_release: Release, releases_dir: Path
+) -> None:
+    """District maps are named from the data (`map-<code>.html`); a code like
+    `../../x` stops the build, writes nothing outside, and leaves `current` alone."""
+    import hashlib
+    import shutil
+
+    import yaml
+
+    from placeintel.region import DATASETS_DIR
+
+    region = tmp_path / "demo"
+    shutil.copytree(DATASETS_DIR / "demo", region)
+    wards = region / "boundaries" / "Wards_May_2023_Boundaries_UK_BGC.geojson"
+    document = json.loads(wards.read_text(encoding="utf-8"))
+    for n, feature in enumerate(document["features"]):
+        feature["properties"]["LAD"] = "../../../../escaped" if n == 0 else "E08990001"
+    wards.write_text(json.dumps(document), encoding="utf-8")
+    manifest = yaml.safe_load((region / "region.yml").read_text(encoding="utf-8"))
+    manifest["sources"][0]["lad_code_field"] = "LAD"
+    (region / "region.yml").write_text(yaml.safe_dump(manifest, sort_keys=False))
+
+    def current() -> str:
+        package = (releases_dir / "demo" / "current" / "datapackage.json").read_bytes()
+        return hashlib.sha256(package).hexdigest()
+
+    before = current()
+    with pytest.raises(PlaceintelError, match="cannot name a file of the release"):
+        build(region, releases=releases_dir, echo=lambda line: None)
+    assert current() == before
+    assert not list(releases_dir.parent.rglob("escaped*"))
+    assert not [p for p in (releases_dir / "demo").iterdir() if p.name.startswith(".staging")]

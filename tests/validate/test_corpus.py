@@ -11,6 +11,7 @@ import codecs
 import csv
 import hashlib
 import json
+import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -277,6 +278,41 @@ def encode(name: str, encoding: str, bom: bytes) -> Callable[[Path], None]:
         text = (region / name).read_bytes().decode("utf-8")
         text = text.replace("Birchfield Library", "Birchfield Café – Library")
         (region / name).write_bytes(bom + text.encode(encoding))
+
+    return mutate
+
+
+# --- issue 14: confinement and limits (helpers) -------------------------------------------
+
+_DEMO_IDS = [s["id"] for s in yaml.safe_load((DEMO / "region.yml").read_text())["sources"]]
+
+
+def source_key(source_id: str) -> str:
+    """The manifest key of a demo source, as findings name it (`sources[9]`)."""
+    return f"sources[{_DEMO_IDS.index(source_id)}]"
+
+
+def set_source(source_id: str, **changes: str) -> Callable[[Path], None]:
+    return edit_manifest(
+        lambda m: next(s for s in m["sources"] if s["id"] == source_id).update(changes)
+    )
+
+
+def symlink(name: str, target: str) -> Callable[[Path], None]:
+    return lambda region: (region / name).symlink_to(target)
+
+
+def fifo(name: str) -> Callable[[Path], None]:
+    return lambda region: os.mkfifo(region / name)
+
+
+def wide_header(name: str, extra: int) -> Callable[[Path], None]:
+    """A header of `extra` more columns than the file has (the 1-million-column attack)."""
+
+    def mutate(region: Path) -> None:
+        head, sep, rest = (region / name).read_bytes().partition(b"\r\n")
+        more = ",".join(f"c{i}" for i in range(extra)).encode()
+        (region / name).write_bytes(head + b"," + more + sep + rest)
 
     return mutate
 
@@ -832,6 +868,88 @@ CASES = [
         encode(SERVICES, "utf-16-le", b""),
         SERVICES,
         "encoding",
+    ),
+    # --- issue 14: confinement and limits
+    Case(
+        "path-climbs-out-of-the-data-folder",
+        set_source("pension-credit", path="../../../../../../../../../etc/passwd"),
+        "region.yml",
+        "path-outside-data",
+        None,
+        f"{source_key('pension-credit')}.path",
+    ),
+    Case(
+        "path-absolute",
+        set_source("pension-credit", path="/etc/passwd"),
+        "region.yml",
+        "path-outside-data",
+        None,
+        f"{source_key('pension-credit')}.path",
+    ),
+    Case(
+        "path-a-device",
+        set_source("pension-credit", path="/dev/zero"),
+        "region.yml",
+        "path-outside-data",
+        None,
+        f"{source_key('pension-credit')}.path",
+    ),
+    Case(
+        "path-symlink-out-of-the-data-folder",
+        both(
+            symlink("dwp/zero.csv", "/dev/zero"), set_source("pension-credit", path="dwp/zero.csv")
+        ),
+        "region.yml",
+        "path-outside-data",
+        None,
+        f"{source_key('pension-credit')}.path",
+    ),
+    Case(
+        "path-a-named-pipe",
+        both(fifo("dwp/pipe.csv"), set_source("pension-credit", path="dwp/pipe.csv")),
+        "dwp/pipe.csv",
+        "not-a-file",
+        None,
+        f"{source_key('pension-credit')}.path",
+    ),
+    Case(
+        "path-a-folder",
+        set_source("pension-credit", path="dwp"),
+        "dwp",
+        "not-a-file",
+        None,
+        f"{source_key('pension-credit')}.path",
+    ),
+    Case(
+        "own-schema-outside-the-manifest-folder",
+        set_source("council-services", schema="../../../../../../../../etc/passwd"),
+        "region.yml",
+        "path-outside-data",
+        None,
+        f"{source_key('council-services')}.schema",
+    ),
+    Case(
+        "csv-header-of-a-million-columns",
+        wide_header(IMD, 1_000_000),
+        IMD,
+        "too-many-columns",
+        1,
+    ),
+    Case(
+        "csv-5mb-cell-in-a-large-file",
+        set_cell(IMD, 5, IMD_SCORE, "A" * 5_000_000),
+        IMD,
+        "cell-too-long",
+        5,
+        IMD_SCORE,
+    ),
+    Case(
+        "csv-200k-character-cell-in-a-small-file",
+        set_cell(SERVICES, 3, "name", "x" * 200_000),
+        SERVICES,
+        "cell-too-long",
+        3,
+        "name",
     ),
 ]
 
