@@ -174,6 +174,47 @@ class Browser:
 
     # --- a page -------------------------------------------------------------------------
 
+    def run_on(
+        self,
+        url: str,
+        expression: str,
+        ready: str = "document.readyState === 'complete'",
+        prelude: str = "",
+        timeout: float = 30.0,
+        viewport: tuple[int, int] | None = None,
+    ) -> Any:
+        """Open `url` in a fresh tab, wait until `ready` holds, evaluate `prelude` (e.g. a
+        library to inject) and then `expression` (awaited if a promise); its value."""
+        target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+        session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})[
+            "sessionId"
+        ]
+        try:
+            self.send("Page.enable", session=session)
+            if viewport is not None:
+                width, height = viewport
+                self.send(
+                    "Emulation.setDeviceMetricsOverride",
+                    {
+                        "width": width,
+                        "height": height,
+                        "deviceScaleFactor": 1,
+                        "mobile": width < 600,
+                    },
+                    session,
+                )
+            self.send("Page.navigate", {"url": url}, session)
+            deadline = time.monotonic() + timeout
+            while not self.evaluate(session, f"!!({ready})"):
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{url}: not ready ({ready}) after {timeout} s")
+                self._pump(0.2)
+            if prelude:
+                self.evaluate(session, prelude)
+            return self.evaluate(session, expression)
+        finally:
+            self.send("Target.closeTarget", {"targetId": target})
+
     def visit(
         self,
         url: str,
