@@ -262,7 +262,10 @@ def read_manifest(path: Path) -> Any:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ManifestError(f"the manifest is not UTF-8 text: {exc.reason}", file=path) from None
-    loader = _ManifestLoader(text)
+    try:
+        loader = _ManifestLoader(text)  # its reader refuses control characters at once
+    except yaml.YAMLError as exc:
+        raise ManifestError(f"not valid YAML: {shorten(str(exc), 300)}", file=path) from None
     try:
         node = loader.get_single_node()
         if node is not None:

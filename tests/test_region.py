@@ -206,6 +206,30 @@ WRONG = [
         f"sources[{len(DEMO_IDS)}]",
         "must be a mapping",
     ),
+    (
+        "weight-not-a-number",
+        lambda m: m["index"].update(indicator_weights={"pct_aged_65_plus": float("nan")}),
+        "index.indicator_weights.pct_aged_65_plus",
+        "whole number from 0 to 10",
+    ),
+    (
+        "weight-too-large",
+        lambda m: m["index"].update(component_weights={"broadband": 1e40}),
+        "index.component_weights.broadband",
+        "whole number from 0 to 10",
+    ),
+    (
+        "category-map-a-number",
+        lambda m: source(m, "council-services").update(category_map=5),
+        f"sources[{DEMO_IDS.index('council-services')}].category_map",
+        "must map each category",
+    ),
+    (
+        "extra-fields-a-string",
+        lambda m: source(m, "council-services").update(extra_fields="email"),
+        f"sources[{DEMO_IDS.index('council-services')}].extra_fields",
+        "a list of column names",
+    ),
     ("title-a-list", lambda m: m.update(title=["a"] * 500), "title", "characters)"),
     ("contributors-a-string", lambda m: m.update(contributors="me"), "contributors", "a list"),
     ("nation-a-list", lambda m: m.update(nation=[1]), "nation", "must be a mapping"),
@@ -288,6 +312,8 @@ YAML_ATTACKS = [
     ("not-a-mapping", "- name\n- sources\n", "must be a mapping"),
     ("empty", "", "missing required key"),
     ("not-yaml", "name: [demo\n", "not valid YAML"),
+    ("a-nul-byte", "name: demo\ntitle: De\x00mo\nsources: []\n", "not valid YAML"),
+    ("an-escape-character", "name: demo\ntitle: De\x1bmo\nsources: []\n", "not valid YAML"),
     ("infinity", "name: demo\nsources: []\npublish: {disclosure: {minimum_count: .inf}}", "got"),
 ]
 

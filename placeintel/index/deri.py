@@ -67,6 +67,9 @@ class IndexSettings:
             )
         weights = {**defaults.indicator_weights, **(settings.get("indicator_weights") or {})}
         components = {**defaults.component_weights, **(settings.get("component_weights") or {})}
+        kinds = {k: "indicator_weights" for k in weights} | {
+            k: "component_weights" for k in components
+        }
         for key, value in {**weights, **components}.items():
             if key not in defaults.indicator_weights and key not in defaults.component_weights:
                 raise DataError(
@@ -77,7 +80,7 @@ class IndexSettings:
                 raise DataError(
                     f"weight must be a whole number from 0 to 10 (as in DERI), got {value!r}",
                     file=where,
-                    field=f"index.{key}",
+                    field=f"index.{kinds[key]}.{key}",
                 )
         reference = str(settings.get("reference") or "")
         ranges: dict[str, tuple[float, float]] = {}

@@ -134,12 +134,12 @@ def source_file(manifest: Manifest, source: Source) -> Path:
     (with the files a reader opens beside it, such as a shapefile's .dbf), a regular file,
     and within the size limit. Every reader is reached through this."""
     path = manifest.source_path(source)
+    check_file(path)  # first: `path: .` is the data folder itself, which has no siblings
     for sibling in _sidecars(path):
         where = str(sibling.relative_to(manifest.data_dir))
         inside(manifest.data_dir, where, f"{source.where()}.path", manifest.manifest_path)
         if not sibling.is_dir():
             check_file(sibling)
-    check_file(path)
     return path
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import geopandas as gpd
@@ -18,6 +19,8 @@ def read_vector(path: Path, kind: str) -> gpd.GeoDataFrame:
     """Read a vector file that must exist, have features and declare its CRS."""
     if not path.exists():
         raise DataError("file not found", file=path)
+    if path.suffix.lower() in (".geojson", ".json"):
+        _refuse_nul(path)
     try:
         frame = gpd.read_file(path, engine="pyogrio")
     except (
@@ -50,6 +53,34 @@ def read_vector(path: Path, kind: str) -> gpd.GeoDataFrame:
             hint="set the file's CRS to EPSG:4326/CRS84, or reproject it to British National Grid",
         )
     return frame
+
+
+def _refuse_nul(path: Path) -> None:
+    """A NUL in a GeoJSON string would reach us cut short: GDAL ends strings at it.
+
+    Other control characters arrive whole and are removed (and reported) by validation;
+    a NUL-cut value cannot be mended, so the feature and property are named instead.
+    """
+    data = path.read_bytes()  # within the source size limit, checked before any reader
+    if b"\\u0000" not in data.lower() and b"\x00" not in data:
+        return
+    try:
+        features = json.loads(data).get("features") or []
+    except (ValueError, AttributeError):
+        return  # not GeoJSON at all: GDAL says so, with its own message
+    for number, feature in enumerate(features, start=1):
+        properties = feature.get("properties") if isinstance(feature, dict) else None
+        for key, value in (properties or {}).items():
+            if isinstance(value, str) and "\x00" in value:
+                raise DataError(
+                    "a NUL character in the text; GDAL would cut the value there, so it "
+                    "cannot be read whole",
+                    file=path,
+                    row=number,
+                    field=str(key)[:80],
+                    rule="control-characters",
+                    hint="remove the NUL (\\u0000) from the value",
+                )
 
 
 def _check_coordinates(frame: gpd.GeoDataFrame, path: Path) -> None:

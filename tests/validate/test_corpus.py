@@ -912,6 +912,31 @@ CASES = [
         None,
         f"{source_key('pension-credit')}.path",
     ),
+    # --- issue 14: found by the hostile review after the merge
+    Case(
+        "geojson-nul-in-a-service-name",
+        edit_geojson(TABLETS, lambda d: _feature(d, 2)["properties"].update(Name="Bad\x00Name")),
+        TABLETS,
+        "control-characters",
+        2,
+        "Name",
+    ),
+    Case(
+        "geojson-nul-in-a-ward-name",
+        edit_geojson(WARDS, lambda d: _feature(d, 4)["properties"].update(WD23NM="Ab\x00bey")),
+        WARDS,
+        "control-characters",
+        4,
+        "WD23NM",
+    ),
+    Case(
+        "path-the-data-folder-itself",
+        set_source("pension-credit", path="."),
+        "demo",  # the finding names the data folder, the region's copy of datasets/demo
+        "not-a-file",
+        None,
+        f"{source_key('pension-credit')}.path",
+    ),
     Case(
         "path-a-folder",
         set_source("pension-credit", path="dwp"),
