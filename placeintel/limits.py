@@ -35,6 +35,9 @@ ECHO_CHARS = 80
 #: How much of a column name, and of a whole message or hint, a report shows.
 FIELD_ECHO_CHARS = 200
 MESSAGE_ECHO_CHARS = 1_000
+#: The longest ward or LSOA name or code `explain` looks up (England's longest ward name
+#: has under 60 characters); a longer one is refused before it is compared with every name.
+AREA_QUERY_CHARS = 200
 
 
 def source_bytes() -> int:

@@ -18,6 +18,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from placeintel.areas import find_area
 from placeintel.engine import make_engine
 from placeintel.errors import DataError, PlaceintelError
 from placeintel.index import IndexResult, IndexSettings, compute_index
@@ -42,6 +43,7 @@ from placeintel.publish.layers import Published, write_layers
 from placeintel.publish.package import ResourceSpec, validate_datapackage, write_datapackage
 from placeintel.publish.writers import write_csv
 from placeintel.region import Manifest
+from placeintel.scratch import TemporaryReleases
 from placeintel.validate import Report, validate_sources
 
 Echo = Callable[[str], None]
@@ -70,6 +72,9 @@ class Release:
     #: The region's title and the attribution lines of its sources, as published.
     title: str = ""
     attribution: list[str] = field(default_factory=list)
+    #: The temporary folder `build` wrote to when given no releases folder: it is kept
+    #: while this release (or a copy of it) is in use, and removed after (scratch.py).
+    temporary: TemporaryReleases | None = field(default=None, repr=False, compare=False)
 
     @property
     def package(self):  # -> frictionless.Package; imported lazily, it is slow to import
@@ -81,15 +86,15 @@ class Release:
     def map_path(self) -> Path:
         return self.path / "map.html"
 
-    def explain(self, code: str) -> pd.DataFrame:
-        """Why a ward (or an LSOA, by its code) ranks where it does: each indicator's value,
-        0-10 score and contribution."""
-        match = self.wards[self.wards["ward_code"] == code]
-        if match.empty and self.lsoas is not None and "lsoa21_code" in self.lsoas:
-            match = self.lsoas[self.lsoas["lsoa21_code"] == code]
-        if match.empty:
-            raise PlaceintelError(f"no ward or LSOA {code!r} in this release")
-        ward = match.iloc[0]
+    def explain(self, area: str) -> pd.DataFrame:
+        """Why a ward or an LSOA ranks where it does: each indicator's value, 0-10 score and
+        contribution.
+
+        `area` is what `placeintel explain` takes: a code, or a name in any case
+        ("harpurhey"); a name two areas share is a `UsageError` listing them with their
+        districts and codes (`placeintel.areas.find_area`).
+        """
+        _, ward = find_area(self.wards, self.lsoas, area)
         weights = self.metadata["index"]["effective_weights"]
         labels = self.metadata.get("labels", {})
         rows = [

@@ -17,7 +17,6 @@ True
 from __future__ import annotations
 
 import json
-import tempfile
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
@@ -29,14 +28,17 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
+from placeintel import areas
 from placeintel.api.limits import ServerLimits
 from placeintel.errors import PlaceintelError, UsageError
 from placeintel.index import IndexSettings
 from placeintel.maps import MapContent, assemble, write_map
+from placeintel.maps.inline import inline_assets
 from placeintel.pipeline import Release, ValidationFailed, build_release
 from placeintel.publish import current_release, list_releases
 from placeintel.publish.diff import ReleaseDiff, diff_releases
 from placeintel.region import load_manifest
+from placeintel.scratch import TemporaryReleases
 from placeintel.validate import Report, validate_sources
 
 Echo = Callable[[str], None]
@@ -85,7 +87,10 @@ def build(
     `.package`, `.explain()`.
 
     `releases` is the folder releases go in (`<releases>/<region>/<version>`, and
-    `current`); without it, a temporary folder, which `echo` is told. `weights`
+    `current`). Without it, a temporary `placeintel-*` folder (`echo` is told where)
+    that lasts as long as the returned release: it is removed once nothing refers to the
+    release any more, or when Python exits, so a notebook can build as often as it
+    likes without filling the disk; pass `releases` to keep the files. `weights`
     overrides indicator or component weights by name (whole numbers 0-10), `base` is
     `region`, `local-authority` or `nation`, `reference` a national release folder for
     the nation base. `engine="dask"` runs the heavy stages on Dask (a local cluster, or
@@ -105,10 +110,20 @@ def build(
     settings = IndexSettings.with_overrides(
         manifest.index, str(manifest.manifest_path), weights, base, reference
     )
-    if releases is None:
-        releases = Path(tempfile.mkdtemp(prefix="placeintel-"))
-        echo(f"(releases go to a temporary folder: {releases})")
-    return build_release(manifest, settings, releases, echo, engine, scheduler)
+    if releases is not None:
+        return build_release(manifest, settings, releases, echo, engine, scheduler)
+    temporary = TemporaryReleases()
+    echo(
+        f"(releases go to a temporary folder, {temporary.path}, removed when this release "
+        "is no longer used or Python exits; pass releases= to keep them)"
+    )
+    try:
+        release = build_release(manifest, settings, temporary.path, echo, engine, scheduler)
+    except BaseException:
+        temporary.cleanup()
+        raise
+    release.temporary = temporary
+    return release
 
 
 def _reach(scheduler: str) -> None:
@@ -213,14 +228,15 @@ def _release_map(release: Release, district: str | None, scheme: str) -> folium.
 def explore(release: Release, district: str | None = None, scheme: str = "quantiles") -> folium.Map:
     """The planners' map as a folium object, for inline display in a notebook.
 
-    The same map the build writes (one assembly, `placeintel.maps.assemble`); Leaflet is
-    loaded from the release's own assets when the release is a folder on disk.
+    The same map the build writes (one assembly, `placeintel.maps.assemble`), with
+    Leaflet, its plugins and the map's own script and styles carried inside the page
+    (`placeintel.maps.inline`): Jupyter shows a map in an iframe of the notebook's own
+    page, where neither `file://` links nor a release's relative `assets/` links load.
+    So it draws in Jupyter served over HTTP, in VS Code, and for a release read from a
+    running API, with no network but for the basemap; `fmap.save("x.html")` writes one
+    self-contained file.
     """
-    fmap = _release_map(release, district, scheme)
-    if (release.path / "assets").is_dir():
-        fmap.default_js = [(n, (release.path / p).as_uri()) for n, p in fmap.default_js]
-        fmap.default_css = [(n, (release.path / p).as_uri()) for n, p in fmap.default_css]
-    return fmap
+    return inline_assets(_release_map(release, district, scheme))
 
 
 def save_map(
@@ -237,29 +253,10 @@ def find_area(release: Release, code_or_name: str) -> tuple[str, pd.Series]:
     """A ward (by code or name) or an LSOA (by code or name) of a release: its level and row.
 
     A name two wards share (Brooklands in Manchester and in Trafford) is a usage error
-    that lists them with their codes, so the user can say which.
+    that lists them with their districts and codes, so the user can say which; the CLI's
+    `explain` and `Release.explain` ask the same function (`placeintel.areas`).
     """
-    wanted = code_or_name.strip().lower()
-    levels = [("ward", release.wards, "ward_code", "ward_name")]
-    if release.lsoas is not None and "deri_score" in release.lsoas:
-        levels.append(("lsoa", release.lsoas, "lsoa21_code", "lsoa21_name"))
-    for level, frame, code, _ in levels:
-        by_code = frame[frame[code].str.lower() == wanted]
-        if not by_code.empty:
-            return level, by_code.iloc[0]
-    for level, frame, code, name in levels:
-        by_name = frame[frame[name].str.lower() == wanted]
-        if len(by_name) == 1:
-            return level, by_name.iloc[0]
-        if len(by_name) > 1:
-            choices = "; ".join(f"{row[code]} ({row['lad_name']})" for _, row in by_name.iterrows())
-            raise UsageError(
-                f"{len(by_name)} {level}s are called {code_or_name!r}: {choices}; give the code"
-            )
-    raise UsageError(
-        f"no ward or LSOA {code_or_name!r} in this release; give a ward's code or name, or "
-        "an LSOA's code or name"
-    )
+    return areas.find_area(release.wards, release.lsoas, code_or_name)
 
 
 def diff(

@@ -50,8 +50,9 @@ def realdata() -> Path:
 
 
 @contextmanager
-def running_server(releases_dir: Path, *extra: str) -> Iterator[str]:
-    """`placeintel serve` on a free port for the duration of a block; yields its URL."""
+def running_server(releases_dir: Path, *extra: str, region: str = "demo") -> Iterator[str]:
+    """`placeintel serve` (the demo, or `region`) on a free port for the duration of a
+    block; yields its URL."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -61,7 +62,7 @@ def running_server(releases_dir: Path, *extra: str) -> Iterator[str]:
             "-m",
             "placeintel.cli",
             "serve",
-            "demo",
+            region,
             "--releases",
             str(releases_dir),
             "--port",
