@@ -731,14 +731,6 @@ CASES = [
         8,
         "coordinator",
     ),
-    Case(
-        "manifest-public-value-not-text",
-        edit_manifest(lambda m: m["publish"].update(public_values=[7700900123])),
-        "region.yml",
-        "manifest",
-        None,
-        "publish.public_values[1]",
-    ),
     # --- issue 14: geometry, raster and encoding
     Case(
         "wards-one-covers-region-twice",

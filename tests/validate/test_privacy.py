@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from placeintel.errors import ManifestError
 from placeintel.region import DATASETS_DIR, load_manifest
 from placeintel.validate import Report, validate_sources
 from placeintel.validate.privacy import PERSONAL_MAIL_DOMAINS, looks_like_name, mask
@@ -168,17 +169,18 @@ def test_listed_public_values_pass_in_any_spelling(tmp_path: Path) -> None:
     ("publish", "field"),
     [
         ({"public_values": "jsmith@gmail.com"}, "publish.public_values"),
-        ({"public_values": ["ok@gmail.com", 7700900123]}, "publish.public_values[2]"),
-        ({"public_values": [""]}, "publish.public_values[1]"),
-        ({"public_fields": [{"field": "email"}]}, "publish.public_fields[1]"),
+        ({"public_values": ["ok@gmail.com", 7700900123]}, "publish.public_values[1]"),
+        ({"public_values": [""]}, "publish.public_values[0]"),
+        ({"public_fields": [{"field": "email"}]}, "publish.public_fields[0]"),
         ({"public_fields": "email"}, "publish.public_fields"),
     ],
 )
 def test_a_wrong_manifest_shape_names_the_key(tmp_path: Path, publish: dict, field: str) -> None:
+    """The manifest schema names the key, counting list items from 0 as every key does."""
     region = _region(tmp_path, publish)
-    report = validate_sources(load_manifest(region))[1]
-    wrong = [f for f in report.errors if f.rule == "manifest"]
-    assert [(Path(f.file).name, f.field) for f in wrong] == [("region.yml", field)]
+    with pytest.raises(ManifestError) as raised:
+        load_manifest(region)
+    assert (Path(raised.value.file).name, raised.value.field) == ("region.yml", field)
 
 
 def test_the_command_line_refuses_without_echoing(checked: tuple[Path, Report]) -> None:
