@@ -328,7 +328,7 @@ def run(
     echo(f"Serving {region} release {release.name} (OGC API - Features) at {url}/")
     echo(f"  collections: {url}/collections")
     echo(f"  map:         {url}/map/   (file: {release / 'map.html'})")
-    echo(f"  downloads:   {url}/release/datapackage.json")
+    echo(f"  downloads:   {url}/release/   (the data package: {url}/release/datapackage.json)")
     echo(
         f"Listening on {host}:{port}: at most {limits.connection_limit} connections, idle ones "
         f"closed after {limits.channel_timeout} s, request bodies up to "
