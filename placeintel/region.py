@@ -95,6 +95,8 @@ class Manifest:
     publish: dict[str, Any] = field(default_factory=dict)
     contributors: tuple[dict[str, str], ...] = ()
     nation: NationBase | None = None
+    #: Who answers questions about the data (`name`, `email`, `url`): the API's pages show it.
+    contact: dict[str, str] = field(default_factory=dict)
 
     @property
     def public_fields(self) -> set[str]:
@@ -182,6 +184,7 @@ def load_manifest(region: str | Path, data_dir: str | Path | None = None) -> Man
         publish=dict(raw.get("publish") or {}),
         contributors=tuple(raw.get("contributors") or ()),
         nation=_nation(raw.get("nation"), path, seen),
+        contact={k: str(v).strip() for k, v in (raw.get("contact") or {}).items()},
     )
 
 

@@ -241,6 +241,20 @@ WRONG = [
         "nation.cap_percentiles",
         "[low, high] percentiles",
     ),
+    # issue 15: the contact the API's pages show
+    (
+        "contact-email-not-an-address",
+        lambda m: m.update(contact={"email": "call us"}),
+        "contact.email",
+        "must be one email address",
+    ),
+    (
+        "contact-url-a-script",
+        lambda m: m.update(contact={"url": "javascript:alert(1)"}),
+        "contact.url",
+        "must be a web address",
+    ),
+    ("contact-unknown-key", lambda m: m.update(contact={"fax": "1"}), "contact.fax", "unknown key"),
 ]
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from placeintel.api.filters import LANGUAGES
+from placeintel.api.metadata import dump_as_written
 
 PARAMETERS: dict[str, dict[str, Any]] = {
     "filter": {
@@ -74,4 +75,4 @@ def describe_filters(document: str) -> str:
             for name in PARAMETERS
             if name not in present
         )
-    return yaml.safe_dump(openapi, sort_keys=False, allow_unicode=True)
+    return dump_as_written(openapi)

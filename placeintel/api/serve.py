@@ -14,19 +14,28 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import quote
 
 import numpy as np
 import pyarrow.parquet as pq
 import xstatic.pkg.leaflet as xstatic_leaflet
 import xstatic.pkg.leaflet_markercluster as xstatic_markercluster
 import yaml
-from flask import Flask, abort, send_from_directory
+from flask import Flask, abort, redirect, request, send_file, send_from_directory
 from pyproj import CRS, Transformer
 
 from placeintel.api.guard import QueryGuard
 from placeintel.api.headers import SecurityHeaders, page_policy, tile_origin
 from placeintel.api.limits import ServerLimits, allow_open_files
+from placeintel.api.metadata import dump, read_package, service_metadata
 from placeintel.api.openapi import describe_filters
+from placeintel.api.release import (
+    human_size,
+    method_page,
+    release_files,
+    release_zip,
+    zip_name,
+)
 from placeintel.errors import UsageError
 from placeintel.publish import current_release
 from placeintel.publish.layers import collections
@@ -61,8 +70,16 @@ def with_templates(text: str) -> str:
 
 def runtime_config(release: Path, config: Path = CONFIG) -> str:
     """The top-level configuration, its collections generated from the layer registry, each
-    with its real extent and download sizes from the release."""
+    with its real extent and download sizes from the release; the service's title, licence,
+    publisher and contact from the release (its region manifest), and the project's
+    templates."""
     settings = yaml.safe_load(config.read_text(encoding="utf-8"))
+    settings["metadata"] = service_metadata(release, settings.get("metadata") or {})
+    # For the pages' links to the release's downloads (a region name is a slug).
+    settings["placeintel"] = {"region": release.parent.name}
+    settings.setdefault("server", {}).setdefault(
+        "templates", {"path": str(TEMPLATES), "static": str(STATIC)}
+    )
     settings["resources"] = collections()
     for name, resource in settings["resources"].items():
         for link in resource.get("links", []):
@@ -85,7 +102,7 @@ def runtime_config(release: Path, config: Path = CONFIG) -> str:
             crs, "OGC:CRS84", always_xy=True
         ).transform_bounds(*bounds)
         resource["extents"]["spatial"]["bbox"] = [round(v, 6) for v in (west, south, east, north)]
-    return yaml.safe_dump(settings, sort_keys=False, allow_unicode=True)
+    return dump(settings)
 
 
 def configure(region: str, releases: Path, url: str, config: Path | None = None) -> Path:
@@ -108,7 +125,7 @@ def configure(region: str, releases: Path, url: str, config: Path | None = None)
             with_templates(Path(config).read_text(encoding="utf-8")), encoding="utf-8"
         )
     else:
-        runtime.write_text(with_templates(runtime_config(release, CONFIG)), encoding="utf-8")
+        runtime.write_text(runtime_config(release, CONFIG), encoding="utf-8")
     os.environ["PYGEOAPI_CONFIG"] = str(runtime.absolute())
     openapi = Path(releases) / f".openapi-{region}.yml"
     document = describe_filters(generate_openapi_document(runtime, "yaml"))
@@ -123,6 +140,11 @@ def pygeoapi_app() -> Flask:
     pygeoapi reads its configuration when its Flask module is imported, so the
     module is reloaded to take a new one (tests and benchmarks build several).
     """
+    from pygeoapi import l10n
+
+    # pygeoapi keeps each locale's translated configuration for the life of the process,
+    # which would render a new configuration's pages with the old one's title and contact.
+    getattr(l10n, "_cfg_cache", {}).clear()
     module = sys.modules.get("pygeoapi.flask_app")
     module = importlib.reload(module) if module else importlib.import_module("pygeoapi.flask_app")
     return module.APP
@@ -135,9 +157,27 @@ def create_app(
     config: Path | None = None,
 ) -> Flask:
     """A Flask app serving OGC API - Features, `/map/` and `/release/` downloads."""
+    from pygeoapi.l10n import get_locales
+    from pygeoapi.util import render_j2_template
+
     configure(region, releases, url, config)
     app = pygeoapi_app()
     link = (Path(releases) / region / "current").absolute()
+    settings = sys.modules["pygeoapi.flask_app"].CONFIG
+
+    def base_url() -> str:
+        return str(settings["server"]["url"]).rstrip("/")
+
+    def page(template: str, data: dict) -> tuple[str, int, dict[str, str]]:
+        """One of the service's own pages, in the same templates as pygeoapi's."""
+        html = render_j2_template(
+            settings,
+            settings["server"]["templates"],
+            template,
+            {**data, "placeintel_page": True},  # no JSON-LD version of these pages
+            get_locales(settings)[0],
+        )
+        return html, 200, {"Content-Type": "text/html; charset=utf-8"}
 
     tiles = tile_origin(
         sys.modules["pygeoapi.flask_app"].CONFIG["server"].get("map", {}).get("url")
@@ -146,7 +186,13 @@ def create_app(
 
     def release_file(path: str):
         folder = link.resolve()
-        if not (folder / path).is_file():
+        if path == "method.md" and request.args.get("f") == "html":
+            return method(folder)
+        if path.endswith(".zip") and "/" not in path and not (folder / path).exists():
+            return release_zip_file(folder, path.removesuffix(".zip"))
+        target = folder / path
+        # The release's own files only: a symlink inside it must not lead elsewhere.
+        if not target.is_file() or not target.resolve().is_relative_to(folder):
             abort(404)
         response = send_from_directory(folder, path)
         if path.endswith(".html"):  # a map: its own inline scripts, by their hashes
@@ -154,6 +200,77 @@ def create_app(
                 folder / path, {"img-src": images}
             )
         return response
+
+    def release_zip_file(folder: Path, name: str):
+        """`<region>-<version>.zip` for the current release; `<region>.zip` leads to it, so
+        a link to the latest release's zip never goes stale."""
+        if name == folder.parent.name:
+            response = redirect(f"{base_url()}/release/{zip_name(folder)}.zip", 302)
+            response.headers["Cache-Control"] = "no-cache"
+            return response
+        if name != zip_name(folder):
+            abort(404)
+        made = release_zip(folder)
+        return send_file(
+            made,
+            mimetype="application/zip",
+            as_attachment=True,
+            download_name=f"{name}.zip",
+            conditional=isinstance(made, Path),
+        )
+
+    def release_index():
+        """The release's files, with sizes and links: a page, or JSON with ?f=json."""
+        folder = link.resolve()
+        form = request.args.get("f", "html")
+        if form not in ("html", "json"):
+            return {"code": "InvalidParameterValue", "description": "f must be html or json"}, 400
+        here = f"{base_url()}/release/"
+        package = read_package(folder)
+        files = [
+            {
+                "path": item.path,
+                "href": here + quote(item.path),
+                "bytes": item.bytes,
+                "size": human_size(item.bytes),
+                "mediatype": item.mediatype,
+            }
+            for item in release_files(folder)
+        ]
+        index = {
+            "title": str(package.get("title") or folder.parent.name),
+            "region": folder.parent.name,
+            "version": folder.name,
+            "created": str(package.get("created") or ""),
+            "zip": f"{here}{quote(zip_name(folder))}.zip",
+            "method": f"{here}method.md?f=html",
+            "files": files,
+            "links": [
+                {"rel": "self", "type": "text/html", "href": f"{here}?f=html"},
+                {"rel": "alternate", "type": "application/json", "href": f"{here}?f=json"},
+            ],
+        }
+        if form == "json":
+            return index
+        return page("placeintel/release.html", index)
+
+    def method(folder: Path):
+        rendered = method_page(folder / "method.md")
+        if rendered is None:
+            abort(404)
+        title, body = rendered
+        here = f"{base_url()}/release/method.md"
+        return page(
+            "placeintel/method.html",
+            {
+                "title": title,
+                "body": body,
+                "links": [
+                    {"rel": "self", "type": "text/html", "href": f"{here}?f=html"},
+                    {"rel": "alternate", "type": "text/markdown", "href": here},
+                ],
+            },
+        )
 
     def vendor_file(package: str, path: str):
         return send_from_directory(VENDOR[package], path)
@@ -164,6 +281,7 @@ def create_app(
         app.wsgi_app = SecurityHeaders(app.wsgi_app, images)
     app.add_url_rule("/map/", "placeintel_map", lambda: release_file("map.html"))
     app.add_url_rule("/map/<path:path>", "placeintel_map_assets", release_file)
+    app.add_url_rule("/release/", "placeintel_release_index", release_index)
     app.add_url_rule("/release/<path:path>", "placeintel_release", release_file)
     app.add_url_rule(
         "/vendor/<any(leaflet, markercluster):package>/<path:path>",
@@ -210,7 +328,7 @@ def run(
     echo(f"Serving {region} release {release.name} (OGC API - Features) at {url}/")
     echo(f"  collections: {url}/collections")
     echo(f"  map:         {url}/map/   (file: {release / 'map.html'})")
-    echo(f"  downloads:   {url}/release/datapackage.json")
+    echo(f"  downloads:   {url}/release/   (the data package: {url}/release/datapackage.json)")
     echo(
         f"Listening on {host}:{port}: at most {limits.connection_limit} connections, idle ones "
         f"closed after {limits.channel_timeout} s, request bodies up to "

@@ -104,6 +104,24 @@ def resource_descriptor(spec: ResourceSpec, root: Path) -> dict[str, Any]:
     return descriptor
 
 
+def publisher_and_contact(manifest: Manifest) -> list[dict[str, Any]]:
+    """The manifest's `publisher` and `contact` as Data Package contributors (roles
+    `publisher` and `contact`), so that a release names who stands behind it and whom to
+    ask, and the API serving it can say so without the manifest at hand."""
+    people: list[dict[str, Any]] = []
+    if manifest.publisher:
+        people.append({"title": manifest.publisher, "roles": ["publisher"]})
+    contact = manifest.contact
+    if contact.get("email") or contact.get("url"):
+        entry: dict[str, Any] = {"title": contact.get("name") or manifest.publisher or "contact"}
+        if contact.get("email"):
+            entry["email"] = contact["email"]
+        if contact.get("url"):
+            entry["path"] = contact["url"]
+        people.append({**entry, "roles": ["contact"]})
+    return people
+
+
 def write_datapackage(
     root: Path,
     manifest: Manifest,
@@ -133,11 +151,14 @@ def write_datapackage(
         "licenses": [OGL],
         "keywords": ["digital exclusion", "DERI", "wards", "open data"],
         "sources": sources,
-        "contributors": [
-            {"title": c.get("title", ""), "roles": [c.get("role", "contributor")]}
-            for c in manifest.contributors
-        ]
-        or [{"title": "placeintel", "roles": ["author"]}],
+        "contributors": (
+            [
+                {"title": c.get("title", ""), "roles": [c.get("role", "contributor")]}
+                for c in manifest.contributors
+            ]
+            or [{"title": "placeintel", "roles": ["author"]}]
+        )
+        + publisher_and_contact(manifest),
         "attribution": attributions,
         "resources": [resource_descriptor(spec, root) for spec in resources],
         "placeintel": {"synthetic": manifest.synthetic, **extra},

@@ -2,7 +2,7 @@
 
 The demo region is copied and every kind of text a council supplies (ward, district
 and LSOA names, service names and addresses, the region's title, description,
-publisher and a source's attribution) is given script payloads, then built by the
+publisher and contact, and a source's attribution) is given script payloads, then built by the
 real build and served by `placeintel serve`. Headless Chromium opens every HTML page
 twice:
 
@@ -118,6 +118,7 @@ def _rename_everywhere(region: Path) -> None:
     manifest = yaml.safe_load((region / "region.yml").read_text(encoding="utf-8"))
     for key in ("title", "description", "publisher"):
         manifest[key] = f"{manifest[key]} {HOSTILE}"
+    manifest["contact"]["name"] = f"{manifest['contact']['name']} {HOSTILE}"
     manifest["sources"][0]["attribution"] = f"{HOSTILE} {manifest['sources'][0]['attribution']}"
     (region / "region.yml").write_text(
         yaml.safe_dump(manifest, sort_keys=False, allow_unicode=True), encoding="utf-8"
@@ -146,11 +147,13 @@ def _pages(release: Release) -> list[tuple[str, str | None, bool]]:
     """(path, readiness check, whether the payload must be shown as text) for every page."""
     service = release.services.set_index("name").loc[HOSTILE_NAMES["Birchfield Library"]]
     pages: list[tuple[str, str | None, bool]] = [
-        ("/?f=html", None, False),
+        ("/?f=html", None, True),  # the region's title, publisher and contact
         ("/collections?f=html", None, False),
         ("/conformance?f=html", None, False),
         ("/openapi?f=html", None, False),
         ("/openapi?f=html&ui=redoc", None, False),
+        ("/release/", None, True),  # the region's title
+        ("/release/method.md?f=html", None, False),
         # Not found, with the payload as the id: pygeoapi's error page.
         (f"/collections/wards/items/{quote(HOSTILE, safe='')}?f=html", None, False),
     ]
