@@ -33,6 +33,7 @@ from placeintel.api.limits import ServerLimits
 from placeintel.errors import PlaceintelError, UsageError
 from placeintel.index import IndexSettings
 from placeintel.maps import MapContent, assemble, write_map
+from placeintel.maps.weights import settings_of
 from placeintel.pipeline import Release, ValidationFailed, build_release
 from placeintel.publish import current_release, list_releases
 from placeintel.publish.diff import ReleaseDiff, diff_releases
@@ -206,6 +207,9 @@ def _release_map(release: Release, district: str | None, scheme: str) -> folium.
         release.attribution,
         release.lsoas,
         release.metadata.get("labels"),
+        index=(index := settings_of(release.metadata)),
+        version=release.version,
+        exact_index=index is None or index.base != "nation",
     )
     return assemble(content, district, scheme)
 
