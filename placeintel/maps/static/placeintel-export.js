@@ -19,6 +19,8 @@
     return node;
   }
 
+  var FONT = "system-ui, -apple-system, \"Segoe UI\", Roboto, sans-serif";
+
   function fmt(value, digits) {
     if (value === null || value === undefined || isNaN(value)) { return "n/a"; }
     return Number(value).toLocaleString("en-GB", {maximumFractionDigits: digits});
@@ -177,18 +179,27 @@
     var box = map.getContainer().getBoundingClientRect();
     // Markers (and clusters) and the names on the map, as the screen shows them.
     map.getContainer().querySelectorAll(".leaflet-marker-pane .leaflet-marker-icon").forEach(function (node) {
-      var r = node.getBoundingClientRect(), badge = node.firstElementChild || node;
-      var look = window.getComputedStyle(badge);
-      var x = r.left - box.left + r.width / 2, y = r.top - box.top + r.height / 2;
-      ctx.beginPath();
-      ctx.arc(x, y, Math.min(r.width, r.height) / 2, 0, 2 * Math.PI);
-      ctx.fillStyle = look.backgroundColor;
-      ctx.fill();
-      ctx.strokeStyle = "#333333";
-      ctx.lineWidth = 1;
-      ctx.stroke();
-      ctx.fillStyle = look.color;
-      ctx.font = "bold 11px system-ui, sans-serif";
+      // A service's letter badge, or a cluster's ring and disc, drawn as circles.
+      var x = 0, y = 0;
+      [node, node.firstElementChild].forEach(function (part) {
+        if (!part) { return; }
+        var r = part.getBoundingClientRect(), look = window.getComputedStyle(part);
+        if (!r.width || look.backgroundColor === "rgba(0, 0, 0, 0)") { return; }
+        x = r.left - box.left + r.width / 2;
+        y = r.top - box.top + r.height / 2;
+        ctx.beginPath();
+        ctx.arc(x, y, Math.min(r.width, r.height) / 2, 0, 2 * Math.PI);
+        ctx.fillStyle = look.backgroundColor;
+        ctx.fill();
+        if (part.classList.contains("pi-icon")) {
+          ctx.strokeStyle = "#333333";
+          ctx.lineWidth = 1;
+          ctx.stroke();
+        }
+        ctx.fillStyle = look.color;
+      });
+      if (!x && !y) { return; }
+      ctx.font = "bold 11px " + FONT;
       ctx.textAlign = "center";
       ctx.textBaseline = "middle";
       ctx.fillText(node.textContent.trim(), x, y);
@@ -196,7 +207,7 @@
     map.getContainer().querySelectorAll(".leaflet-tooltip-pane .pi-label").forEach(function (node) {
       var r = node.getBoundingClientRect(), look = window.getComputedStyle(node);
       var x = r.left - box.left + r.width / 2, y = r.top - box.top + r.height / 2;
-      ctx.font = look.fontWeight + " " + look.fontSize + " system-ui, sans-serif";
+      ctx.font = look.fontWeight + " " + look.fontSize + " " + FONT;
       ctx.textAlign = "center";
       ctx.textBaseline = "middle";
       var text = node.textContent.trim();
@@ -219,8 +230,6 @@
     return lines;
   }
 
-  var FONT = "system-ui, -apple-system, \"Segoe UI\", Roboto, sans-serif";
-
   function renderPng(app) {
     var map = app.map, size = map.getSize(), info = describe(app), style = app.data.style;
     var ratio = Math.max(1, Math.min(2, window.devicePixelRatio || 1));
@@ -228,7 +237,8 @@
     measure.font = "12px " + FONT;
     var subject = wrap(measure, info.subject + (info.weights ? ". " + info.weights : ""), width - 16);
     var source = wrap(measure, "Source: " + info.source, width - 16);
-    var dates = [info.release, info.printed.replace("Printed", "Exported")].filter(Boolean).join(" \u00b7 ");
+    var dates = wrap(measure, [info.release, info.printed.replace("Printed", "Exported")]
+      .filter(Boolean).join(" \u00b7 "), width - 16);
     var rows = legendRows(app, info), legendLines = 1, x = 8;
     rows.forEach(function (row) {
       var step = 30 + measure.measureText(row.text).width;
@@ -236,7 +246,7 @@
       x += step;
     });
     var head = 34 + 16 * subject.length;
-    var foot = 12 + 20 * legendLines + 22 + 18 + 16 * source.length;
+    var foot = 20 * legendLines + 16 * (dates.length + source.length) + 52;
     var height = size.y + head + foot;
     var canvas = el("canvas");
     canvas.width = Math.round(width * ratio);
@@ -284,8 +294,7 @@
     ctx.fillRect(8, y - 4, bar, 4);
     var scaleText = distanceText(length);
     ctx.fillText(scaleText, 14 + bar, y);
-    ctx.fillText(dates, 30 + bar + ctx.measureText(scaleText).width, y);
-    source.forEach(function (line, i) { ctx.fillText(line, 8, y + 20 + 16 * i); });
+    dates.concat(source).forEach(function (line, i) { ctx.fillText(line, 8, y + 20 + 16 * i); });
     return canvas;
   }
 
