@@ -200,6 +200,8 @@ def _release_map(release: Release, district: str | None, scheme: str) -> folium.
     if district is not None and district not in set(release.wards["lad_code"]):
         known = ", ".join(sorted(set(release.wards["lad_code"])))
         raise UsageError(f"no district {district!r} in this release; districts: {known}")
+    # A release scaled to the nation records its bounds to 6 decimals only (maps/weights.py).
+    index = settings_of(release.metadata)
     content = MapContent(
         release.wards,
         release.services,
@@ -207,7 +209,7 @@ def _release_map(release: Release, district: str | None, scheme: str) -> folium.
         release.attribution,
         release.lsoas,
         release.metadata.get("labels"),
-        index=(index := settings_of(release.metadata)),
+        index=index,
         version=release.version,
         exact_index=index is None or index.base != "nation",
     )

@@ -396,3 +396,26 @@ def test_a_map_redrawn_from_a_release_reweights_exactly(
         expected = page_numbers(page)
     with tab(browser, output.as_uri() + fragment(SETTINGS[name])) as page:
         assert_page_equals_built(page_numbers(page), expected)
+
+
+def test_greater_manchester_scaled_to_england_reweights_exactly(
+    realdata: Path, browser: Browser, tmp_path: Path
+) -> None:
+    """The real release: England's bounds, substitutes, and access to help (no national
+    files, so scaled within the region) dropped once its component weighs more than 0."""
+    region = "greater-manchester"
+    weights = {"access": 3, "imd_score": 0, "demography": 5, "pct_aged_75_plus": 0}
+    published = cli_build(region, tmp_path / "published", {}, "--data-dir", str(realdata))
+    built = cli_build(region, tmp_path / "weighted", weights, "--data-dir", str(realdata))
+    assert "access_score" not in built.wards  # as the page must show it: no access score
+    with tab(browser, url_of(built), timeout=120) as page:
+        expected = page_numbers(page)
+    with tab(browser, url_of(published) + fragment(weights), timeout=120) as page:
+        assert_page_equals_built(page_numbers(page), expected)
+        assert_table_equals_release(
+            page.js("placeintel.weights.table('ward')"), built.wards, "ward_code"
+        )
+        assert_table_equals_release(
+            page.js("placeintel.weights.table('lsoa')"), built.lsoas, "lsoa21_code"
+        )
+        assert page.exceptions() == []

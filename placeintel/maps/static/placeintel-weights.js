@@ -439,7 +439,6 @@
     }
     app.map.on("popupopen", function (e) { note(e.popup); });
 
-    var copies = 0;
     function slider(item, id) {
       var row = el("div", null, "pi-slider");
       var label = el("label", item.label);
@@ -514,7 +513,6 @@
       copy.type = "button";
       copy.addEventListener("click", function () {
         var url = window.location.href;
-        copies += 1;
         var done = function () { status.textContent = "Link copied: it opens this map with these weights."; };
         var fail = function () { status.textContent = "Copy the address bar to share these weights."; };
         if (navigator.clipboard && navigator.clipboard.writeText) {
