@@ -259,6 +259,19 @@ def test_a_planner_moves_sliders_by_keyboard_shares_the_link_and_resets(
             "Weights: yours"
         )
         chosen = page_numbers(page)
+        # A ward's popup shows its new score and rank, and says what still describes the
+        # published weights.
+        before = {a["code"]: a["rank"] for a in published["wards"]}
+        moved = next(
+            r for r in page.js("placeintel.weights.table('ward')") if r["rank"] != before[r["code"]]
+        )
+        popup = page.js(
+            "(function () { var text = ''; placeintel.wards.eachLayer(function (l) {"
+            f" if (l.feature.properties.code === '{moved['code']}') {{ l.openPopup();"
+            " text = l.getPopup().getElement().textContent; } }); return text; }())"
+        )
+        assert moved["name"] in popup and f"rank {moved['rank']} of 40" in popup
+        assert "refer to the published weights" in popup
         # Reset: exactly the published page again, and the address without weights.
         page.js(
             "Array.from(document.querySelectorAll('.pi-weights button'))"
