@@ -246,6 +246,8 @@ def build_release(
                 attributions,
                 lsoas=lsoas if "lsoa" in frames else None,
                 labels=indicators.labels,
+                index=levels["ward"].result.settings,
+                version=staging.version,
             )
             maps = write_maps(staging.path, shown)
             echo(f"  region map and {len(maps) - 1} district map(s)")

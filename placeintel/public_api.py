@@ -34,6 +34,7 @@ from placeintel.errors import PlaceintelError, UsageError
 from placeintel.index import IndexSettings
 from placeintel.maps import MapContent, assemble, write_map
 from placeintel.maps.inline import inline_assets
+from placeintel.maps.weights import settings_of
 from placeintel.pipeline import Release, ValidationFailed, build_release
 from placeintel.publish import current_release, list_releases
 from placeintel.publish.diff import ReleaseDiff, diff_releases
@@ -214,6 +215,8 @@ def _release_map(release: Release, district: str | None, scheme: str) -> folium.
     if district is not None and district not in set(release.wards["lad_code"]):
         known = ", ".join(sorted(set(release.wards["lad_code"])))
         raise UsageError(f"no district {district!r} in this release; districts: {known}")
+    # A release scaled to the nation records its bounds to 6 decimals only (maps/weights.py).
+    index = settings_of(release.metadata)
     content = MapContent(
         release.wards,
         release.services,
@@ -221,6 +224,9 @@ def _release_map(release: Release, district: str | None, scheme: str) -> folium.
         release.attribution,
         release.lsoas,
         release.metadata.get("labels"),
+        index=index,
+        version=release.version,
+        exact_index=index is None or index.base != "nation",
     )
     return assemble(content, district, scheme)
 

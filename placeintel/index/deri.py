@@ -260,23 +260,33 @@ def combine(
     values: (wards, indicators) scaled 0-10 with NaN for missing;
     weights: (draws, indicators); component_weights: (draws, components).
     Returns components (components, wards, draws) and deri (wards, draws).
+
+    Every sum is taken one term at a time, in catalogue order, with a rounded product
+    before each addition, rather than by a matrix product: BLAS orders and fuses its
+    additions differently on different processors, so a score could differ in its last
+    bit between machines, and the map's live re-weighting (`maps/weights.py`), which
+    repeats this arithmetic in the browser, could not match the build exactly.
     """
     present = ~np.isnan(values)
     filled = np.where(present, values, 0.0)
-    components = np.empty((len(plan.components), values.shape[0], weights.shape[0]))
+    shape = (values.shape[0], weights.shape[0])
+    components = np.empty((len(plan.components), *shape))
     for c, positions in enumerate(plan.members):
-        w = weights[:, positions].T  # (k, draws)
-        numerator = filled[:, positions] @ w
-        denominator = present[:, positions].astype(float) @ w
+        numerator, denominator = np.zeros(shape), np.zeros(shape)
+        for position in positions:
+            w = weights[None, :, position]  # (1, draws)
+            numerator += filled[:, position, None] * w
+            denominator += present[:, position, None] * w
         with np.errstate(invalid="ignore", divide="ignore"):
             components[c] = np.where(denominator > 0, numerator / denominator, np.nan)
-    has = ~np.isnan(components)
-    weight = component_weights.T[:, None, :] * has  # (components, wards, draws)
-    total = weight.sum(axis=0)
+    numerator, total = np.zeros(shape), np.zeros(shape)
+    for c in range(len(plan.components)):
+        has = ~np.isnan(components[c])
+        weight = component_weights[None, :, c] * has  # (wards, draws)
+        numerator += np.where(has, components[c], 0.0) * weight
+        total += weight
     with np.errstate(invalid="ignore", divide="ignore"):
-        deri = np.where(
-            total > 0, (np.where(has, components, 0) * weight).sum(axis=0) / total, np.nan
-        )
+        deri = np.where(total > 0, numerator / total, np.nan)
     return components, deri
 
 

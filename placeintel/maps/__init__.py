@@ -14,8 +14,10 @@ from pathlib import Path
 import folium
 import geopandas as gpd
 
+from placeintel.index.deri import IndexSettings
 from placeintel.maps.attribution import compact_attribution
 from placeintel.maps.risk_map import build_map, ranked, write_map
+from placeintel.maps.weights import weighting
 from placeintel.publish.release import release_file
 
 #: Services this far outside a district still show on its map: people cross borders for help.
@@ -37,6 +39,12 @@ class MapContent:
     attributions: list[str]
     lsoas: gpd.GeoDataFrame | None = None
     labels: dict[str, str] | None = None
+    #: The settings the index was built with: the page re-weights from them (maps/weights.py).
+    index: IndexSettings | None = None
+    #: The release's version (its date is printed on the map).
+    version: str = ""
+    #: False when `index` is known only approximately (a release scaled to the nation).
+    exact_index: bool = True
 
 
 def assemble(
@@ -48,6 +56,14 @@ def assemble(
     has_lsoas = lsoas is not None and "deri_score" in lsoas
     totals = (ranked(wards), ranked(lsoas) if has_lsoas else 0)
     districts = districts_of(wards)
+    # The region's whole tables, whichever areas this page draws: ranks are the region's.
+    weights = weighting(
+        {"ward": wards, **({"lsoa": lsoas} if has_lsoas else {})},
+        content.index,
+        content.labels,
+        content.version,
+        content.exact_index,
+    )
     if district is not None:
         own = wards[wards["lad_code"] == district]
         reach = own.union_all().buffer(DISTRICT_MARGIN_M)
@@ -66,6 +82,7 @@ def assemble(
         lsoas if has_lsoas else None,
         content.labels,
         totals,
+        weights=weights,
     )
 
 

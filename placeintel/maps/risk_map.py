@@ -38,16 +38,21 @@ from placeintel.sources.services import DIGITAL_SUPPORT, SERVICE_CATEGORIES
 
 STATIC = Path(__file__).resolve().parent / "static"
 ASSETS = "assets"
+#: Modules loaded after placeintel-map.js, each a .js and a .css in static/: live
+#: re-weighting (maps/weights.py gives it its data), and print and export.
+PLUGINS = ("placeintel-weights", "placeintel-export")
 JS = [
     ("leaflet", f"{ASSETS}/leaflet/leaflet.js"),
     ("markercluster", f"{ASSETS}/markercluster/leaflet.markercluster.js"),
     ("placeintel", f"{ASSETS}/placeintel/placeintel-map.js"),
+    *((name.replace("-", "_"), f"{ASSETS}/placeintel/{name}.js") for name in PLUGINS),
 ]
 CSS = [
     ("leaflet_css", f"{ASSETS}/leaflet/leaflet.css"),
     ("markercluster_css", f"{ASSETS}/markercluster/MarkerCluster.css"),
     ("markercluster_default_css", f"{ASSETS}/markercluster/MarkerCluster.Default.css"),
     ("placeintel_css", f"{ASSETS}/placeintel/placeintel-map.css"),
+    *((f"{name.replace('-', '_')}_css", f"{ASSETS}/placeintel/{name}.css") for name in PLUGINS),
 ]
 WARD_LABEL_ZOOM = 13
 CANVAS_FROM = 1_000
@@ -307,9 +312,12 @@ def build_map(
     lsoas: gpd.GeoDataFrame | None = None,
     labels: dict[str, str] | None = None,
     totals: tuple[int, int] | None = None,
+    weights: dict[str, Any] | None = None,
 ) -> folium.Map:
     """The folium map object (also what a notebook shows inline)."""
     data = map_data(wards, services, title, districts, scheme, lsoas, labels, totals)
+    if weights is not None:
+        data["weights"] = weights  # for static/placeintel-weights.js
     minx, miny, maxx, maxy = wards.to_crs("OGC:CRS84").total_bounds
     # Canvas draws thousands of polygons far faster than SVG; small maps keep SVG's crisp
     # outlines and one DOM element per ward.
@@ -355,7 +363,12 @@ def write_map(fmap: folium.Map, path: Path) -> Path:
             assets / "markercluster",
             ("leaflet.markercluster.js", "MarkerCluster.css", "MarkerCluster.Default.css"),
         ),
-        (STATIC, assets / "placeintel", ("placeintel-map.js", "placeintel-map.css")),
+        (
+            STATIC,
+            assets / "placeintel",
+            ("placeintel-map.js", "placeintel-map.css")
+            + tuple(f"{name}.{kind}" for name in PLUGINS for kind in ("js", "css")),
+        ),
     ):
         target.mkdir(parents=True, exist_ok=True)
         for name in names:

@@ -30,6 +30,8 @@ def test_map_uses_only_shipped_assets(demo_release: Release) -> None:
         "assets/leaflet/leaflet.js",
         "assets/markercluster/leaflet.markercluster.js",
         "assets/placeintel/placeintel-map.js",
+        "assets/placeintel/placeintel-weights.js",
+        "assets/placeintel/placeintel-export.js",
     ]
     assert all(s.startswith("assets/") for s in styles)
     for asset in scripts + styles:

@@ -437,6 +437,15 @@
     search.addTo(map);
     map.fitBounds(wards.getBounds());
     window.placeintel = {map: map, wards: wards, lsoas: lsoaLayer, state: state};
+    // Hook for the modules loaded after this file (placeintel-weights.js, -export.js): the
+    // page's data, and a redraw after they change the areas' classes or the legend's bins.
+    window.placeintel.data = data;
+    window.placeintel.refresh = function () {
+      wards.setStyle(style);
+      if (lsoaLayer) { lsoaLayer.setStyle(lsoaStyle); }
+      refreshLegend();
+    };
+    (window.placeintelPlugins || []).forEach(function (start) { start(window.placeintel); });
     return window.placeintel;
   };
 }());
