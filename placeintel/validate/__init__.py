@@ -30,7 +30,7 @@ def _check_file(manifest: Manifest, source: Source, report: Report) -> bool:
     try:
         path = manifest.source_path(source)
     except DataError as error:  # an absolute path, or one leading out of the data folder
-        _add(report, error, value=source.path)
+        report.add_error(error, value=source.path)
         return False
     try:
         form = format_of(manifest, source)
@@ -96,7 +96,7 @@ def _check_file(manifest: Manifest, source: Source, report: Report) -> bool:
                 manifest.manifest_path,
             )
     except DataError as error:  # not a regular file, too large, a sidecar or schema outside
-        _add(report, error, field=error.field or f"{source.where()}.path")
+        report.add_error(error, field=error.field or f"{source.where()}.path")
         return False
     if "schema" in source.options and not validate_with_own_schema(path, own, report):
         return False
@@ -122,27 +122,14 @@ def _check_file(manifest: Manifest, source: Source, report: Report) -> bool:
     try:
         mapping = form.header_map([h.strip() for h in header], source.role, options)
     except DataError as error:  # the manifest's options for this file are wrong
-        report.add(
-            "error",
-            error.rule,
-            error.message,
+        report.add_error(
+            error,
             file=str(error.file or manifest.manifest_path),
             field=error.field or f"sources[{source.id}]",
-            hint=error.hint or "",
+            row=None,
         )
         return False
     return validate_table(path, load_schema(name), mapping, report, layout=layout)
-
-
-def _add(report: Report, error: DataError, **where: object) -> None:
-    """An error raised while checking a source, as a finding in the report."""
-    found: dict[str, object] = {
-        "file": str(error.file or ""),
-        "row": error.row,
-        "field": error.field or "",
-        "hint": error.hint or "",
-    }
-    report.add("error", error.rule, error.message, **{**found, **where})
 
 
 def validate_sources(manifest: Manifest) -> tuple[RegionData, Report]:
@@ -166,15 +153,7 @@ def validate_sources(manifest: Manifest) -> tuple[RegionData, Report]:
         try:
             place_postcodes(data)
         except DataError as error:
-            report.add(
-                "error",
-                error.rule,
-                error.message,
-                file=str(error.file),
-                row=error.row,
-                field=error.field or "",
-                hint=error.hint or "",
-            )
+            report.add_error(error, file=str(error.file))
     return data, report
 
 
@@ -190,15 +169,7 @@ def validate_source(manifest: Manifest, source: Source, report: Report) -> objec
         frame = read_source(manifest, source)
     except DataError as error:
         for each in (error, *error.more):  # every row the reader could name
-            report.add(
-                "error",
-                each.rule,
-                each.message,
-                file=str(each.file or source.path),
-                row=each.row,
-                field=each.field or "",
-                hint=each.hint or "",
-            )
+            report.add_error(each, file=str(each.file or source.path))
         return None
     _report_missing_cells(frame, source.resolve(manifest.data_dir), report)
     return frame

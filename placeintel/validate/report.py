@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -19,6 +19,9 @@ from placeintel.limits import (
     shorten,
     shorten_message,
 )
+
+if TYPE_CHECKING:
+    from placeintel.errors import DataError
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,17 @@ class Report:
 
     def add(self, severity: str, rule: str, message: str, **where: Any) -> None:
         self.findings.append(Finding(severity, rule, message, **where))
+
+    def add_error(self, error: DataError, **where: Any) -> None:
+        """An error a reader or check raised, as a finding; `where` overrides its place
+        (e.g. the file being checked when the error names none)."""
+        found: dict[str, Any] = {
+            "file": str(error.file or ""),
+            "row": error.row,
+            "field": error.field or "",
+            "hint": error.hint or "",
+        }
+        self.add("error", error.rule, error.message, **{**found, **where})
 
     def add_rows(
         self,

@@ -152,15 +152,7 @@ def validate_table(
             )
             rows = resource.validate(limit_errors=MAX_FINDINGS_PER_FILE).flatten(_FLAT)
     except DataError as error:  # a limit (placeintel.limits) the file breaks
-        report.add(
-            "error",
-            error.rule,
-            error.message,
-            file=str(path),
-            row=error.row,
-            field=error.field or "",
-            hint=error.hint or "",
-        )
+        report.add_error(error, file=str(path))
         return False
     _report_findings(
         rows,
@@ -234,15 +226,7 @@ def validate_with_own_schema(path: Path, schema_path: Path, report: Report) -> b
         _, encoding = read_header(path)
         scan_cells(path, encoding)
     except DataError as error:  # empty, unreadable, or over a limit (placeintel.limits)
-        report.add(
-            "error",
-            error.rule,
-            error.message,
-            file=str(path),
-            row=error.row,
-            field=error.field or "",
-            hint=error.hint or "",
-        )
+        report.add_error(error, file=str(path))
         return False
     try:
         schema = Schema.from_descriptor(json.loads(read_bytes(schema_path).decode("utf-8")))

@@ -6,8 +6,10 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
 import yaml
 
+from placeintel.errors import ManifestError
 from placeintel.region import DATASETS_DIR, load_manifest
 from placeintel.validate import validate_sources
 
@@ -67,8 +69,9 @@ def test_own_schema_findings_name_row_and_field(tmp_path: Path) -> None:
 
 
 def test_a_sources_wrong_options_are_findings_not_crashes(tmp_path: Path) -> None:
-    """A manifest's options for one file (measures not a mapping, no code_field, a metadata
-    file without labels) are reported with the rest, and validation goes on."""
+    """A manifest's options for one file (no code_field, a metadata file without labels)
+    are reported with the rest, and validation goes on; options of the wrong type
+    (measures not a mapping) are refused with the manifest, naming the key."""
     import yaml
 
     from placeintel.region import load_manifest
@@ -77,7 +80,7 @@ def test_a_sources_wrong_options_are_findings_not_crashes(tmp_path: Path) -> Non
     (tmp_path / "ts062.csv").write_text("OA,ts0620001\nE00024141,262\n", encoding="utf-8")
     (tmp_path / "meta.csv").write_text("new_names,other\nts0620001,x\n", encoding="utf-8")
     sources = [
-        {"measures": ["ts0620001"], "code_field": "OA"},
+        {"measures": {"nssec_base": "ts0620001"}, "code_field": "Nope"},
         {"measures": {"nssec_base": "ts0620001"}},
         {"measures": {"nssec_base": "ts0620001"}, "code_field": "OA", "metadata": "meta.csv"},
     ]
@@ -97,6 +100,10 @@ def test_a_sources_wrong_options_are_findings_not_crashes(tmp_path: Path) -> Non
     (tmp_path / "region.yml").write_text(yaml.safe_dump(manifest), encoding="utf-8")
     _, report = validate_sources(load_manifest(tmp_path))
     messages = [f.message for f in report.errors]
-    assert any("'measures' mapping" in m for m in messages)
     assert any("needs `code_field`" in m for m in messages)
     assert any("no label column" in m for m in messages)
+    manifest["sources"][0]["measures"] = ["ts0620001"]
+    (tmp_path / "region.yml").write_text(yaml.safe_dump(manifest), encoding="utf-8")
+    with pytest.raises(ManifestError) as raised:
+        load_manifest(tmp_path)
+    assert raised.value.field == "sources[0].measures"
