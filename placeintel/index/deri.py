@@ -22,6 +22,7 @@ from scipy.stats import rankdata
 
 from placeintel.errors import DataError
 from placeintel.indicators.catalogue import COMPONENTS, DEFAULT_COMPONENT_WEIGHTS, INDICATORS
+from placeintel.sources.tables import check_file, read_bytes
 
 BASES = ("region", "local-authority", "nation")
 
@@ -128,9 +129,23 @@ def reference_ranges(folder: Path) -> dict[str, tuple[float, float]]:
     that no blanked cell is among them); an older or foreign release falls back to its
     wards.csv.
     """
+    try:
+        return _reference_ranges(folder)
+    except (ValueError, TypeError, AttributeError, UnicodeDecodeError) as error:
+        # a hand-edited or foreign release: JSON that does not parse, ranges not numbers
+        raise DataError(
+            f"the reference release cannot be read: {str(error)[:200]}",
+            file=folder,
+            field="index.reference",
+            hint="point index.reference at a release folder placeintel built",
+        ) from None
+
+
+def _reference_ranges(folder: Path) -> dict[str, tuple[float, float]]:
     package = folder / "datapackage.json"
     if package.is_file():
-        recorded = json.loads(package.read_text(encoding="utf-8"))
+        check_file(package)  # a regular file within the size limit
+        recorded = json.loads(read_bytes(package).decode("utf-8"))
         index = recorded.get("placeintel", {}).get("index", {})
         ranges = index.get("own_ranges") or index.get("ranges")  # "ranges" before 2026-11
         if ranges:
@@ -140,8 +155,10 @@ def reference_ranges(folder: Path) -> dict[str, tuple[float, float]]:
         raise DataError(
             "reference release has no wards.csv",
             file=folder,
+            field="index.reference",
             hint="point index.reference at a release folder, e.g. releases/england/current",
         )
+    check_file(table)
     wards = pd.read_csv(table)
     return {
         i.key: (float(wards[i.key].min()), float(wards[i.key].max()))

@@ -117,3 +117,25 @@ def test_a_cap_must_trim_tails_and_a_nation_must_have_lsoas(tmp_path: Path) -> N
     (region / "region.yml").write_text(yaml.safe_dump(manifest, sort_keys=False))
     with pytest.raises(DataError, match="non-empty `sources`"):
         load_manifest(region)
+
+
+@pytest.mark.parametrize(
+    ("package", "words"),
+    [
+        ("{bad", "cannot be read"),
+        ('{"placeintel": {"index": {"own_ranges": {"imd_score": ["a", "b"]}}}}', "cannot be read"),
+        ('{"placeintel": {"index": {"own_ranges": {"imd_score": 5}}}}', "cannot be read"),
+    ],
+)
+def test_a_broken_reference_release_is_named_not_a_traceback(
+    tmp_path: Path, package: str, words: str
+) -> None:
+    """index.reference names another release; one edited by hand or from elsewhere is an
+    error naming the key, never a JSON or float traceback."""
+    from placeintel.errors import DataError
+    from placeintel.index.deri import reference_ranges
+
+    (tmp_path / "datapackage.json").write_text(package, encoding="utf-8")
+    with pytest.raises(DataError, match=words) as raised:
+        reference_ranges(tmp_path)
+    assert raised.value.field == "index.reference"
