@@ -33,7 +33,7 @@ BOXES = """
     if (!r.width && !r.height) { return null; }
     return {left: r.left, top: r.top, right: r.right, bottom: r.bottom};
   }
-  var popup = document.querySelector('.leaflet-popup');
+  var popup = Array.prototype.slice.call(document.querySelectorAll('.leaflet-popup')).pop();
   var map = placeintel.map.getContainer();
   return JSON.stringify({
     viewport: {width: innerWidth, height: innerHeight},

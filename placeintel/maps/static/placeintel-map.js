@@ -1058,6 +1058,8 @@
       var r = legendNode.getBoundingClientRect(), summary = legendNode.querySelector("summary");
       var room = r.bottom - box.top - top - MARGIN - summary.offsetHeight - 16;
       body.style.maxHeight = Math.max(80, room) + "px";
+      // A legend that scrolls must be reachable by keyboard to scroll it.
+      if (body.scrollHeight > body.clientHeight + 1) { body.tabIndex = 0; } else { body.removeAttribute("tabindex"); }
     }
     map.on("overlayadd overlayremove", refreshLegend);
     map.on("zoomend", function () {  // the services' legend changes with dots and letters
@@ -1303,6 +1305,10 @@
       fitPopup(map, e.popup);
       var node = e.popup.getElement();
       if (node) {
+        if (!node._piEscape) {  // Leaflet's own Escape works only while the map has focus
+          node._piEscape = true;
+          node.addEventListener("keydown", function (k) { if (k.key === "Escape") { map.closePopup(); } });
+        }
         if (opener) {
           var heading = node.querySelector("h2");
           if (heading) { heading.focus(); }
