@@ -248,7 +248,7 @@ def build_release(
                 attributions,
                 lsoas=lsoas if "lsoa" in frames else None,
                 labels=indicators.labels,
-                metadata=metadata,
+                metadata={"synthetic": manifest.synthetic, **metadata},
                 version=staging.version,
                 sources=[
                     {"title": s.title or s.id, "version": str(s.vintage or "")}

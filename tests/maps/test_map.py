@@ -148,6 +148,7 @@ def test_the_title_block_says_what_the_score_is_made_of(demo_release: Release) -
     about = page_data(demo_release.map_path.read_text(encoding="utf-8"))["meta"]["about"]
     index = demo_release.metadata["index"]
     assert about["region"] == "Demo City Region (synthetic)"
+    assert about["synthetic"] is True  # the title block says so, as the data package does
     assert about["version"] == demo_release.version and about["released"]
     status = {c["key"]: (c["status"], c["weight"]) for c in about["components"]}
     assert status == {
