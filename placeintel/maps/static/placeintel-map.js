@@ -13,8 +13,8 @@
  *                          component and published weight, components, districts, about)
  *   restyle(options)       call after changing any feature's `properties.scores` (index 0
  *                          is the DERI score, then meta.views' order). It recomputes every
- *                          area's classes (quintiles, or natural breaks, exactly as
- *                          placeintel/index/classes.py makes them), its rank in the region
+ *                          area's classes (quintiles exactly as placeintel/index/classes.py
+ *                          makes them; natural breaks by Fisher-Jenks), its rank in the region
  *                          and in its district (ties share the best rank, as
  *                          placeintel.index.deri.ranks), then redraws the colours, legend,
  *                          labels and any open popup. While the scores differ from the
@@ -26,7 +26,12 @@
  *                          and class within it. Kept in the URL as ?district=CODE.
  *   urlParam(name, value)  read (one argument) or set (two; null removes) a query parameter
  *                          with history.replaceState, keeping the others: for sharing a view.
+ *   refresh()              the same as restyle(): for modules written against that name.
  *   classify(values, scheme), ranks(values)   the two computations above, on plain arrays.
+ *   fitView(bounds), fitPopup(popup)          fit an area / a popup to the space the
+ *                          controls leave free.
+ * A module loaded after this file may push a function onto window.placeintelPlugins; each is
+ * called with window.placeintel once the map is ready.
  * Page elements: header#pi-title (h1 and "About this map"), main#pi-main around the map,
  * .pi-legend (bottom left), .pi-search and .pi-views (top left); a new panel placed in a
  * Leaflet corner is kept clear of popups automatically (see fitPopup).
@@ -1345,7 +1350,9 @@
                          restyle: restyle, setDistrict: setDistrict, urlParam: urlParam,
                          classify: function (values, scheme) { return classify(values, scheme || meta.scheme); },
                          ranks: ranks, fitPopup: function (popup) { fitPopup(map, popup); },
-                         fitView: fitView};
+                         fitView: fitView, refresh: function () { restyle(); }};
+    // Modules loaded after this file register a start function here; each gets the hooks.
+    (window.placeintelPlugins || []).forEach(function (start) { start(window.placeintel); });
     return window.placeintel;
   };
 }());
