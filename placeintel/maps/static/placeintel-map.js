@@ -463,6 +463,7 @@
     }
     row.appendChild(el("span", text));
     box.appendChild(row);
+    return row;
   }
 
   // --- the map ---
@@ -986,14 +987,14 @@
       classBins.forEach(function (high, i) {
         var swatch = el("span", null, "pi-swatch");
         swatch.style.background = STYLE.palette[i];
-        legendRow(box, swatch, fmt(low, 1) + " \u2013 " + fmt(high, 1));
+        legendRow(box, swatch, fmt(low, 1) + " \u2013 " + fmt(high, 1)).classList.add("pi-class");
         low = high;
       });
       var features = level === "lsoa" ? lsoaFeatures : wardFeatures;
       if (features.some(function (f) { var p = f.properties; return inFilter(p) && shownClass(p) === -1; })) {
         var grey = el("span", null, "pi-swatch");
         grey.style.background = STYLE.noData;
-        legendRow(box, grey, "no data");
+        legendRow(box, grey, "no data").classList.add("pi-class");
       }
       var outlineRows = [];
       if (state.lsoas) { outlineRows.push([sample(STYLE.outlines.ward_over_lsoas), "ward boundary"]); }
