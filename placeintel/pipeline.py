@@ -48,6 +48,12 @@ from placeintel.validate import Report, validate_sources
 
 Echo = Callable[[str], None]
 METHOD = Path(__file__).resolve().parent / "method.md"
+#: Files of the release the map links to from its title block.
+MAP_LINKS = (
+    ("How the score is made (method)", "method.md"),
+    ("What each indicator is, and its weight", "indicators.csv"),
+    ("The data package", "datapackage.json"),
+)
 
 
 class ValidationFailed(PlaceintelError):
@@ -238,6 +244,7 @@ def build_release(
             )
             resources = _write_data(staging.path, published, levels, report)
         attributions = sorted({s.attribution for s in data.used_sources() if s.attribution})
+        metadata = _metadata(manifest, indicators, levels, disclosure, reference, hotspot_rule)
         with _stage(echo, 6, total, "maps"):
             shown = MapContent(
                 wards,
@@ -246,13 +253,18 @@ def build_release(
                 attributions,
                 lsoas=lsoas if "lsoa" in frames else None,
                 labels=indicators.labels,
-                index=levels["ward"].result.settings,
+                metadata={"synthetic": manifest.synthetic, **metadata},
                 version=staging.version,
+                sources=[
+                    {"title": s.title or s.id, "version": str(s.vintage or "")}
+                    for s in data.used_sources()
+                ],
+                links=MAP_LINKS,
+                index=levels["ward"].result.settings,
             )
             maps = write_maps(staging.path, shown)
-            echo(f"  region map and {len(maps) - 1} district map(s)")
+            echo(f"  region map (with a district filter) and {len(maps) - 1} district link(s)")
         with _stage(echo, 7, total, "data package"):
-            metadata = _metadata(manifest, indicators, levels, disclosure, reference, hotspot_rule)
             package = write_datapackage(
                 staging.path, manifest, data.used_sources(), staging.version, resources, metadata
             )

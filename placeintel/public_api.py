@@ -224,11 +224,23 @@ def _release_map(release: Release, district: str | None, scheme: str) -> folium.
         release.attribution,
         release.lsoas,
         release.metadata.get("labels"),
-        index=index,
+        metadata=release.metadata,
         version=release.version,
+        sources=_sources(release),
+        index=index,
         exact_index=index is None or index.base != "nation",
     )
     return assemble(content, district, scheme)
+
+
+def _sources(release: Release) -> list[dict[str, Any]]:
+    """The data package's sources (title and edition), for the map's title block."""
+    try:
+        package = json.loads((release.path / "datapackage.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    sources = package.get("sources") if isinstance(package, dict) else None
+    return [s for s in sources if isinstance(s, dict)] if isinstance(sources, list) else []
 
 
 def explore(release: Release, district: str | None = None, scheme: str = "quantiles") -> folium.Map:

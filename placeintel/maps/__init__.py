@@ -1,20 +1,28 @@
-"""Folium maps for planners: one for the region, one per district, all assembled one way.
+"""Folium maps for planners: one map of the region with a district filter, assembled one way.
 
-`assemble` is the only place that decides what a map shows: its title, attribution,
+`assemble` is the only place that decides what a map shows: its title block, attribution,
 district outlines, the services within reach and the LSOAs. The build's maps, the
 `placeintel map` command and `placeintel.explore` in a notebook all call it, so a
 map of the same release looks the same wherever it is drawn.
+
+A release holds one map, `map.html`; its district filter zooms to a district and ranks
+and classes the wards within it. `map-<district code>.html` opens that map filtered to
+the district (`map.html?district=<code>`), so old links keep working without a second
+copy of the data for every district.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import html
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import folium
 import geopandas as gpd
 
 from placeintel.index.deri import IndexSettings
+from placeintel.maps.about import describe
 from placeintel.maps.attribution import compact_attribution
 from placeintel.maps.risk_map import build_map, ranked, write_map
 from placeintel.maps.weights import weighting
@@ -39,10 +47,15 @@ class MapContent:
     attributions: list[str]
     lsoas: gpd.GeoDataFrame | None = None
     labels: dict[str, str] | None = None
+    #: The release's `placeintel` metadata (its `index` says what the score is made of),
+    #: its version and the data package's sources (title and version of each edition).
+    metadata: dict[str, Any] | None = None
+    version: str = ""
+    sources: list[dict[str, Any]] = field(default_factory=list)
+    #: (text, relative URL) of files beside the map: the method, the data package.
+    links: tuple[tuple[str, str], ...] = ()
     #: The settings the index was built with: the page re-weights from them (maps/weights.py).
     index: IndexSettings | None = None
-    #: The release's version (its date is printed on the map).
-    version: str = ""
     #: False when `index` is known only approximately (a release scaled to the nation).
     exact_index: bool = True
 
@@ -51,7 +64,8 @@ def assemble(
     content: MapContent, district: str | None = None, scheme: str = "quantiles"
 ) -> folium.Map:
     """The map of a region, or of one district (`district` is its code) with the services
-    within reach of it; ranks are always the region's, out of the region's counts."""
+    within reach of it. A district's map ranks and classes its wards within the district
+    and keeps each ward's regional rank beside, out of the region's counts."""
     wards, services, title, lsoas = content.wards, content.services, content.title, content.lsoas
     has_lsoas = lsoas is not None and "deri_score" in lsoas
     totals = (ranked(wards), ranked(lsoas) if has_lsoas else 0)
@@ -64,6 +78,7 @@ def assemble(
         content.version,
         content.exact_index,
     )
+    about = describe(title, content.version, content.metadata, content.sources, content.links)
     if district is not None:
         own = wards[wards["lad_code"] == district]
         reach = own.union_all().buffer(DISTRICT_MARGIN_M)
@@ -82,17 +97,59 @@ def assemble(
         lsoas if has_lsoas else None,
         content.labels,
         totals,
+        about=about,
+        district=district,
+        published=(content.metadata or {}).get("index"),
         weights=weights,
     )
 
 
+#: Opens the one map filtered to a district: a link that works from a file and a server.
+_DISTRICT_PAGE = """<!DOCTYPE html>
+<html lang="en-GB">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="refresh" content="0; url={href}">
+<title>{title}</title>
+</head>
+<body>
+<main>
+<h1>{title}</h1>
+<p><a href="{href}">Open the map of {name}</a> (the region's map, filtered to {name}).</p>
+</main>
+</body>
+</html>
+"""
+
+
+def district_page(folder: Path, code: str, name: str, title: str) -> Path:
+    """`map-<code>.html`: a page that opens `map.html` filtered to one district."""
+    href = html.escape(f"map.html?district={code}")
+    page = _DISTRICT_PAGE.format(
+        href=href, name=html.escape(name), title=html.escape(f"{title}: {name}")
+    )
+    path = release_file(folder, f"map-{code}.html")
+    path.write_text(page, encoding="utf-8")
+    return path
+
+
 def write_maps(folder: Path, content: MapContent, scheme: str = "quantiles") -> list[Path]:
-    """`map.html` for the region and `map-<district code>.html` for each district."""
+    """`map.html` for the region (with its district filter) and, for each district,
+    `map-<district code>.html` opening it filtered to that district."""
     written = [write_map(assemble(content, scheme=scheme), folder / "map.html")]
-    for lad_code in content.wards["lad_code"].drop_duplicates():
-        fmap = assemble(content, lad_code, scheme)
-        written.append(write_map(fmap, release_file(folder, f"map-{lad_code}.html")))
+    districts = content.wards[["lad_code", "lad_name"]].drop_duplicates("lad_code")
+    for code, name in districts.itertuples(index=False):
+        written.append(district_page(folder, str(code), str(name), content.title))
     return written
 
 
-__all__ = ["MapContent", "assemble", "build_map", "districts_of", "write_map", "write_maps"]
+__all__ = [
+    "MapContent",
+    "assemble",
+    "build_map",
+    "district_page",
+    "districts_of",
+    "write_map",
+    "write_maps",
+]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from typing import Any
 import folium
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 import xstatic.pkg.leaflet as xstatic_leaflet
 import xstatic.pkg.leaflet_markercluster as xstatic_markercluster
@@ -31,9 +33,10 @@ from jinja2 import Template
 from scipy.spatial import cKDTree
 
 from placeintel.index.classes import risk_classes
+from placeintel.index.deri import ranks
 from placeintel.indicators.catalogue import COMPONENTS, INDICATORS
 from placeintel.maps.csp import render_with_hashes
-from placeintel.maps.style import CATEGORY_MARKS, OUTLINES, VIEW_LABELS, style
+from placeintel.maps.style import CATEGORY_MARKS, VIEW_LABELS, marker_text, style
 from placeintel.sources.services import DIGITAL_SUPPORT, SERVICE_CATEGORIES
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -55,6 +58,9 @@ CSS = [
     *((f"{name.replace('-', '_')}_css", f"{ASSETS}/placeintel/{name}.css") for name in PLUGINS),
 ]
 WARD_LABEL_ZOOM = 13
+#: Below this zoom services are small dots (and clusters small bubbles without a count), so
+#: that at the region's zoom they do not hide the ward colours; letters appear from here.
+SERVICE_LETTER_ZOOM = 12
 CANVAS_FROM = 1_000
 
 
@@ -106,6 +112,38 @@ def _nearest(
     ]
 
 
+def _district_ranks(frame: gpd.GeoDataFrame) -> np.ndarray:
+    """Each area's rank within its own district (1 = highest risk), as the region's ranks
+    are made (`placeintel.index.deri.ranks`): a district map says "3 of 32", not "44 of 32"."""
+    out = np.full(len(frame), np.nan)
+    if "deri_score" not in frame or "lad_code" not in frame:
+        return out
+    scores = frame["deri_score"].to_numpy(dtype=float)
+    codes = frame["lad_code"].to_numpy()
+    for code in pd.unique(codes):
+        inside = codes == code
+        out[inside] = ranks(scores[inside])
+    return out
+
+
+def _classes_by_district(
+    frame: gpd.GeoDataFrame, views: list[str], scheme: str
+) -> tuple[np.ndarray, dict[str, list[list[float]]]]:
+    """Each area's class among its own district's areas, per view, and each district's bins:
+    what the map shows when it is filtered to one district."""
+    classes = np.full((len(frame), len(views)), -1)
+    bins: dict[str, list[list[float]]] = {}
+    codes = frame["lad_code"].to_numpy() if "lad_code" in frame else np.zeros(len(frame))
+    for code in pd.unique(codes):
+        inside = codes == code
+        bins[str(code)] = []
+        for v, view in enumerate(views):
+            own, upper = risk_classes(frame.loc[inside, view].to_numpy(dtype=float), scheme)
+            classes[inside, v] = own
+            bins[str(code)].append([round(b, 6) for b in upper])
+    return classes, bins
+
+
 def _area_features(
     frame: gpd.GeoDataFrame,
     views: list[str],
@@ -113,11 +151,17 @@ def _area_features(
     indicators: list[Any],
     tolerance: float,
     level: str,
-) -> tuple[list[dict[str, Any]], dict[str, list[float]], gpd.GeoDataFrame]:
-    """One compact feature per area (ward or LSOA), its classes, and its shapes in CRS84."""
+) -> tuple[list[dict[str, Any]], dict[str, list[float]], dict[str, Any], gpd.GeoDataFrame]:
+    """One compact feature per area (ward or LSOA), its classes (in the region and in its
+    district), the region's and each district's bins, and its shapes in CRS84.
+
+    Scores and 0-10 indicator scores keep the release's six decimals, so a script that
+    re-ranks or re-weights in the browser gets exactly the published numbers back."""
     classes, bins = {}, {}
     for view in views:
         classes[view], bins[view] = risk_classes(frame[view].to_numpy(dtype=float), scheme)
+    own_classes, district_bins = _classes_by_district(frame, views, scheme)
+    own_ranks = _district_ranks(frame)
     shapes = simplify_coverage(frame, tolerance).to_crs("OGC:CRS84")
     geometry = shapely.set_precision(shapes.geometry.to_numpy(), 1e-5)
     key, name = ("ward_code", "ward_name") if level == "ward" else ("lsoa21_code", "lsoa21_name")
@@ -127,9 +171,12 @@ def _area_features(
             "code": row[key],
             "name": row[name],
             "district": row.get("lad_name", ""),
-            "scores": [_number(row.get(v), 3) for v in views],
+            "lad": row.get("lad_code", ""),
+            "scores": [_number(row.get(v), 6) for v in views],
             "classes": [int(classes[v][n]) for v in views],
+            "districtClasses": [int(c) for c in own_classes[n]],
             "rank": row.get("deri_rank"),
+            "districtRank": None if np.isnan(own_ranks[n]) else int(own_ranks[n]),
             "rankLow": row.get("deri_rank_low"),
             "rankHigh": row.get("deri_rank_high"),
             "pTopDecile": _number(row.get("p_top_decile"), 3),
@@ -139,8 +186,8 @@ def _area_features(
             "indicators": [
                 [
                     _number(row.get(i.key), 2),
-                    _number(row.get(f"{i.key}_scaled"), 2),
-                    _number(row.get(f"{i.key}_contribution"), 3),
+                    _number(row.get(f"{i.key}_scaled"), 6),
+                    _number(row.get(f"{i.key}_contribution"), 4),
                 ]
                 if row.get(i.key) is not None
                 else None
@@ -158,7 +205,34 @@ def _area_features(
                 "properties": properties,
             }
         )
-    return features, bins, shapes
+    return features, bins, district_bins, shapes
+
+
+def _label_candidates(
+    wards: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, keep: int = 6
+) -> dict[str, list[list[float]]]:
+    """Where each district's name may go, best first: inside the district, clear of hot and
+    cold spots (whose outlines a name must not hide), and near its middle.
+
+    The page takes the first candidate whose drawn label covers no hot or cold spot at the
+    zoom shown, so the choice here only has to order them well."""
+    spots = wards[wards["hotspot"].astype(str).str.match(r"^(hot|cold)-")] if len(wards) else wards
+    spot_shape = spots.union_all() if len(spots) else None
+    out: dict[str, list[list[float]]] = {}
+    for district in districts.itertuples():
+        own = wards[wards["lad_code"] == district.lad_code]
+        points = [district.geometry.representative_point(), *own.geometry.representative_point()]
+        middle = district.geometry.centroid
+        ranked_points = sorted(
+            points,
+            key=lambda p: (
+                -min(spot_shape.distance(p) if spot_shape is not None else 1e9, 1_500.0),
+                middle.distance(p),
+            ),
+        )
+        chosen = gpd.GeoSeries(ranked_points[:keep], crs=wards.crs).to_crs("OGC:CRS84")
+        out[str(district.lad_code)] = [[round(p.y, 5), round(p.x, 5)] for p in chosen]
+    return out
 
 
 def map_data(
@@ -170,30 +244,36 @@ def map_data(
     lsoas: gpd.GeoDataFrame | None = None,
     labels: dict[str, str] | None = None,
     totals: tuple[int, int] | None = None,
+    about: dict[str, Any] | None = None,
+    district: str | None = None,
+    published: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Everything the page needs: one feature per ward (and per LSOA), and the map's style.
 
-    `totals` are the region's numbers of ranked wards and LSOAs: a district's map shows
-    regional ranks, so "rank 44 of ..." must count the region, not the district.
+    `totals` are the region's numbers of ranked wards and LSOAs: a district's map keeps the
+    regional rank beside the rank within the district, so both need their own "of N".
+    `district` is the district the page opens filtered to; `published` the release's
+    published indicator and component weights (`placeintel.index` in the data package).
     """
     labels = labels or {}
+    published = published or {}
     views = [c for c in VIEW_LABELS if c in wards]
     indicators = [i for i in INDICATORS if i.key in wards]
-    features, bins, shapes = _area_features(
+    features, bins, district_bins, shapes = _area_features(
         wards, views, scheme, indicators, tolerance_for(wards), "ward"
     )
     nearest = _nearest(wards, services)
     for feature, near in zip(features, nearest, strict=True):
         feature["properties"]["nearest"] = near
-    small = None
+    small, lsoa_district_bins = None, {}
     if lsoas is not None and not lsoas.empty and "deri_score" in lsoas:
-        lsoa_features, lsoa_bins, _ = _area_features(
+        lsoa_features, lsoa_bins, lsoa_district_bins, _ = _area_features(
             lsoas, views, scheme, indicators, tolerance_for(lsoas) / 2, "lsoa"
         )
         small = {
             "areas": {"type": "FeatureCollection", "features": lsoa_features},
-            "count": totals[1] if totals else int(lsoas["deri_rank"].notna().sum()),
-            "bins": [[round(b, 3) for b in lsoa_bins[v]] for v in views],
+            "count": totals[1] if totals else ranked(lsoas),
+            "bins": [[round(b, 6) for b in lsoa_bins[v]] for v in views],
         }
     present = [c for c in CATEGORY_MARKS if c in set(services["category"])]
     points = services.to_crs("OGC:CRS84")
@@ -213,28 +293,62 @@ def map_data(
         {"lat": round(p.y, 5), "lon": round(p.x, 5), "text": str(name), "kind": "ward"}
         for p, name in zip(shapes.geometry.representative_point(), shapes["ward_name"], strict=True)
     ]
+    district_rows, outline = [], None
     if districts is not None and not districts.empty:
-        inside = districts.to_crs("OGC:CRS84").geometry.representative_point()
-        labels_on_map += [
-            {"lat": round(p.y, 5), "lon": round(p.x, 5), "text": str(name), "kind": "district"}
-            for p, name in zip(inside, districts["lad_name"], strict=True)
-        ]
+        candidates = _label_candidates(wards, districts)
+        for row in districts.itertuples():
+            code = str(row.lad_code)
+            own_wards = wards[wards["lad_code"] == row.lad_code]
+            own_lsoas = lsoas[lsoas["lad_code"] == row.lad_code] if small is not None else None
+            district_rows.append(
+                {
+                    "code": code,
+                    "name": str(row.lad_name),
+                    "wards": ranked(own_wards),
+                    "lsoas": ranked(own_lsoas) if own_lsoas is not None else 0,
+                    "bins": district_bins.get(code, []),
+                    "lsoaBins": lsoa_district_bins.get(code, []),
+                    "labelAt": candidates[code],
+                }
+            )
+        simple = simplify_coverage(districts[["lad_name", "geometry"]], 2 * tolerance_for(wards))
+        outline = json.loads(simple.to_crs("OGC:CRS84").to_json(drop_id=True))
+    catalogue_weights = published.get("indicator_weights") or {}
+    component_weights = published.get("component_weights") or {}
     return {
         "wards": {"type": "FeatureCollection", "features": features},
         "lsoas": small,
         "services": service_rows,
         "labels": labels_on_map,
+        "districts": outline,
         "meta": {
             "title": title,
+            "region": (about or {}).get("region") or title,
             "scheme": "quintiles" if scheme == "quantiles" else "natural breaks",
             "wards": totals[0] if totals else ranked(wards),
+            # A page holding only some of the region's wards (one district's map) cannot
+            # rank them in the region itself: it shows the published regional ranks.
+            "partial": bool(totals) and totals[0] != ranked(wards),
+            "district": district,
+            "districts": district_rows,
             "views": [
-                {"key": v, "label": VIEW_LABELS[v], "bins": [round(b, 3) for b in bins[v]]}
+                {"key": v, "label": VIEW_LABELS[v], "bins": [round(b, 6) for b in bins[v]]}
                 for v in views
             ],
             "indicators": [
-                {"key": i.key, "label": labels.get(i.key, i.label), "unit": i.unit}
+                {
+                    "key": i.key,
+                    "label": labels.get(i.key, i.label),
+                    "unit": i.unit,
+                    "component": i.component,
+                    "weight": catalogue_weights.get(i.key, i.default_weight),
+                    "higherIsWorse": i.higher_is_worse,
+                }
                 for i in indicators
+            ],
+            "components": [
+                {"key": c, "label": VIEW_LABELS.get(f"{c}_score", c), "weight": w}
+                for c, w in component_weights.items()
             ],
             "columns": ["value", "scaled", "points"],
             "categories": [
@@ -243,12 +357,21 @@ def map_data(
                     "label": SERVICE_CATEGORIES[c],
                     "letter": CATEGORY_MARKS[c][0],
                     "colour": CATEGORY_MARKS[c][1],
+                    "text": marker_text(CATEGORY_MARKS[c][1]),
                     "support": c in DIGITAL_SUPPORT,
                     "show": c in DIGITAL_SUPPORT,
                 }
                 for c in present
             ],
             "wardLabelZoom": WARD_LABEL_ZOOM,
+            "letterZoom": SERVICE_LETTER_ZOOM,
+            # Canvas draws thousands of polygons far faster than SVG; SVG keeps one element
+            # per ward, which the keyboard can reach and a focus ring can outline.
+            "canvas": {
+                "wards": len(wards) > CANVAS_FROM,
+                "lsoas": small is not None and len(lsoas) > CANVAS_FROM,
+            },
+            "about": about,
         },
         "style": style(),
     }
@@ -312,24 +435,34 @@ def build_map(
     lsoas: gpd.GeoDataFrame | None = None,
     labels: dict[str, str] | None = None,
     totals: tuple[int, int] | None = None,
+    *,
+    about: dict[str, Any] | None = None,
+    district: str | None = None,
+    published: dict[str, Any] | None = None,
     weights: dict[str, Any] | None = None,
 ) -> folium.Map:
-    """The folium map object (also what a notebook shows inline)."""
-    data = map_data(wards, services, title, districts, scheme, lsoas, labels, totals)
+    """The folium map object (also what a notebook shows inline).
+
+    `published` is the release's recorded index settings (`placeintel.index`: the weights
+    the title block and popups describe); `weights` is maps/weights.py's payload for live
+    re-weighting (static/placeintel-weights.js)."""
+    data = map_data(
+        wards, services, title, districts, scheme, lsoas, labels, totals, about, district, published
+    )
     if weights is not None:
         data["weights"] = weights  # for static/placeintel-weights.js
     minx, miny, maxx, maxy = wards.to_crs("OGC:CRS84").total_bounds
-    # Canvas draws thousands of polygons far faster than SVG; small maps keep SVG's crisp
-    # outlines and one DOM element per ward.
+    # Each layer picks SVG or canvas in the page (meta.canvas), so the map's default is SVG.
+    # Quarter zoom steps let the region fill the space its controls leave on any screen.
     fmap = folium.Map(
         location=[(miny + maxy) / 2, (minx + maxx) / 2],
         tiles=None,
         control_scale=True,
-        prefer_canvas=len(wards) + (0 if lsoas is None else len(lsoas)) > CANVAS_FROM,
+        zoom_snap=0.25,
     )
     fmap.default_js, fmap.default_css = list(JS), list(CSS)
     # branca writes the title into <title> as it is: a district called "</title><script>"
-    # would end the title and run. The legend shows the same title as text (textContent).
+    # would end the title and run. The title block shows the same title as text.
     fmap.get_root().title = html.escape(title)
     folium.TileLayer(
         "OpenStreetMap",
@@ -337,19 +470,29 @@ def build_map(
         # Leaflet shows the attribution as HTML, so the sources' own text is escaped.
         attr=f"&copy; OpenStreetMap contributors | {html.escape(attribution)}",
     ).add_to(fmap)
-    fmap.fit_bounds([[miny, minx], [maxy, maxx]])
-    if districts is not None and not districts.empty:
-        outline = simplify_coverage(districts[["lad_name", "geometry"]], 2 * tolerance_for(wards))
-        folium.GeoJson(
-            json.loads(outline.to_crs("OGC:CRS84").to_json()),
-            name="District boundaries",
-            style_function=lambda f: {"fill": False, **OUTLINES["district"]},
-            interactive=False,
-        ).add_to(fmap)
+    # No folium fit_bounds: its animated zoom would end after the page has fitted the map
+    # to the space its controls leave free, and undo it. The page fits the map itself.
     control = folium.LayerControl(collapsed=True)
     control.add_to(fmap)
     fmap.add_child(_Init(fmap.get_name(), control.get_name(), script_json(data)))
     return fmap
+
+
+#: folium's viewport forbids pinch zoom (maximum-scale=1, user-scalable=no), which people
+#: with low vision rely on (WCAG 1.4.4); the page is written with this one instead.
+FOLIUM_VIEWPORT = re.compile(
+    r'<meta name="viewport" content="width=device-width,\s*'
+    r'initial-scale=1.0, maximum-scale=1.0, user-scalable=no" />'
+)
+VIEWPORT = '<meta name="viewport" content="width=device-width, initial-scale=1" />'
+
+
+def accessible_page(page: str) -> str:
+    """The page with a language (screen readers pick their voice by it) and pinch zoom."""
+    page, found = FOLIUM_VIEWPORT.subn(VIEWPORT, page, count=1)
+    if not found:
+        raise RuntimeError("folium's page layout changed: its viewport meta is not where expected")
+    return re.sub(r"\A<!DOCTYPE html>\s*<html>", '<!DOCTYPE html>\n<html lang="en-GB">', page)
 
 
 def write_map(fmap: folium.Map, path: Path) -> Path:
@@ -379,7 +522,8 @@ def write_map(fmap: folium.Map, path: Path) -> Path:
     tiles = [
         layer.tiles for layer in fmap._children.values() if isinstance(layer, folium.TileLayer)
     ]
-    path.write_bytes(render_with_hashes(fmap.get_root(), tiles).encode("utf-8"))
+    page = accessible_page(render_with_hashes(fmap.get_root(), tiles))
+    path.write_bytes(page.encode("utf-8"))
     return path
 
 

@@ -209,4 +209,4 @@ def test_a_planner_clicks_a_ward_then_switches_to_lsoas(
     popup = dom[dom.find("leaflet-popup-content") :]
     assert lsoa["lsoa21_name"] in popup and f"{lsoa['ward_name']} ward" in popup
     assert "rank 1 of 160 LSOAs" in popup and f"DERI {lsoa['deri_score']:.2f}" in popup
-    assert "quintiles of LSOAs" in dom  # the legend follows the layer shown
+    assert "quintiles of the 160 LSOAs" in dom  # the legend follows the layer shown

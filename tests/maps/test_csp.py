@@ -72,7 +72,9 @@ def test_the_page_allows_exactly_its_own_inline_blocks(
 ) -> None:
     page, _ = _hostile_district_map(demo_release, tmp_path)
     html = page.read_text(encoding="utf-8")
-    assert html.startswith(f'<!DOCTYPE html>\n<html>\n<head>\n<meta name="{META_NAME}"')
+    assert html.startswith(
+        f'<!DOCTYPE html>\n<html lang="en-GB">\n<head>\n<meta name="{META_NAME}"'
+    )
     sources = page_sources(html)
     blocks = _blocks(html)
     assert sorted(sources["script-src"]) == sorted(source_hash(s) for s in blocks.scripts)

@@ -1,4 +1,5 @@
-"""The map pages: shipped assets only, the data behind every popup, escaped text, district maps."""
+"""The map pages: shipped assets only, the data behind every popup, escaped text, the district
+filter and its ranks, and the title block that says what the map shows."""
 
 from __future__ import annotations
 
@@ -36,7 +37,20 @@ def test_map_uses_only_shipped_assets(demo_release: Release) -> None:
     assert all(s.startswith("assets/") for s in styles)
     for asset in scripts + styles:
         assert (demo_release.path / asset).is_file(), asset
-    assert "District boundaries" in html and "Contains OS data" in html
+    assert "Contains OS data" in html
+    outlines = page_data(html)["districts"]["features"]
+    assert sorted(f["properties"]["lad_name"] for f in outlines) == sorted(
+        set(demo_release.wards["lad_name"])
+    )
+
+
+def test_the_page_has_a_language_and_allows_pinch_zoom(demo_release: Release) -> None:
+    """Screen readers choose their voice by `lang`; people with low vision zoom with two
+    fingers, which folium's own viewport (maximum-scale=1, user-scalable=no) forbids."""
+    html = demo_release.map_path.read_text(encoding="utf-8")
+    assert re.match(r'<!DOCTYPE html>\n<html lang="en-GB">', html)
+    viewports = re.findall(r'<meta name="viewport" content="([^"]*)"', html)
+    assert viewports == ["width=device-width, initial-scale=1"]
 
 
 def test_popup_data_for_a_known_ward(demo_release: Release) -> None:
@@ -84,13 +98,117 @@ def test_dataset_text_cannot_break_out_of_the_page(demo_release: Release) -> Non
     assert script_json({"x": "<&>\u2028"}) == '{"x":"\\u003c\\u0026\\u003e\\u2028"}'
 
 
-def test_region_and_district_maps_in_the_release(demo_release: Release) -> None:
-    for lad_code in sorted(set(demo_release.wards["lad_code"])):
-        html = (demo_release.path / f"map-{lad_code}.html").read_text(encoding="utf-8")
-        codes = {f["properties"]["code"] for f in page_data(html)["wards"]["features"]}
-        assert codes == set(
-            demo_release.wards.loc[demo_release.wards["lad_code"] == lad_code, "ward_code"]
-        )
+def test_one_map_with_every_district_and_links_that_open_it_filtered(
+    demo_release: Release,
+) -> None:
+    """The release holds one map; `map-<code>.html` opens it filtered to that district."""
+    data = page_data(demo_release.map_path.read_text(encoding="utf-8"))
+    assert {f["properties"]["code"] for f in data["wards"]["features"]} == set(
+        demo_release.wards["ward_code"]
+    )
+    assert data["meta"]["partial"] is False and data["meta"]["district"] is None
+    districts = demo_release.wards.groupby("lad_code")["lad_name"].first()
+    assert {d["code"]: d["name"] for d in data["meta"]["districts"]} == districts.to_dict()
+    for code, name in districts.items():
+        page = (demo_release.path / f"map-{code}.html").read_text(encoding="utf-8")
+        assert f'content="0; url=map.html?district={code}"' in page
+        assert f'<a href="map.html?district={code}">Open the map of {name}</a>' in page
+        assert '<html lang="en-GB">' in page and "<main>" in page and "<h1>" in page
+        assert "placeintelMap" not in page  # a link, not a second copy of the data
+
+
+def test_ranks_and_classes_within_each_district(demo_release: Release) -> None:
+    """Filtered to a district, a ward is "n of N" with N the district's wards (never the
+    regional rank over the district's count), and its class is a quintile of the district."""
+    from placeintel.index.classes import risk_classes
+    from placeintel.index.deri import ranks
+
+    data = page_data(demo_release.map_path.read_text(encoding="utf-8"))
+    meta = data["meta"]
+    views = [v["key"] for v in meta["views"]]
+    for level, frame, key, features in (
+        ("wards", demo_release.wards, "ward_code", data["wards"]["features"]),
+        ("lsoas", demo_release.lsoas, "lsoa21_code", data["lsoas"]["areas"]["features"]),
+    ):
+        shown = {f["properties"]["code"]: f["properties"] for f in features}
+        for district in meta["districts"]:
+            own = frame[frame["lad_code"] == district["code"]]
+            assert district[level] == len(own)
+            expected = ranks(own["deri_score"].to_numpy(dtype=float))
+            assert [shown[c]["districtRank"] for c in own[key]] == [int(r) for r in expected]
+            assert [shown[c]["rank"] for c in own[key]] == list(own["deri_rank"])
+            bins = district["bins"] if level == "wards" else district["lsoaBins"]
+            for v, view in enumerate(views):
+                classes, upper = risk_classes(own[view].to_numpy(dtype=float))
+                assert [shown[c]["districtClasses"][v] for c in own[key]] == list(classes)
+                assert bins[v] == pytest.approx(upper, abs=1e-6)
+    northmoor = next(d for d in meta["districts"] if d["name"] == "Northmoor")
+    assert northmoor["wards"] < meta["wards"] == 40
+
+
+def test_the_title_block_says_what_the_score_is_made_of(demo_release: Release) -> None:
+    about = page_data(demo_release.map_path.read_text(encoding="utf-8"))["meta"]["about"]
+    index = demo_release.metadata["index"]
+    assert about["region"] == "Demo City Region (synthetic)"
+    assert about["synthetic"] is True  # the title block says so, as the data package does
+    assert about["version"] == demo_release.version and about["released"]
+    status = {c["key"]: (c["status"], c["weight"]) for c in about["components"]}
+    assert status == {
+        "demography": ("used", 3),
+        "broadband": ("used", 3),
+        "deprivation": ("used", 3),
+        "access": ("unweighted", 0),
+    }
+    assert about["deprivationEdition"] == index["deprivation_edition"] == "IMD 2019"
+    package = json.loads((demo_release.path / "datapackage.json").read_text(encoding="utf-8"))
+    assert {(s["title"], s["version"]) for s in about["sources"]} == {
+        (s["title"], s.get("version", "")) for s in package["sources"]
+    }
+    assert about["base"] == "each indicator scaled 0–10 over the region's own areas"
+    for link in about["links"]:  # the files it points to are beside the map
+        assert (demo_release.path / link["href"]).is_file(), link
+
+
+def test_the_title_block_names_missing_components_and_substitutes() -> None:
+    """What a build without broadband data and with a substitute would say (as the real
+    Greater Manchester build once did: only some components, stand-ins for others)."""
+    from placeintel.maps.about import describe
+
+    metadata = {
+        "index": {
+            "component_weights": {"demography": 3, "broadband": 3, "deprivation": 3, "access": 0},
+            "used_components": ["demography", "deprivation"],
+            "missing_components": ["broadband"],
+            "missing_indicators": {
+                "pct_social_grade_de": "no source provides social_grade_de",
+                "pct_unemployed": "no source provides unemployed",
+            },
+            "substitutes": {
+                "pct_nssec_l12_l14": {"for": ["pct_social_grade_de"], "why": "nearest class"}
+            },
+            "base": "nation",
+            "nation": {"title": "England (2021 LSOAs)"},
+            "deprivation_edition": "IoD2025",
+        },
+        "labels": {"pct_unemployed": "% unemployed (relabelled)"},
+    }
+    about = describe("Somewhere", "20261122T083646Z", metadata, [{"title": "T", "version": "V"}])
+    assert about["released"] == "22 November 2026"
+    assert [c["status"] for c in about["components"]] == ["used", "missing", "used", "unweighted"]
+    assert about["substitutes"] == [
+        {
+            "label": "% in NS-SeC L12-L14 (semi-routine, routine, never worked or long-term "
+            "unemployed)",
+            "for": ["% in social grade DE"],
+            "why": "nearest class",
+        }
+    ]
+    # A replaced indicator is a substitute's business; one with no stand-in is left out.
+    assert about["missingIndicators"] == [
+        {"label": "% unemployed (relabelled)", "reason": "no source provides unemployed"}
+    ]
+    assert about["base"] == "each indicator scaled 0–10 over England (2021 LSOAs)"
+    assert describe("X", "not-a-version", None)["released"] == ""
 
 
 def test_shared_borders_stay_shared(demo_release: Release) -> None:
@@ -119,6 +237,12 @@ def test_map_command(demo_release: Release, releases_dir: Path, tmp_path: Path) 
     data = page_data(out.read_text(encoding="utf-8"))
     assert data["meta"]["scheme"] == "natural breaks"
     assert {f["properties"]["district"] for f in data["wards"]["features"]} == {"Northmoor"}
+    # One district's own map: ranks within it, the regional rank kept beside, each "of" its N.
+    meta = data["meta"]
+    assert meta["partial"] is True and meta["district"] == "E08000991"
+    assert meta["wards"] == 40 and [d["code"] for d in meta["districts"]] == ["E08000991"]
+    own = sorted(f["properties"]["districtRank"] for f in data["wards"]["features"])
+    assert own == list(range(1, meta["districts"][0]["wards"] + 1))
     assert (tmp_path / "assets" / "placeintel" / "placeintel-map.js").is_file()
     bad = placeintel("map", "demo", "--district", "E99999999", "--releases", str(releases_dir))
     assert bad.returncode == 2 and "no district" in bad.stderr
@@ -161,3 +285,16 @@ def test_the_maps_colours_live_in_one_python_module(demo_release: Release) -> No
     assert data["style"]["outlines"]["hot"]["color"] == style.OUTLINES["hot"]["color"]
     library = next(c for c in data["meta"]["categories"] if c["key"] == "library")
     assert (library["letter"], library["colour"]) == style.CATEGORY_MARKS["library"]
+
+
+def test_service_marks_are_told_apart_and_readable() -> None:
+    """Every category has its own colour (no greys shared between kinds) and its letter
+    reads at WCAG AA (4.5:1) on it."""
+    from placeintel.maps import style
+
+    colours = [colour for _, colour in style.CATEGORY_MARKS.values()]
+    assert len(set(colours)) == len(colours)
+    letters = [letter for letter, _ in style.CATEGORY_MARKS.values()]
+    assert len(set(letters)) == len(letters)
+    for _, colour in style.CATEGORY_MARKS.values():
+        assert style.contrast(style.marker_text(colour), colour) >= 4.5, colour

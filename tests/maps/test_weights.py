@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -95,6 +96,7 @@ PAGE = """
   var d = placeintel.data;
   function props(fc) { return fc.features.map(function (f) { var p = f.properties;
     return {code: p.code, scores: p.scores, classes: p.classes, rank: p.rank,
+            districtClasses: p.districtClasses, districtRank: p.districtRank,
             indicators: p.indicators}; }); }
   return {wards: props(d.wards), lsoas: d.lsoas ? props(d.lsoas.areas) : [],
           views: d.meta.views.map(function (v) { return v.key; }),
@@ -123,6 +125,7 @@ def by_view(numbers: dict[str, Any], views: list[str]) -> dict[str, Any]:
         for area in out[level]:
             area["scores"] = [area["scores"][i] for i in at]
             area["classes"] = [area["classes"][i] for i in at]
+            area["districtClasses"] = [area["districtClasses"][i] for i in at]
     out["bins"] = [numbers["bins"][i] for i in at]
     if numbers["lsoaBins"] is not None:
         out["lsoaBins"] = [numbers["lsoaBins"][i] for i in at]
@@ -203,12 +206,18 @@ def test_weights_in_the_address_give_the_builds_numbers(
         )
         assert "your weights" in page.js("document.querySelector('.pi-legend').textContent")
         assert page.exceptions() == []
-    # A district's map: its own quintiles, the region's ranks, as the build's district map.
+    # Filtered to a district: its own quintiles and ranks within it, as the build's map
+    # filtered to it (map-<LAD>.html opens map.html?district=<LAD>).
     district = sorted(built.wards["lad_code"].unique())[0]
-    with tab(browser, url_of(built, f"map-{district}.html")) as page:
+    with tab(browser, url_of(built) + f"?district={district}") as page:
         expected = page_numbers(page)
-    with tab(browser, url_of(demo_release, f"map-{district}.html") + fragment(weights)) as page:
+        expected_legend = page.js("document.querySelector('.pi-legend').textContent")
+    with tab(browser, url_of(demo_release) + f"?district={district}" + fragment(weights)) as page:
+        assert page.js("placeintel.state.district") == district
         assert_page_equals_built(page_numbers(page), expected)
+        legend = page.js("document.querySelector('.pi-legend').textContent")
+        assert "your weights" in legend
+        assert re.sub(r",? ?\(?your weights\)?", "", legend) == expected_legend
 
 
 def test_the_published_weights_recomputed_give_the_published_numbers(

@@ -310,7 +310,7 @@
           a.scores[v] = scores[n];
           a.classes[v] = classed.classes[n];
         });
-        out.bins.push(classed.bins.map(function (b) { return pyRound(b, 3); }));
+        out.bins.push(classed.bins.map(function (b) { return pyRound(b, 6); }));
       });
       return out;
     }
@@ -328,22 +328,22 @@
           if (bins === null) { return; }
           if (level.name === "ward") { meta.views[v].bins = bins; } else { data.lsoas.bins[v] = bins; }
         });
+        // Scores at the page's 6 decimals: placeintel-map.js's restyle() then classes and
+        // ranks them in the region and within a chosen district (see setWeights).
         level.features.forEach(function (f, n) {
           var a = done.areas[n], p = f.properties;
           a.scores.forEach(function (score, v) {
             if (score === undefined) { return; }
-            p.scores[v] = isNaN(score) ? null : pyRound(score, 3);
-            p.classes[v] = a.classes[v];
+            p.scores[v] = isNaN(score) ? null : pyRound(score, 6);
           });
-          p.rank = a.rank;
           W.indicators.forEach(function (indicator, j) {
             var at = metaIndicator[indicator.key], cell = p.indicators[at];
             if (at !== undefined && cell) {
               var points = done.result.contributions[a.row][j];
-              cell[pointsAt] = isNaN(points) ? null : pyRound(points, 3);
+              cell[pointsAt] = isNaN(points) ? null : pyRound(points, 4);
               // An indicator left out has no 0-10 score in a build with these weights.
               var scaled = level.rows[a.row][j];
-              cell[scaledAt] = done.result.usable[j] && !isNaN(scaled) ? pyRound(round6(scaled), 2) : null;
+              cell[scaledAt] = done.result.usable[j] && !isNaN(scaled) ? pyRound(round6(scaled), 6) : null;
             }
           });
         });
@@ -404,7 +404,8 @@
       var changes = {};
       Object.keys(published).forEach(function (k) { if (current[k] !== published[k]) { changes[k] = current[k]; } });
       writeHash(changes);
-      app.refresh();
+      app.restyle();
+      exactRanks();
       refreshPopups();
       var message = "";
       if (lastResult && !lastResult.weighted) {
@@ -418,6 +419,16 @@
       }
       if (announce !== false) { status.textContent = message; }
       return message;
+    }
+
+    // restyle() ranks the 6-decimal scores; the build ranks the unrounded ones, which differ
+    // only where two areas tie to 6 decimals: the region's ranks are set from those.
+    function exactRanks() {
+      if (!lastResult || app.meta.partial) { return; }
+      levels.forEach(function (level) {
+        var done = lastResult.levels[level.name];
+        level.features.forEach(function (f, n) { f.properties.rank = done.areas[n].rank; });
+      });
     }
 
     function refreshPopups() {
