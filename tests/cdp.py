@@ -31,8 +31,8 @@ FLAGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
-    "--window-size=1280,860",
 ]
+WINDOW = "--window-size=1280,860"
 #: Runs before any script of the page (DevTools scripts are not subject to its CSP).
 RECORDER = """
 window.__violations = [];
@@ -80,6 +80,7 @@ class Browser:
                 script,
                 CHROMIUM,
                 *FLAGS,
+                WINDOW,
                 f"--user-data-dir={profile}",
                 "--remote-debugging-pipe",
                 "about:blank",

@@ -29,6 +29,19 @@ WARD_FIELDS = (
     "deri_score",
     "deri_rank",
 )
+#: Roles of the demo's small-area files: what a nation made of the demo itself reads.
+DEMO_SMALL_AREA_ROLES = frozenset(
+    {
+        "lsoa21",
+        "lsoa11",
+        "lookup-oa-lsoa",
+        "imd",
+        "census",
+        "pension-credit",
+        "broadband-coverage",
+        "broadband-performance",
+    }
+)
 
 
 @pytest.fixture(scope="session")

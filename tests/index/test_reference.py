@@ -13,6 +13,7 @@ import yaml
 from placeintel import build
 from placeintel.index.reference import nation_reference
 from placeintel.region import DATASETS_DIR, NationBase
+from tests.conftest import DEMO_SMALL_AREA_ROLES
 
 
 def test_bounds_are_the_cap_percentiles_of_the_nations_lsoas() -> None:
@@ -35,16 +36,7 @@ def _demo_with_a_nation(tmp_path: Path, cap: list[float]) -> Path:
     region = tmp_path / "demo"
     shutil.copytree(DATASETS_DIR / "demo", region)
     manifest = yaml.safe_load((region / "region.yml").read_text(encoding="utf-8"))
-    roles = {
-        "lsoa21",
-        "lsoa11",
-        "lookup-oa-lsoa",
-        "imd",
-        "census",
-        "pension-credit",
-        "broadband-coverage",
-        "broadband-performance",
-    }
+    roles = DEMO_SMALL_AREA_ROLES
     nation = [
         {**source, "id": f"nation-{source['id']}"}
         for source in manifest["sources"]

@@ -32,6 +32,7 @@ from placeintel.indicators.catalogue import INDICATORS
 from placeintel.indicators.values import indicator_values, rolled_counts
 from placeintel.publish.disclosure import DisclosureRule
 from placeintel.region import DATASETS_DIR
+from tests.conftest import DEMO_SMALL_AREA_ROLES
 
 THRESHOLD = 40
 FORMATS = ("csv", "geojson", "gpkg", "parquet")
@@ -40,17 +41,6 @@ KEYS = {"lsoas": "lsoa21_code", "wards": "ward_code"}
 GUARDED = [i for i in INDICATORS if i.disclosive and i.denominator]
 COUNTS = sorted({c for i in GUARDED for c in (i.numerator, i.denominator)})
 DWP = "dwp/pension-credit-claimants-lsoa21-may-2024.csv"
-#: Roles of the demo's small-area files, which become its own nation in the nation variant.
-NATION_ROLES = {
-    "lsoa21",
-    "lsoa11",
-    "lookup-oa-lsoa",
-    "imd",
-    "census",
-    "pension-credit",
-    "broadband-coverage",
-    "broadband-performance",
-}
 
 
 def _region(root: Path, name: str, minimum: int, nation: bool = False) -> Path:
@@ -68,7 +58,7 @@ def _region(root: Path, name: str, minimum: int, nation: bool = False) -> Path:
             "sources": [
                 {**source, "id": f"nation-{source['id']}"}
                 for source in manifest["sources"]
-                if source["role"] in NATION_ROLES
+                if source["role"] in DEMO_SMALL_AREA_ROLES
             ],
         }
         manifest["index"] = {"base": "nation"}
