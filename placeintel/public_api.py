@@ -138,7 +138,8 @@ def _reach(scheduler: str) -> None:
 
 
 def load_release(path_or_url: str | Path) -> Release:
-    """A published release from its folder (a version or `current`), or from a running
+    """A published release from its folder (a version, `current`, or the region's folder,
+    meaning its current release), or from a running
     placeintel API (`http://...`).
 
     From an API the layers come through OGC API - Features (GDAL's OAPIF driver, as any
@@ -148,6 +149,8 @@ def load_release(path_or_url: str | Path) -> Release:
     if text.startswith(("http://", "https://")):
         return _from_api(text.rstrip("/"))
     folder = Path(text).resolve()
+    if not (folder / "datapackage.json").exists() and (folder / "current").is_dir():
+        folder = (folder / "current").resolve()  # a region's folder: its current release
     package = _package(folder)
     missing = [n for n in ("wards", "services") if not (folder / f"{n}.parquet").is_file()]
     if missing:

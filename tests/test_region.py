@@ -461,3 +461,18 @@ def test_the_alias_bomb_through_the_command_line(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "more than 100,000 values once its YAML aliases are written out" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_real_region_without_a_contact_is_warned_once(tmp_path: Path) -> None:
+    def real_without_contact(manifest: dict) -> None:
+        manifest["synthetic"] = False
+        del manifest["contact"]
+
+    report = validate_sources(load_manifest(demo_copy(tmp_path / "a", real_without_contact)))[1]
+    found = [f for f in report.findings if f.rule == "no-contact"]
+    assert [(f.severity, f.field) for f in found] == [("warning", "contact")]
+    assert found[0].file.endswith("region.yml") and report.ok
+    named = validate_sources(
+        load_manifest(demo_copy(tmp_path / "b", lambda m: m.update(synthetic=False)))
+    )[1]
+    assert not [f for f in named.findings if f.rule == "no-contact"]

@@ -140,6 +140,7 @@ def validate_sources(manifest: Manifest) -> tuple[RegionData, Report]:
     """
     data = RegionData(manifest)
     report = Report(manifest.name)
+    _check_contact(manifest, report)
     for source in manifest.sources:
         frame = validate_source(manifest, source, report)
         if frame is not None:
@@ -148,13 +149,30 @@ def validate_sources(manifest: Manifest) -> tuple[RegionData, Report]:
     nation = manifest.nation_manifest()
     if nation is not None:
         data.nation, nation_report = validate_sources(nation)
-        report.findings += nation_report.findings
+        report.findings += [f for f in nation_report.findings if f.rule != "no-contact"]
     if report.ok:
         try:
             place_postcodes(data)
         except DataError as error:
             report.add_error(error, file=str(error.file))
     return data, report
+
+
+def _check_contact(manifest: Manifest, report: Report) -> None:
+    """A real region's release goes in front of the public: say when it names no one to ask
+    (a warning, since an address cannot be made up for the council)."""
+    if manifest.synthetic or manifest.contact:
+        return
+    report.add(
+        "warning",
+        "no-contact",
+        "the region names no contact: the API's pages and the data package will show "
+        "no one to ask about the data",
+        file=str(manifest.manifest_path),
+        field="contact",
+        hint="add `contact: {name: ..., email: ...}` (or url:) for the team that answers "
+        "questions about this release",
+    )
 
 
 def validate_source(manifest: Manifest, source: Source, report: Report) -> object | None:

@@ -80,7 +80,7 @@ def test_printing_gives_one_clean_a4_landscape_sheet(
     assert (round(float(box.width)), round(float(box.height))) == (842, 595)  # A4, landscape
     flat = re.sub(r"\s+", " ", text)
     assert demo_release.title in flat
-    assert "DERI score (your weights), quintiles of wards" in flat
+    assert "DERI score (your weights), quintiles of the 40 wards of " in flat
     assert "Your weights: demography 10, broadband 3, deprivation 3, access 0" in flat
     assert re.search(r"Release of \d{1,2} \w+ 20\d\d", flat)
     assert re.search(r"Printed \d{1,2} \w+ 20\d\d", flat)
@@ -192,3 +192,27 @@ def test_csv_cells_a_spreadsheet_would_run_are_text(
     shown = [names[wards["ward_code"].iloc[n]] for n in range(len(hostile))]
     assert shown == ["'" + name for name in hostile[:4]] + [hostile[4]]
     assert all(not r["deri_score"].startswith("'") for r in csv.DictReader(io.StringIO(text)))
+
+
+def test_with_a_district_chosen_exports_rank_and_class_within_it(
+    demo_release: Release, browser: Browser
+) -> None:
+    """The map then ranks and classes within the district: the CSV and the printed legend
+    say the same, and leave out the uncoloured wards of the other districts."""
+    wards = demo_release.wards
+    code, name = wards.groupby("lad_code")["lad_name"].first().items().__next__()
+    own = wards[wards["lad_code"] == code]
+    expected = own.set_index("ward_code")["deri_score"].rank(ascending=False, method="min")
+    with tab(browser, demo_release.map_path.as_uri() + f"?district={code}") as page:
+        text = page.js("placeintel.exports.csv()")
+        _, printed = printed_text(page)
+        assert page.exceptions() == []
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert {r["ward_code"] for r in rows} <= set(own["ward_code"]) and rows
+    for row in rows:
+        assert int(row["district_rank"]) == expected[row["ward_code"]]
+        assert row["district_ranked_areas"] == str(len(own))
+        assert row["ranked_areas"] == str(len(wards))  # the region's rank is kept beside it
+    classes = {int(r["district_class"]) for r in rows}
+    assert classes == {1, 2, 3, 4, 5} or len(rows) < len(own)
+    assert f"quintiles of the {len(own)} wards of {name}" in re.sub(r"\s+", " ", printed)

@@ -1,6 +1,6 @@
 """The map on a phone, a tablet and a desktop screen, used as a person uses it.
 
-At 390×844, 768×1024 and 1366×768: a ward found with the search opens a popup that fits
+At 390×844, 768×1024 and 1366×768: no control covers another; a ward found with the search opens a popup that fits
 the screen and stays clear of the controls, also once "Why it ranks here" is expanded;
 the legend starts folded on a phone and fits (nothing cut off) on a desktop; services do
 not hide the ward colours; district names do not cover hot spots. Each screenshot is kept
@@ -64,6 +64,10 @@ def test_a_ward_found_by_search_fits_the_screen(
     ward = demo_release.wards.sort_values("deri_rank").iloc[0]
     with Page(browser, demo_release.map_path.as_uri(), SIZES[screen]) as page:
         before = page.boxes()
+        controls = before["controls"]
+        for at, control in enumerate(controls):  # every control readable, none under another
+            for other in controls[at + 1 :]:
+                assert not overlap(control["box"], other["box"]), (control, other)
         assert not_blank(page.screenshot(tmp_path / f"{screen}-map.png"))
         search(page, ward["ward_name"][:5].lower())  # part of the name, any case
         boxes = page.boxes()

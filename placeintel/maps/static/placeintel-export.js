@@ -44,7 +44,9 @@
     var data = app.data, meta = data.meta, state = app.state;
     var lsoaLevel = !!(state.lsoas && data.lsoas);
     var view = meta.views[state.view];
-    var bins = lsoaLevel ? data.lsoas.bins[state.view] : view.bins;
+    // The classes the map now shows: the chosen district's own when one is chosen.
+    var among = app.shown(lsoaLevel ? "lsoa" : "ward");
+    var bins = among.bins[state.view];
     var weights = app.weights;
     var weightText = "";
     if (weights) {
@@ -58,8 +60,8 @@
     var attribution = app.map.getContainer().querySelector(".leaflet-control-attribution");
     return {
       title: meta.title,
-      subject: view.label + ", " + meta.scheme + " of " + (lsoaLevel ? "LSOAs" : "wards") +
-        " (0 low \u2013 10 high risk)",
+      subject: view.label + ", " + meta.scheme + " of the " + fmt(among.count, 0) + (lsoaLevel ? " LSOAs" : " wards") +
+        " of " + among.name + " (0 low \u2013 10 high risk)",
       bins: bins,
       weights: weightText,
       release: release ? "Release of " + longDate(release) : "",
@@ -335,7 +337,14 @@
     var scoreKeys = meta.views.map(function (v) { return v.key; });
     var header = [level === "ward" ? "ward_code" : "lsoa21_code", level === "ward" ? "ward_name" : "lsoa21_name"];
     if (level === "lsoa") { header.push("ward_name"); }
-    header = header.concat(["lad_name", "deri_rank", "ranked_areas", "deri_class"], scoreKeys);
+    header = header.concat(["lad_name", "deri_rank", "ranked_areas", "deri_class"]);
+    // With a district chosen, also its own ranks and classes, as the map shows them.
+    var among = app.shown(level), local = {};
+    if (among.district) {
+      header = header.concat(["district_rank", "district_ranked_areas", "district_class"]);
+      layer.eachLayer(function (area) { local[area.feature.properties.code] = area.feature.properties; });
+    }
+    header = header.concat(scoreKeys);
     var weightKeys = [], now = {}, kind = "published";
     if (weights) {
       now = weights.current();
@@ -346,11 +355,17 @@
     var lines = [header.map(cell).join(",")];
     rows.forEach(function (row) {
       if (!shown[row.code]) { return; }
+      // Areas of other districts are drawn without colour beside a chosen one: left out.
+      if (among.district && (!local[row.code] || local[row.code].lad !== among.district)) { return; }
       var k = row.classes.deri_score;
       var line = [row.code, row.name];
       if (level === "lsoa") { line.push(row.ward); }
-      line = line.concat([row.district, row.rank, of, k >= 0 ? k + 1 : null],
-                         scoreKeys.map(function (key) { return row.scores[key]; }));
+      line = line.concat([row.district, row.rank, of, k >= 0 ? k + 1 : null]);
+      if (among.district) {
+        var p = local[row.code], dk = p.districtClasses[0];
+        line = line.concat([p.districtRank, among.count, dk >= 0 ? dk + 1 : null]);
+      }
+      line = line.concat(scoreKeys.map(function (key) { return row.scores[key]; }));
       if (weights) { line = line.concat([kind], weightKeys.map(function (key) { return now[key]; })); }
       lines.push(line.map(cell).join(","));
     });
@@ -423,7 +438,7 @@
     };
     app.exports = exports;
 
-    var control = L.control({position: "topright"});
+    var control = L.control({position: app.panelCorner()});
     control.onAdd = function () {
       var panel = el("details", null, "pi-export leaflet-control");
       panel.appendChild(el("summary", "Print or export"));

@@ -30,6 +30,13 @@
  *   classify(values, scheme), ranks(values)   the two computations above, on plain arrays.
  *   fitView(bounds), fitPopup(popup)          fit an area / a popup to the space the
  *                          controls leave free.
+ *   shown(level)           what the legend now classes `level` ("ward"/"lsoa") among:
+ *                          {district (null: the region), name, count, bins (per view)}; a
+ *                          feature's own classes/rank among them are its districtClasses /
+ *                          districtRank when `district` is set, else classes / rank.
+ *   panelCorner()          the Leaflet corner for a module's folding panel: top right, or on
+ *                          a phone-width screen top left, stacked under the search and the
+ *                          "Colour wards by" panel (side by side they would overlap there).
  * A module loaded after this file may push a function onto window.placeintelPlugins; each is
  * called with window.placeintel once the map is ready.
  * Page elements: header#pi-title (h1 and "About this map"), main#pi-main around the map,
@@ -54,6 +61,11 @@
   function spotLine(hotspot) {  // "hot-95" -> the hot outline at its 95 % weight
     var parts = hotspot.split("-"), o = STYLE.outlines[parts[0]];
     return {fill: false, color: o.color, weight: o.weight[parts[1]], dashArray: o.dash || null};
+  }
+
+  function panelCorner() {
+    var narrow = window.matchMedia && window.matchMedia("(max-width: 600px)").matches;
+    return narrow ? "topleft" : "topright";
   }
 
   function isSpot(hotspot) { return /^(hot|cold)-(99|95|90)$/.test(hotspot || ""); }
@@ -537,6 +549,12 @@
           (level === "lsoa" ? districts[code].lsoas : districts[code].wards);
       }
     };
+
+    function shown(level) {
+      var d = state.district ? districts[state.district] : (meta.partial ? meta.districts[0] : null);
+      return {district: d ? d.code : null, name: d ? d.name : meta.region,
+              count: d ? ctx.countIn(level, d.code) : ctx.regionCount(level), bins: bins[level] || []};
+    }
 
     function inFilter(p) { return !state.district || p.lad === state.district; }
 
@@ -1351,7 +1369,8 @@
                          restyle: restyle, setDistrict: setDistrict, urlParam: urlParam,
                          classify: function (values, scheme) { return classify(values, scheme || meta.scheme); },
                          ranks: ranks, fitPopup: function (popup) { fitPopup(map, popup); },
-                         fitView: fitView, refresh: function () { restyle(); }};
+                         fitView: fitView, refresh: function () { restyle(); },
+                         panelCorner: panelCorner, shown: shown};
     // Modules loaded after this file register a start function here; each gets the hooks.
     (window.placeintelPlugins || []).forEach(function (start) { start(window.placeintel); });
     return window.placeintel;

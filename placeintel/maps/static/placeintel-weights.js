@@ -1,6 +1,8 @@
 /*
  * placeintel live re-weighting: DERI's component and indicator weights as sliders (whole
- * numbers 0-10, as in DERI), recomputing every area's score, rank and class in the page.
+ * numbers 0-10, as in DERI). This file recomputes each area's scores and points and its
+ * rank in the region; placeintel-map.js's restyle() then classes the new scores and ranks
+ * them within a chosen district, as it does for the published ones.
  *
  * Written by hand because the numbers must be the build's own: the arithmetic below is
  * placeintel/index/deri.py's (`combine`, `_contributions`, `ranks`), index/classes.py's
@@ -489,7 +491,7 @@
       return row;
     }
 
-    var control = L.control({position: "topright"});
+    var control = L.control({position: app.panelCorner()});
     control.onAdd = function () {
       var panel = el("details", null, "pi-weights leaflet-control");
       summary = el("summary", "Weights: published");
@@ -570,8 +572,10 @@
       components: W.components.map(function (c) { return c.key; }),
       indicators: W.indicators.map(function (i) { return i.key; }),
       // Every area of a level on this page with the numbers the page now shows, at full
-      // published precision (6 decimals): scores, rank, class per view (0-4, -1 without
-      // a score) and points; `compute` gives the same for any weights without showing them.
+      // published precision (6 decimals): scores, rank and class per view (0-4, -1 without
+      // a score) among the whole region, as a build publishes them, and points; `compute`
+      // gives the same for any weights without showing them. The ranks and classes within
+      // a chosen district are on the features (districtRank, districtClasses).
       table: function (name) {
         var level = levels.filter(function (x) { return x.name === (name || "ward"); })[0];
         return level ? rowsOf(level, lastResult && lastResult.levels[level.name]) : [];
