@@ -1,7 +1,8 @@
 """The map on a phone, a tablet and a desktop screen, used as a person uses it.
 
-At 390×844, 768×1024 and 1366×768: no control covers another; a ward found with the search opens a popup that fits
-the screen and stays clear of the controls, also once "Why it ranks here" is expanded;
+At 390×844, 768×1024 and 1366×768: no control covers another; a ward found with the
+search opens a popup that fits the screen and stays clear of the controls, also once "Why
+it ranks here" is expanded;
 the legend starts folded on a phone and fits (nothing cut off) on a desktop; services do
 not hide the ward colours; district names do not cover hot spots. Each screenshot is kept
 beside the test's files for a person to look at.
