@@ -1,8 +1,9 @@
 """One map page kept open in headless Chromium at a given screen size, driven like a person.
 
-`tests/cdp.py`'s Browser opens a page per question; a layout test needs one page for a
-sequence of steps (type in the search, press Enter, expand a section, measure, take a
-screenshot), with real key presses so that focus and Tab order are the browser's own.
+`tests/cdp.py`'s Browser opens a page per question; layout, re-weighting, printing and
+downloading need one page for a sequence of steps (type in the search, press Enter, move a
+slider, measure, print, take a screenshot), with real key presses so that focus and Tab
+order are the browser's own, and to know afterwards whether the page threw.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import base64
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +20,19 @@ from tests.axe import _RUN, AXE_JS, BLOCKING
 from tests.cdp import Browser
 
 SIZES = {"phone": (390, 844), "tablet": (768, 1024), "desktop": (1366, 768)}
-KEYS = {
+#: The map has drawn and its modules have started.
+MAP_READY = (
+    "!!(window.placeintel && window.placeintel.exports && document.readyState === 'complete')"
+)
+KEYS = {  # key: (code, key code, text typed)
     "Tab": ("Tab", 9, ""),
     "Enter": ("Enter", 13, "\r"),
     "Escape": ("Escape", 27, ""),
     "ArrowDown": ("ArrowDown", 40, ""),
     "ArrowUp": ("ArrowUp", 38, ""),
+    "ArrowRight": ("ArrowRight", 39, ""),
+    "ArrowLeft": ("ArrowLeft", 37, ""),
+    " ": ("Space", 32, " "),
 }
 #: Measures, in the page, the boxes a layout test compares (CSS pixels, viewport origin).
 BOXES = """
@@ -74,13 +84,13 @@ def overlap(a: dict, b: dict) -> bool:
 
 
 class Page:
-    """A map page open in a tab of `browser` at `size` (width, height) until closed."""
+    """A page open in a tab of `browser` (at `size`, width and height, if given) until closed."""
 
     def __init__(
         self,
         browser: Browser,
         url: str,
-        size: tuple[int, int],
+        size: tuple[int, int] | None = None,
         ready: str = "!!window.placeintel",
         timeout: float = 30.0,
     ) -> None:
@@ -92,40 +102,59 @@ class Page:
         browser._events = []
         for method in ("Page.enable", "Runtime.enable"):
             self.send(method)
-        width, height = size
-        self.send(
-            "Emulation.setDeviceMetricsOverride",
-            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600},
-        )
+        if size is not None:
+            width, height = size
+            self.send(
+                "Emulation.setDeviceMetricsOverride",
+                {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600},
+            )
         # A background tab has no focus: without this, focus rings and focus events differ
         # from what a person at the screen gets.
         self.send("Emulation.setFocusEmulationEnabled", {"enabled": True})
         self.send("Page.navigate", {"url": url})
-        deadline = time.monotonic() + timeout
-        while not self.run(f"!!({ready}) && document.readyState === 'complete'"):
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{url}: not ready after {timeout} s")
-            browser._pump(0.2)
+        try:
+            self.wait(f"({ready}) && document.readyState === 'complete'", timeout)
+        except TimeoutError:
+            self.close()
+            raise TimeoutError(f"{url}: not ready after {timeout} s") from None
         self.settle()
 
-    def send(self, method: str, params: dict | None = None) -> dict[str, Any]:
-        return self.browser.send(method, params, self.session)
+    def send(self, method: str, params: dict | None = None, timeout: float = 30.0) -> Any:
+        return self.browser.send(method, params, self.session, timeout)
 
     def run(self, expression: str) -> Any:
         return self.browser.evaluate(self.session, expression)
 
+    def js(self, expression: str) -> Any:
+        """The value of an expression (awaited if a promise), through JSON for structures."""
+        text = self.run(f"JSON.stringify(({expression}))")
+        return None if text is None else json.loads(text)
+
+    def wait(self, expression: str, timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not self.run(f"!!({expression})"):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"not true after {timeout} s: {expression}")
+            self.browser._pump(0.1)
+
     def settle(self, seconds: float = 0.3) -> None:
+        """Let timers, animation frames and events the page started run."""
         self.browser._pump(seconds)
 
-    def key(self, name: str, times: int = 1) -> None:
-        key, code, text = KEYS[name]
+    def key(self, name: str, times: int = 1, pause: float = 0.15) -> None:
+        """Real key presses (trusted events: focus moves, a slider moves, a summary opens)."""
+        code, number, text = KEYS[name]
         for _ in range(times):
             for kind in ("keyDown", "keyUp"):
-                params = {"type": kind, "key": key, "code": key, "windowsVirtualKeyCode": code}
+                params = {"type": kind, "key": name, "code": code, "windowsVirtualKeyCode": number}
                 if kind == "keyDown" and text:
                     params["text"] = text
                 self.send("Input.dispatchKeyEvent", params)
-        self.settle(0.15)
+            self.settle(pause)
+
+    def press(self, name: str, times: int = 1) -> None:
+        """`key` with a short pause, for many presses in a row (a slider's steps)."""
+        self.key(name, times, pause=0.05)
 
     def type(self, text: str) -> None:
         self.send("Input.insertText", {"text": text})
@@ -160,3 +189,37 @@ class Page:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+@contextmanager
+def tab(
+    browser: Browser,
+    url: str,
+    ready: str = MAP_READY,
+    viewport: tuple[int, int] | None = None,
+    timeout: float = 40.0,
+) -> Iterator[Page]:
+    """`url` open in a fresh tab once `ready` holds (by default: the map and its modules
+    have started); closed afterwards."""
+    with Page(browser, url, viewport, ready, timeout) as page:
+        yield page
+
+
+def downloads_to(browser: Browser, folder: Path) -> None:
+    """Save every download of this browser into `folder`, without asking."""
+    folder.mkdir(parents=True, exist_ok=True)
+    browser.send(
+        "Browser.setDownloadBehavior",
+        {"behavior": "allow", "downloadPath": str(folder), "eventsEnabled": True},
+    )
+
+
+def downloaded(folder: Path, suffix: str, timeout: float = 20.0) -> Path:
+    """The finished download with this suffix in `folder`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        done = [p for p in folder.glob(f"*{suffix}") if p.stat().st_size > 0]
+        if done and not list(folder.glob("*.crdownload")):
+            return done[0]
+        time.sleep(0.2)
+    raise TimeoutError(f"no {suffix} download in {folder} after {timeout} s")

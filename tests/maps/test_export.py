@@ -22,7 +22,7 @@ from placeintel.index.deri import IndexSettings
 from placeintel.maps import MapContent, assemble, write_map
 from placeintel.maps.style import NO_DATA, PAGE, RISK_PALETTE
 from tests.cdp import CHROMIUM, Browser
-from tests.maps.tab import Tab, downloaded, downloads_to, tab
+from tests.maps.page import Page, downloaded, downloads_to, tab
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
 
@@ -46,7 +46,7 @@ def browser(tmp_path_factory: pytest.TempPathFactory):
         yield chromium
 
 
-def click(page: Tab, label: str) -> None:
+def click(page: Page, label: str) -> None:
     """Open the export panel and click the button with this label, as a person would."""
     page.js("document.querySelector('.pi-export').open = true")
     page.js(
@@ -55,7 +55,7 @@ def click(page: Tab, label: str) -> None:
     )
 
 
-def printed_text(page: Tab) -> tuple[pypdf.PdfReader, str]:
+def printed_text(page: Page) -> tuple[pypdf.PdfReader, str]:
     pdf = page.send(
         "Page.printToPDF",
         {"landscape": True, "preferCSSPageSize": True, "printBackground": True},

@@ -25,7 +25,7 @@ from placeintel.errors import DataError
 from placeintel.maps.weights import settings_of
 from tests.axe import AXE_JS, BLOCKING, requires_axe
 from tests.cdp import CHROMIUM, Browser
-from tests.maps.tab import Tab, tab
+from tests.maps.page import Page, tab
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
 
@@ -108,7 +108,7 @@ PAGE = """
 """
 
 
-def page_numbers(page: Tab) -> dict[str, Any]:
+def page_numbers(page: Page) -> dict[str, Any]:
     """What the map draws and its popups show, as the page holds it now."""
     return page.js(PAGE)
 
