@@ -255,6 +255,12 @@ WRONG = [
         "must be a web address",
     ),
     ("contact-unknown-key", lambda m: m.update(contact={"fax": "1"}), "contact.fax", "unknown key"),
+    (
+        "source-url-a-script",  # a source's url becomes a link in the catalogue and docs
+        lambda m: source(m, "pension-credit").update(url="javascript:alert(1)"),
+        f"{DWP}.url",
+        "must be a web address",
+    ),
 ]
 
 

@@ -30,6 +30,7 @@ column, since a "public" contact column can still hold one person's own address.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -312,7 +313,7 @@ def personal_data(frame: pd.DataFrame, resource: str, public: PublicValues, repo
         for position, cell in enumerate(series.to_numpy(dtype=object)):
             if not isinstance(cell, str) or not cell.strip():
                 continue
-            hit = next(_personal_items(cell, names, public), None)
+            hit = next(_personal_items(_plain(cell), names, public), None)
             if hit is not None:
                 found.append((position, hit))
         for position, hit in found[:MAX_ROWS_PER_COLUMN]:
@@ -454,6 +455,16 @@ def mask(value: str) -> str:
             shown.append(char)
         return "".join(shown)
     return " ".join(w[:1] + "***" for w in value.split()) if value else ""
+
+
+def _plain(cell: str) -> str:
+    """The cell as a reader sees it: full-width forms folded to ASCII (NFKC turns
+    "jsmith＠gmail.com" into an address) and invisible format characters (zero-width
+    spaces and joiners) dropped, so neither hides an address or a number from the checks."""
+    if cell.isascii():
+        return cell
+    folded = unicodedata.normalize("NFKC", cell)
+    return "".join(c for c in folded if unicodedata.category(c) != "Cf")
 
 
 def _fold(value: str) -> str:

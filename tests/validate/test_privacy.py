@@ -38,6 +38,10 @@ CELLS: dict[tuple[int, str], tuple[str, bool]] = {
     (10, "email"): ("Email birchfield.library@northmoor.gov.uk or ask at the desk", False),
     (11, "email"): ("Helpers: volunteer.hub@hotmail.co.uk", True),
     (12, "email"): ("tonge.ucancentre@northmoor.gov.uk", False),
+    # Disguised: a full-width at sign, a zero-width space inside the domain.
+    (13, "email"): ("jsmith\uff20gmail.com", True),
+    (14, "email"): ("jane.smith@gm\u200bail.com", True),
+    (15, "email"): ("ｌｉｂｒａｒｙ＠ｎｏｒｔｈｍｏｏｒ.gov.uk", False),
     # Phones: every UK spelling of a mobile; landlines, 03 and 0800 are switchboards.
     (2, "phone"): ("0770 090 0123", True),
     (3, "phone"): ("+44 (0)7700 900123", True),
@@ -160,7 +164,9 @@ def test_listed_public_values_pass_in_any_spelling(tmp_path: Path) -> None:
         },
     )
     report = validate_sources(load_manifest(region))[1]
-    allowed = {(2, "email"), (2, "phone"), (3, "phone"), (4, "phone"), (2, "staff_name")}
+    # jsmith＠gmail.com (row 13) is the same listed address, in full-width form.
+    allowed = {(2, "email"), (13, "email"), (2, "phone"), (3, "phone"), (4, "phone")}
+    allowed.add((2, "staff_name"))
     assert set(_refused(report)) == _expected(allowed), report.to_text()
     assert (13, "phone") in _refused(report)  # another mobile in a listed column
 
