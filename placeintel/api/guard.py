@@ -90,6 +90,13 @@ def problem(pairs: list[tuple[str, str]], items: bool = True) -> tuple[str, str]
             reason = check(value)
             if reason:
                 return name, reason
+    for value in values.get("filter-crs", []):
+        if not params.crs_uri(value):  # pygeoapi would answer "Bad CQL text"
+            return "filter-crs", (
+                f"filter-crs {value[:100]!r} is not a CRS URI such as "
+                "http://www.opengis.net/def/crs/EPSG/0/27700 or "
+                "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+            )
     languages = values.get("filter-lang", [])
     for language in languages:
         if language not in filters.LANGUAGES:

@@ -13,6 +13,8 @@ import math
 import re
 from datetime import UTC, date, datetime
 
+import pyproj
+
 #: bbox-crs values meaning longitude/latitude in degrees (the default).
 CRS84 = {
     None,
@@ -28,6 +30,9 @@ FALSE = {"false", "f", "no", "0", "off"}
 # RFC 3339 starts with a full date; Python's fromisoformat also reads week dates and
 # compact forms, which the OGC datetime parameter does not allow.
 _FULL_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_CRS_URI = re.compile(
+    r"https?://www\.opengis\.net/def/crs/(?P<authority>EPSG|OGC)/[\d.]+/(?P<code>\d{1,6}|CRS84h?)"
+)
 
 
 def bbox(value: str, crs: str | None) -> str | None:
@@ -50,6 +55,18 @@ def bbox(value: str, crs: str | None) -> str | None:
                 "(give bbox-crs for other coordinates)"
             )
     return None
+
+
+def crs_uri(value: str) -> bool:
+    """Whether `value` is an OGC CRS URI that pyproj knows (what pygeoapi can transform)."""
+    match = _CRS_URI.fullmatch(value)
+    if not match:
+        return False
+    try:
+        pyproj.CRS.from_user_input(f"{match['authority']}:{match['code']}")
+    except pyproj.exceptions.CRSError:
+        return False
+    return True
 
 
 def _instant(text: str) -> datetime | None:

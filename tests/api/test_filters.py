@@ -345,3 +345,25 @@ def test_any_filter_is_answered_or_refused_never_a_500(client, text: str, langua
     response = client.get(f"/collections/wards/items?f=json&filter={quote(text)}{lang}")
     assert response.status_code in (200, 400), (text, response.get_data(as_text=True)[:300])
     assert response.status_code == 400 or parsed
+
+
+@pytest.mark.parametrize(
+    "crs", ["garbage", "http://www.opengis.net/def/crs/EPSG/0/99999999", "EPSG:4326"]
+)
+def test_an_unknown_filter_crs_is_a_400_naming_it(client, crs: str) -> None:
+    text = quote("S_INTERSECTS(geometry, POINT(-1.65 52.52))")
+    response = client.get(f"/collections/wards/items?f=json&filter={text}&filter-crs={quote(crs)}")
+    assert response.status_code == 400
+    body = response.get_json()
+    assert body["locator"] == "filter-crs" and "not a CRS URI" in body["description"]
+
+
+def test_a_filter_crs_in_metres_selects_what_geopandas_does(client, demo_release) -> None:
+    wards = gpd.read_parquet(demo_release.path / "wards.parquet")  # EPSG:27700
+    point = wards.geometry.iloc[3].representative_point()
+    text = quote(f"S_INTERSECTS(geometry, POINT({point.x} {point.y}))")
+    crs = quote("http://www.opengis.net/def/crs/EPSG/0/27700")
+    response = client.get(f"/collections/wards/items?f=json&filter={text}&filter-crs={crs}")
+    assert response.status_code == 200
+    found = {f["id"] for f in response.get_json()["features"]}
+    assert found == set(wards.loc[wards.intersects(point), "ward_code"])
