@@ -30,6 +30,10 @@ COLUMNS = 5_000
 #: The longest cell of a CSV, in characters: the csv module's own default limit, four times
 #: Excel's (32,767), so anything a spreadsheet can save passes.
 CELL_CHARS = 131_072
+#: Blank rows a CSV may hold before it is refused: a stray few are reported row by row,
+#: but a file of mostly empty lines (10 million in 10 MB) would cost minutes and gigabytes
+#: to read into a table for nothing.
+BLANK_ROWS = 10_000
 #: How much of a cell a report or the terminal shows.
 ECHO_CHARS = 80
 #: How much of a column name, and of a whole message or hint, a report shows.

@@ -30,6 +30,8 @@ import pandas as pd
 from frictionless import Dialect, Resource, Schema, errors
 from frictionless.error import Error
 
+from placeintel.errors import DataError
+from placeintel.limits import BLANK_ROWS
 from placeintel.sources.tables import (
     PLAIN,
     TableLayout,
@@ -203,6 +205,14 @@ def _structure(
                 continue
             if (not row or row[0] in missing) and all(cell in missing for cell in row[:width]):
                 blank.append(number)
+                if len(blank) > BLANK_ROWS:
+                    raise DataError(
+                        f"more than {BLANK_ROWS:,} blank rows (the first is row {blank[0]:,})",
+                        file=path,
+                        row=number,
+                        rule="too-many-blank-rows",
+                        hint="remove the empty rows: the file looks damaged or padded",
+                    )
                 if len(found) < limit:
                     error = errors.BlankRowError(note="", cells=row, row_number=number)
                     found.append((number, _EXTRA, 0, error))

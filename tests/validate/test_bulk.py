@@ -197,3 +197,22 @@ def test_bulk_checker_refuses_checks_it_cannot_make(
     path = _write(tmp_path / "t.csv", [f["name"] for f in descriptor["fields"]], [["1"]])
     with pytest.raises(UnsupportedSchema, match=re.escape(named)):
         bulk_findings(path, "utf-8", [f["name"] for f in descriptor["fields"]], descriptor)
+
+
+def test_a_file_of_mostly_blank_lines_is_refused_without_reading_it_whole(
+    tmp_path: Path,
+) -> None:
+    """Ten thousand blank rows are reported one by one as frictionless does; beyond that the
+    file is refused, naming the first, before pandas would hold millions of empty rows."""
+    file = "lookups/OA21_LSOA21_MSOA21_LAD22_EW_LU.csv"
+
+    def pad(region: Path) -> None:
+        with (region / file).open("a", encoding="utf-8") as handle:
+            handle.write("\n" * 3_000_000)
+
+    region = _broken_region(tmp_path, pad)
+    found = _findings(region, file, bulk=True)
+    assert len(found) == 1, found
+    rule, row, _, _, message, _ = found.pop()
+    assert rule == "too-many-blank-rows" and "more than 10,000 blank rows" in message
+    assert row is not None and row > 10_000
