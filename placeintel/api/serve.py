@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import ipaddress
+import json
 import os
 import sys
 from collections.abc import Callable
@@ -34,12 +35,16 @@ from placeintel.api.release import (
 )
 from placeintel.errors import UsageError
 from placeintel.publish import current_release
+from placeintel.publish.catalog import NAME as CATALOG_NAME
+from placeintel.publish.catalog import absolute, catalog
 from placeintel.publish.descriptors import FORMATS, Dataset, released_datasets
 from placeintel.publish.layers import BASE_URL, BY_NAME, collections, file_extent
 from placeintel.region import DATASETS_DIR
 
 CONFIG = DATASETS_DIR.parent / "pygeoapi-config.yml"
 DEFAULT_LIMITS = ServerLimits()
+#: A stored catalog.jsonld bigger than this is made afresh from the data package instead.
+MAX_CATALOG_BYTES = 50 * 1024 * 1024
 #: The API's HTML pages: the project's templates (pygeoapi's own for the pages they do not
 #: replace) and their scripts and styles, served at /static/.
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -310,6 +315,25 @@ def create_app(
             },
         )
 
+    def catalog_file():
+        """The release's DCAT catalogue with every link absolute against this service's
+        address. A release built before catalogues has no catalog.jsonld: it is made from
+        its datapackage.json on the fly, the same way the build makes it."""
+        folder = link.resolve()
+        try:
+            stored = folder / CATALOG_NAME
+            if stored.is_file() and stored.stat().st_size <= MAX_CATALOG_BYTES:
+                document = json.loads(stored.read_text(encoding="utf-8"))
+            else:
+                document = catalog(folder)
+        except (OSError, ValueError):
+            return {
+                "code": "NotFound",
+                "description": "this release has no readable datapackage.json, so no catalogue",
+            }, 404
+        body = json.dumps(absolute(document, f"{base_url()}/release/"), ensure_ascii=False)
+        return body, 200, {"Content-Type": "application/ld+json; charset=utf-8"}
+
     def vendor_file(package: str, path: str):
         return send_from_directory(VENDOR[package], path)
 
@@ -320,6 +344,8 @@ def create_app(
     app.add_url_rule("/map/", "placeintel_map", lambda: release_file("map.html"))
     app.add_url_rule("/map/<path:path>", "placeintel_map_assets", release_file)
     app.add_url_rule("/release/", "placeintel_release_index", release_index)
+    app.add_url_rule("/catalog.jsonld", "placeintel_catalog", catalog_file)
+    app.add_url_rule(f"/release/{CATALOG_NAME}", "placeintel_release_catalog", catalog_file)
     app.add_url_rule("/release/<path:path>", "placeintel_release", release_file)
     app.add_url_rule(
         "/vendor/<any(leaflet, markercluster):package>/<path:path>",
@@ -367,6 +393,7 @@ def run(
     echo(f"  collections: {url}/collections")
     echo(f"  map:         {url}/map/   (file: {release / 'map.html'})")
     echo(f"  downloads:   {url}/release/   (the data package: {url}/release/datapackage.json)")
+    echo(f"  catalogue:   {url}/catalog.jsonld   (DCAT, for data portals' harvesters)")
     echo(
         f"Listening on {host}:{port}: at most {limits.connection_limit} connections, idle ones "
         f"closed after {limits.channel_timeout} s, request bodies up to "
