@@ -16,6 +16,8 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from placeintel.publish.catalog import write_catalog
+
 OGL = {
     "name": "OGL-UK-3.0",
     "title": "Open Government Licence v3.0",
@@ -139,4 +141,5 @@ def with_datasets(
     entries[1].update(grant or {})
     package.setdefault("placeintel", {})["datasets"] = entries
     (folder / "datapackage.json").write_text(json.dumps(package, indent=1), encoding="utf-8")
+    write_catalog(folder)  # as the build does, once datapackage.json is written
     return root / "releases"
