@@ -37,6 +37,7 @@ from placeintel.indicators import AreaIndicators, area_indicators, nation_indica
 from placeintel.indicators.catalogue import BY_KEY, INDICATORS
 from placeintel.maps import MapContent, write_maps
 from placeintel.publish import abandon_release, begin_release, commit_release
+from placeintel.publish.catalog import write_catalog
 from placeintel.publish.columns import KEYS, area_columns
 from placeintel.publish.disclosure import DisclosureRule
 from placeintel.publish.layers import Published, write_layers
@@ -273,6 +274,7 @@ def build_release(
                 raise PlaceintelError(
                     "the data package did not validate: " + "; ".join(problems[:5])
                 )
+            write_catalog(staging.path)  # DCAT, for portals' harvesters, from the package
         with _stage(echo, 8, total, "switch current"):
             final = commit_release(staging)
     except BaseException:

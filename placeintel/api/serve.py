@@ -16,18 +16,15 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
-import numpy as np
-import pyarrow.parquet as pq
 import xstatic.pkg.leaflet as xstatic_leaflet
 import xstatic.pkg.leaflet_markercluster as xstatic_markercluster
 import yaml
 from flask import Flask, abort, redirect, request, send_file, send_from_directory
-from pyproj import CRS, Transformer
 
 from placeintel.api.guard import QueryGuard
 from placeintel.api.headers import SecurityHeaders, page_policy, tile_origin
 from placeintel.api.limits import ServerLimits, allow_open_files
-from placeintel.api.metadata import dump, read_package, service_metadata
+from placeintel.api.metadata import Literal, dump, read_package, service_metadata
 from placeintel.api.openapi import describe_filters
 from placeintel.api.release import (
     human_size,
@@ -38,11 +35,16 @@ from placeintel.api.release import (
 )
 from placeintel.errors import UsageError
 from placeintel.publish import current_release
-from placeintel.publish.layers import collections
+from placeintel.publish.catalog import NAME as CATALOG_NAME
+from placeintel.publish.catalog import absolute, catalog
+from placeintel.publish.descriptors import FORMATS, Dataset, released_datasets
+from placeintel.publish.layers import BASE_URL, BY_NAME, collections, file_extent
 from placeintel.region import DATASETS_DIR
 
 CONFIG = DATASETS_DIR.parent / "pygeoapi-config.yml"
 DEFAULT_LIMITS = ServerLimits()
+#: A stored catalog.jsonld bigger than this is made afresh from the data package instead.
+MAX_CATALOG_BYTES = 50 * 1024 * 1024
 #: The API's HTML pages: the project's templates (pygeoapi's own for the pages they do not
 #: replace) and their scripts and styles, served at /static/.
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -69,18 +71,20 @@ def with_templates(text: str) -> str:
 
 
 def runtime_config(release: Path, config: Path = CONFIG) -> str:
-    """The top-level configuration, its collections generated from the layer registry, each
+    """The top-level configuration, its collections generated from the layer registry and
+    the release's council datasets (`placeintel.datasets` of its datapackage.json), each
     with its real extent and download sizes from the release; the service's title, licence,
     publisher and contact from the release (its region manifest), and the project's
     templates."""
     settings = yaml.safe_load(config.read_text(encoding="utf-8"))
     settings["metadata"] = service_metadata(release, settings.get("metadata") or {})
-    # For the pages' links to the release's downloads (a region name is a slug).
-    settings["placeintel"] = {"region": release.parent.name}
+    package = read_package(release)
+    datasets = released_datasets(package)
     settings.setdefault("server", {}).setdefault(
         "templates", {"path": str(TEMPLATES), "static": str(STATIC)}
     )
-    settings["resources"] = collections()
+    region_extent = file_extent(release / "wards.parquet")
+    settings["resources"] = collections(datasets, region_extent)
     for name, resource in settings["resources"].items():
         for link in resource.get("links", []):
             # pygeoapi HEAD-requests every enclosure without a length, on every request and
@@ -88,21 +92,60 @@ def runtime_config(release: Path, config: Path = CONFIG) -> str:
             download = release / str(link.get("href", "")).rsplit("/release/", 1)[-1]
             if link.get("rel") == "enclosure" and download.is_file():
                 link["length"] = download.stat().st_size
-        layer = release / f"{name}.parquet"
-        if not layer.is_file():
-            continue
-        # GeoParquet records each geometry column's bbox and CRS in the file metadata.
-        geo = json.loads(pq.read_metadata(layer).metadata[b"geo"])
-        column = geo["columns"][geo["primary_column"]]
-        bounds = column.get("bbox")
-        if not bounds or not np.all(np.isfinite(bounds)):
-            continue  # an empty layer keeps the configured (national) extent
-        crs = CRS.from_json_dict(column["crs"]) if column.get("crs") else CRS("OGC:CRS84")
-        west, south, east, north = Transformer.from_crs(
-            crs, "OGC:CRS84", always_xy=True
-        ).transform_bounds(*bounds)
-        resource["extents"]["spatial"]["bbox"] = [round(v, 6) for v in (west, south, east, north)]
+        if name in BY_NAME and (extent := file_extent(release / f"{name}.parquet")):
+            # an empty layer keeps the configured (national) extent
+            resource["extents"]["spatial"]["bbox"] = extent
+        _as_text(resource)
+    # For the pages: the region (its downloads' names are slugs) and its datasets.
+    settings["placeintel"] = {
+        "region": release.parent.name,
+        "catalog": True,
+        "datasets": [_listing(release, package, d) for d in datasets],
+    }
     return dump(settings)
+
+
+def _as_text(resource: dict) -> None:
+    """A dataset's words come from its publisher: none may be expanded as a `${NAME}` by
+    pygeoapi's loader, so all are written double-quoted; only the service's own links
+    (to its base URL) and the provider's path keep their variables."""
+    for key in ("title", "description"):
+        resource[key] = Literal(resource[key])
+    resource["keywords"] = [Literal(k) for k in resource["keywords"]]
+    for link in resource["links"]:
+        link["title"] = Literal(link["title"])
+        if not str(link["href"]).startswith(BASE_URL):
+            link["href"] = Literal(link["href"])
+
+
+def _listing(release: Path, package: dict, dataset: Dataset) -> dict:
+    """What the home page says of a dataset: everything as text, every download with its
+    size (files missing from the release are not offered)."""
+    shown = dataset.files if dataset.geometry else {"csv": dataset.files["csv"]}
+    downloads = []
+    for kind in ("csv", "geojson", "gpkg", "parquet"):
+        path = release / shown.get(kind, "-")
+        if kind in shown and path.is_file():
+            downloads.append(
+                {
+                    "format": FORMATS[kind][1],
+                    "type": FORMATS[kind][0],
+                    "file": shown[kind],
+                    "size": human_size(path.stat().st_size),
+                }
+            )
+    return {
+        "id": dataset.id,
+        "title": Literal(dataset.title),
+        "description": Literal(dataset.description),
+        "licence": Literal(dataset.licence.title or dataset.licence.name),
+        "licence_url": Literal(dataset.licence.path),
+        "rows": dataset.rows,
+        "modified": dataset.modified,
+        "released": str(package.get("created") or "")[:10],
+        "version": release.name,
+        "downloads": downloads,
+    }
 
 
 def configure(region: str, releases: Path, url: str, config: Path | None = None) -> Path:
@@ -272,6 +315,25 @@ def create_app(
             },
         )
 
+    def catalog_file():
+        """The release's DCAT catalogue with every link absolute against this service's
+        address. A release built before catalogues has no catalog.jsonld: it is made from
+        its datapackage.json on the fly, the same way the build makes it."""
+        folder = link.resolve()
+        try:
+            stored = folder / CATALOG_NAME
+            if stored.is_file() and stored.stat().st_size <= MAX_CATALOG_BYTES:
+                document = json.loads(stored.read_text(encoding="utf-8"))
+            else:
+                document = catalog(folder)
+        except (OSError, ValueError):
+            return {
+                "code": "NotFound",
+                "description": "this release has no readable datapackage.json, so no catalogue",
+            }, 404
+        body = json.dumps(absolute(document, f"{base_url()}/release/"), ensure_ascii=False)
+        return body, 200, {"Content-Type": "application/ld+json; charset=utf-8"}
+
     def vendor_file(package: str, path: str):
         return send_from_directory(VENDOR[package], path)
 
@@ -282,6 +344,8 @@ def create_app(
     app.add_url_rule("/map/", "placeintel_map", lambda: release_file("map.html"))
     app.add_url_rule("/map/<path:path>", "placeintel_map_assets", release_file)
     app.add_url_rule("/release/", "placeintel_release_index", release_index)
+    app.add_url_rule("/catalog.jsonld", "placeintel_catalog", catalog_file)
+    app.add_url_rule(f"/release/{CATALOG_NAME}", "placeintel_release_catalog", catalog_file)
     app.add_url_rule("/release/<path:path>", "placeintel_release", release_file)
     app.add_url_rule(
         "/vendor/<any(leaflet, markercluster):package>/<path:path>",
@@ -329,6 +393,7 @@ def run(
     echo(f"  collections: {url}/collections")
     echo(f"  map:         {url}/map/   (file: {release / 'map.html'})")
     echo(f"  downloads:   {url}/release/   (the data package: {url}/release/datapackage.json)")
+    echo(f"  catalogue:   {url}/catalog.jsonld   (DCAT, for data portals' harvesters)")
     echo(
         f"Listening on {host}:{port}: at most {limits.connection_limit} connections, idle ones "
         f"closed after {limits.channel_timeout} s, request bodies up to "

@@ -11,20 +11,29 @@ new collection is one entry here and the builder it names.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+from pyproj import CRS as ProjCRS
+from pyproj import Transformer
 
 from placeintel.publish.columns import descriptions
+from placeintel.publish.descriptors import Dataset
 from placeintel.publish.package import ResourceSpec
 from placeintel.publish.writers import write_csv, write_geojson, write_gpkg, write_parquet
 
 if TYPE_CHECKING:
     from placeintel.indicators import AreaIndicators
 
+LOGGER = logging.getLogger(__name__)
 OGL_URL = "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
 #: Where the API's base URL and the served release are known at run time (`serve` sets them).
 BASE_URL = "${PLACEINTEL_URL:-http://127.0.0.1:5000}"
@@ -169,13 +178,57 @@ def write_layers(root: Path, published: Published) -> list[ResourceSpec]:
     return specs
 
 
-def collection(layer: Layer) -> dict[str, Any]:
-    """The layer as a pygeoapi collection over the served release's GeoParquet file."""
-    downloads = (
-        ("application/vnd.apache.parquet", "Download as GeoParquet", "parquet"),
-        ("application/geopackage+sqlite3", "Download as GeoPackage", "gpkg"),
-        ("text/csv", "Download as CSV (no geometry)", "csv"),
+#: What each published file is, by its suffix: (media type, the link's title).
+DOWNLOADS = {
+    "parquet": ("application/vnd.apache.parquet", "Download as GeoParquet"),
+    "gpkg": ("application/geopackage+sqlite3", "Download as GeoPackage"),
+    "geojson": ("application/geo+json", "Download as GeoJSON"),
+    "csv": ("text/csv", "Download as CSV"),
+}
+
+
+@dataclass(frozen=True)
+class Offer:
+    """What a collection offers beside its features: the same shape for an index layer and
+    a council dataset, so both become collections by one code path."""
+
+    name: str
+    title: str
+    description: str
+    keywords: tuple[str, ...]
+    key: str
+    title_field: str
+    #: Suffix -> file name in the release, in the order the links list them.
+    files: dict[str, str]
+    licence_title: str
+    licence_url: str
+    extent: list[float]
+    has_geometry: bool = True
+    related: tuple[tuple[str, str, str, str], ...] = ()
+
+
+def layer_offer(layer: Layer) -> Offer:
+    """An index layer: GeoParquet, GeoPackage and CSV under the Open Government Licence."""
+    return Offer(
+        name=layer.name,
+        title=layer.title,
+        description=layer.description,
+        keywords=layer.keywords,
+        key=layer.key,
+        title_field=layer.title_field,
+        files={suffix: f"{layer.name}.{suffix}" for suffix in ("parquet", "gpkg", "csv")},
+        licence_title="Open Government Licence v3.0",
+        licence_url=OGL_URL,
+        extent=list(UK_BBOX),
+        related=layer.related,
     )
+
+
+def collection(offer: Offer | Layer) -> dict[str, Any]:
+    """An index layer or a council dataset as a pygeoapi collection over the served
+    release's GeoParquet file, with its licence and its downloads."""
+    if isinstance(offer, Layer):
+        offer = layer_offer(offer)
     links = [
         {
             "type": "application/json",
@@ -183,40 +236,48 @@ def collection(layer: Layer) -> dict[str, Any]:
             "title": "Data package (datapackage.json)",
             "href": f"{BASE_URL}/release/datapackage.json",
         },
-        {
-            "type": "text/html",
-            "rel": "license",
-            "title": "Open Government Licence v3.0",
-            "href": OGL_URL,
-        },
-        *(
+    ]
+    if offer.licence_url or offer.licence_title:
+        links.append(
+            {
+                "type": "text/html",
+                "rel": "license",
+                "title": offer.licence_title or offer.licence_url,
+                "href": offer.licence_url or f"{BASE_URL}/release/datapackage.json",
+            }
+        )
+    for suffix in DOWNLOADS:
+        if suffix not in offer.files:
+            continue
+        media, title = DOWNLOADS[suffix]
+        if suffix == "csv" and offer.has_geometry:
+            title += " (no geometry)"
+        links.append(
             {
                 "type": media,
                 "rel": "enclosure",
                 "title": title,
-                "href": f"{BASE_URL}/release/{layer.name}.{suffix}",
+                "href": f"{BASE_URL}/release/{offer.files[suffix]}",
             }
-            for media, title, suffix in downloads
-        ),
-        *(
-            {"type": media, "rel": rel, "title": title, "href": f"{BASE_URL}{path}"}
-            for media, rel, title, path in layer.related
-        ),
+        )
+    links += [
+        {"type": media, "rel": rel, "title": title, "href": f"{BASE_URL}{path}"}
+        for media, rel, title, path in offer.related
     ]
     return {
         "type": "collection",
-        "title": layer.title,
-        "description": layer.description,
-        "keywords": list(layer.keywords),
+        "title": offer.title,
+        "description": offer.description,
+        "keywords": list(offer.keywords),
         "links": links,
-        "extents": {"spatial": {"bbox": list(UK_BBOX), "crs": STORAGE_CRS}},
+        "extents": {"spatial": {"bbox": list(offer.extent), "crs": STORAGE_CRS}},
         "providers": [
             {
                 "type": "feature",
                 "name": "placeintel.api.provider.ReleaseProvider",
-                "data": f"{RELEASE}/{layer.name}.parquet",
-                "id_field": layer.key,
-                "title_field": layer.title_field,
+                "data": f"{RELEASE}/{offer.name}.parquet",
+                "id_field": offer.key,
+                "title_field": offer.title_field,
                 "crs": list(CRS),
                 "storage_crs": STORAGE_CRS,
             }
@@ -224,6 +285,54 @@ def collection(layer: Layer) -> dict[str, Any]:
     }
 
 
-def collections() -> dict[str, dict[str, Any]]:
-    """Every layer as a pygeoapi resource, for the `resources:` of the API configuration."""
-    return {layer.name: collection(layer) for layer in LAYERS}
+def dataset_offer(dataset: Dataset, extent: list[float] | None = None) -> Offer:
+    """A council dataset: its own licence and files; without geometry only its CSV is a
+    download (its GeoParquet, all null geometry, is there for the API alone), and its
+    extent is `extent` (the region's), as it has none of its own."""
+    files = dataset.files if dataset.geometry else {"csv": dataset.files["csv"]}
+    return Offer(
+        name=dataset.id,
+        title=dataset.title,
+        description=dataset.description,
+        keywords=dataset.keywords,
+        key=dataset.key,
+        title_field=dataset.title_field,
+        files=files,
+        licence_title=dataset.licence.title,
+        licence_url=dataset.licence.path,
+        extent=list(dataset.bbox or extent or UK_BBOX),
+        has_geometry=dataset.geometry is not None,
+    )
+
+
+def file_extent(path: Path) -> list[float] | None:
+    """A GeoParquet file's extent in lon/lat (from the bbox its metadata records), or None
+    when it has no file, no rows or no geometry."""
+    if not path.is_file():
+        return None
+    try:
+        geo = json.loads(pq.read_metadata(path).metadata[b"geo"])
+        column = geo["columns"][geo["primary_column"]]
+    except (OSError, KeyError, TypeError, ValueError, pa.ArrowException):
+        return None
+    bounds = column.get("bbox")
+    if not bounds or len(bounds) != 4 or not np.all(np.isfinite(bounds)):
+        return None
+    crs = ProjCRS.from_json_dict(column["crs"]) if column.get("crs") else ProjCRS("OGC:CRS84")
+    box = Transformer.from_crs(crs, "OGC:CRS84", always_xy=True).transform_bounds(*bounds)
+    return [round(v, 6) for v in box]
+
+
+def collections(
+    datasets: Sequence[Dataset] = (), extent: list[float] | None = None
+) -> dict[str, dict[str, Any]]:
+    """Every layer, then every council dataset, as a pygeoapi resource, for the
+    `resources:` of the API configuration. A dataset whose id is already taken is left
+    out with a warning (released_datasets refuses the index layers' names already)."""
+    resources = {layer.name: collection(layer) for layer in LAYERS}
+    for dataset in datasets:
+        if dataset.id in resources:
+            LOGGER.warning("dataset %r is not served: the name is taken", dataset.id)
+            continue
+        resources[dataset.id] = collection(dataset_offer(dataset, extent))
+    return resources

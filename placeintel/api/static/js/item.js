@@ -5,7 +5,11 @@
 (function () {
   "use strict";
   var page = window.placeintelPage.data();
-  if (!page || !page.feature || !page.feature.geometry) { return; }
+  if (!page || !page.feature) { return; }
+  if (!page.feature.geometry) {  // an item without geometry: no map to draw
+    document.getElementById("items-map").hidden = true;
+    return;
+  }
   var map = window.placeintelPage.map("items-map", page);
   var item = L.geoJSON(page.feature).addTo(map);
   map.fitBounds(item.getBounds(), {maxZoom: 15});

@@ -17,6 +17,11 @@
   }
   var page = window.placeintelPage.data();
   if (!page || !page.features || !page.features.length) { return; }
+  // A dataset without geometry (a register, say): its features have none, so no map.
+  if (!page.features.some(function (feature) { return feature.geometry; })) {
+    document.getElementById("items-map").hidden = true;
+    return;
+  }
   var map = window.placeintelPage.map("items-map", page);
   var items = L.geoJSON({type: "FeatureCollection", features: page.features}, {
     onEachFeature: function (feature, layer) {

@@ -1,0 +1,317 @@
+"""A release's council datasets are API collections and are listed on the home page.
+
+The demo release is copied and given two datasets exactly as the build publishes them
+(tests/publish/released_datasets.py): `warm-spaces` (points) and `grants` (no geometry,
+with a hostile title). A real `placeintel serve` serves it; OWSLib and GDAL's OAPIF driver
+(through pyogrio) read it as any client would.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import geopandas as gpd
+import pyogrio
+import pytest
+import shapely
+from flask.testing import FlaskClient
+
+from placeintel.api.serve import create_app
+from placeintel.pipeline import Release
+from tests.conftest import running_server
+from tests.publish.released_datasets import with_datasets
+
+HOSTILE_TITLE = "Grants </script><script>window.__pwned='title'</script>"
+HOSTILE_DESCRIPTION = "<img src=x onerror=\"window.__pwned='description'\"> & more"
+
+
+@pytest.fixture(scope="module")
+def releases(demo_release: Release, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return with_datasets(
+        demo_release.path,
+        tmp_path_factory.mktemp("with-datasets"),
+        grant={"title": HOSTILE_TITLE, "description": HOSTILE_DESCRIPTION},
+    )
+
+
+@pytest.fixture(scope="module")
+def folder(releases: Path) -> Path:
+    return (releases / "demo" / "current").resolve()
+
+
+@pytest.fixture(scope="module")
+def warm(folder: Path) -> gpd.GeoDataFrame:
+    return gpd.read_parquet(folder / "warm-spaces.parquet").to_crs("OGC:CRS84")
+
+
+@pytest.fixture(scope="module")
+def grants(folder: Path) -> gpd.GeoDataFrame:
+    return gpd.read_parquet(folder / "grants.parquet")
+
+
+@pytest.fixture(scope="module")
+def url(releases: Path) -> Iterator[str]:
+    with running_server(releases) as served:
+        yield served
+
+
+@pytest.fixture(scope="module")
+def client(releases: Path) -> FlaskClient:
+    return create_app("demo", releases).test_client()
+
+
+def _descriptor(folder: Path, identifier: str) -> dict:
+    package = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
+    return next(d for d in package["placeintel"]["datasets"] if d["id"] == identifier)
+
+
+def test_owslib_sees_each_dataset_as_a_collection_with_its_metadata(url: str, folder) -> None:
+    from owslib.ogcapi.features import Features
+
+    api = Features(url)
+    ids = [c["id"] for c in api.collections()["collections"]]
+    assert ids[:5] == ["wards", "lsoas", "services", "broadband", "deprivation"]
+    assert ids[5:] == ["warm-spaces", "grants"]
+    described = _descriptor(folder, "warm-spaces")
+    warm = api.collection("warm-spaces")
+    assert warm["title"] == described["title"]
+    assert warm["description"] == described["description"]
+    assert warm["keywords"] == described["keywords"]
+    assert warm["extent"]["spatial"]["bbox"] == [described["bbox"]]
+    links = {link["rel"]: link for link in warm["links"] if link["rel"] == "license"}
+    assert links["license"]["href"] == described["licence"]["path"]
+    enclosures = {
+        urlsplit(link["href"]).path: link["length"]
+        for link in warm["links"]
+        if link["rel"] == "enclosure"
+    }
+    assert enclosures == {
+        f"/release/warm-spaces.{kind}": (folder / f"warm-spaces.{kind}").stat().st_size
+        for kind in ("parquet", "gpkg", "geojson", "csv")
+    }
+    grants = api.collection("grants")
+    assert grants["title"] == HOSTILE_TITLE  # data, exactly as given
+    # without geometry, only the CSV is a download (its GeoParquet is the API's own)
+    assert [urlsplit(x["href"]).path for x in grants["links"] if x["rel"] == "enclosure"] == [
+        "/release/grants.csv"
+    ]
+    queryables = api.collection_queryables("warm-spaces")["properties"]
+    assert {"space_id", "opening_hours", "seats"} <= set(queryables)
+
+
+def test_owslib_pages_boxes_filters_and_sorts_a_dataset(url: str, warm) -> None:
+    from owslib.ogcapi.features import Features
+
+    api = Features(url)
+    page = api.collection_items("warm-spaces", limit=10, offset=20)
+    assert page["numberMatched"] == len(warm) == 25
+    assert [f["id"] for f in page["features"]] == list(warm["space_id"][20:])
+    box = shapely.box(-1.70, 52.50, -1.60, 52.56)
+    inside = sorted(warm[warm.intersects(box)]["space_id"])
+    assert 0 < len(inside) < len(warm)
+    boxed = api.collection_items("warm-spaces", bbox=list(box.bounds), limit=100)
+    assert sorted(f["id"] for f in boxed["features"]) == inside
+    filtered = api.collection_items(
+        "warm-spaces",
+        limit=100,
+        filter="seats >= 30 AND opening_hours LIKE 'Mon%'",
+        **{"filter-lang": "cql2-text"},
+    )
+    expected = warm[(warm["seats"] >= 30) & warm["opening_hours"].str.startswith("Mon")]
+    assert sorted(f["id"] for f in filtered["features"]) == sorted(expected["space_id"])
+    assert len(expected) > 0
+    # OWSLib sends one key; ties keep the file's order
+    ordered = api.collection_items("warm-spaces", limit=100, sortby=("seats", "desc"))
+    by_hand = warm.sort_values("seats", ascending=False, kind="stable")
+    assert by_hand["seats"].nunique() > 3
+    assert [f["id"] for f in ordered["features"]] == list(by_hand["space_id"])
+    point = ordered["features"][0]["geometry"]
+    assert point["type"] == "Point"
+
+
+def test_a_dataset_without_geometry_is_features_with_null_geometry(url: str, grants) -> None:
+    from owslib.ogcapi.features import Features
+
+    api = Features(url)
+    everything = api.collection_items("grants", limit=1000)
+    assert everything["numberMatched"] == len(grants) == 30
+    assert all(f["geometry"] is None for f in everything["features"])
+    assert everything["features"][0]["properties"]["recipient"] == "Community group 1"
+    # a box selects nothing (there is nothing to intersect), and is not an error
+    assert api.collection_items("grants", bbox=[-180, -90, 180, 90])["numberMatched"] == 0
+    big = api.collection_items(
+        "grants", limit=1000, filter="amount > 1500", sortby=("amount", "desc")
+    )
+    expected = grants[grants["amount"] > 1500].sort_values("amount", ascending=False, kind="stable")
+    assert [f["id"] for f in big["features"]] == list(expected["grant_id"])
+    one = api.collection_item("grants", "G0007")
+    assert one["geometry"] is None and one["properties"]["grant_id"] == "G0007"
+
+
+def test_gdal_reads_both_datasets(url: str, warm, grants) -> None:
+    """QGIS and ogr2ogr see the datasets as layers: points, and a table of null shapes."""
+    layers = dict(pyogrio.list_layers(f"OAPIF:{url}"))
+    assert layers["warm-spaces"] == "Point" and layers["grants"] == "Unknown"
+    points = pyogrio.read_dataframe(f"OAPIF:{url}", layer="warm-spaces")
+    assert sorted(points["space_id"]) == sorted(warm["space_id"])
+    assert set(points.geometry.geom_type) == {"Point"}
+    assert (
+        points.set_index("space_id").geometry.distance(warm.set_index("space_id").geometry).max()
+        < 1e-6
+    )
+    table = pyogrio.read_dataframe(f"OAPIF:{url}", layer="grants", where="amount > 1500")
+    assert sorted(table["grant_id"]) == sorted(grants[grants["amount"] > 1500]["grant_id"])
+    assert len(table) > 0 and table.geometry.isna().all()  # a layer of null shapes
+
+
+def test_the_home_page_lists_every_dataset_with_its_downloads(client: FlaskClient, folder) -> None:
+    html = client.get("/?f=html").get_data(as_text=True)
+    section = html[html.index('id="datasets"') : html.index('id="api"')]
+    package = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
+    for identifier, formats in (
+        ("warm-spaces", ("csv", "geojson", "gpkg", "parquet")),
+        ("grants", ("csv",)),
+    ):
+        described = _descriptor(folder, identifier)
+        card = section[section.index(f'id="dataset-{identifier}"') :]
+        card = card[: card.index("</article>")]
+        assert described["licence"]["title"] in card
+        assert described["licence"]["path"] in card
+        assert package["created"][:10] in card  # the last release
+        assert f"<dd>{described['rows']:,}</dd>" in card
+        hrefs = [h for h in card.split('href="')[1:] if "/release/" in h]
+        assert [h.split('"')[0].rsplit("/", 1)[-1] for h in hrefs] == [
+            f"{identifier}.{kind}" for kind in formats
+        ]
+        for kind in formats:
+            response = client.get(f"/release/{identifier}.{kind}")
+            assert response.status_code == 200, (identifier, kind)
+            assert response.data == (folder / f"{identifier}.{kind}").read_bytes()
+    assert "Warm spaces" in section and "The council&#39;s warm spaces." in section
+
+
+def test_descriptor_text_is_escaped_on_the_home_page(client: FlaskClient) -> None:
+    html = client.get("/?f=html").get_data(as_text=True)
+    assert "<script>window.__pwned" not in html and "<img src=x" not in html
+    assert "Grants &lt;/script&gt;&lt;script&gt;window.__pwned=&#39;title&#39;" in html
+    assert "&lt;img src=x onerror=" in html and "&amp; more" in html
+    for path in ("/collections/grants?f=html", "/collections/grants/items?f=html"):
+        page = client.get(path).get_data(as_text=True)
+        assert "<script>window.__pwned" not in page, path
+
+
+def test_no_script_from_a_dataset_runs_in_a_browser(url: str, tmp_path: Path) -> None:
+    from tests.cdp import CHROMIUM, Browser
+
+    if CHROMIUM is None:
+        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
+    with Browser(tmp_path / "chromium") as browser:
+        for path in ("/?f=html", "/collections/grants?f=html", "/collections/grants/items?f=html"):
+            for bypass in (True, False):
+                visit = browser.visit(url + path, bypass_csp=bypass)
+                assert visit.ready and visit.pwned is None, (path, bypass, visit)
+                assert not visit.exceptions, (path, visit.exceptions)
+                if not bypass:
+                    assert not visit.violations, (path, visit.violations)
+            assert "</script><script>window.__pwned" in visit.text, path
+
+
+def test_the_dataset_pages_are_accessible(url: str, tmp_path: Path) -> None:
+    from tests.axe import AXE_JS, violations
+    from tests.cdp import CHROMIUM, Browser
+
+    if CHROMIUM is None or not AXE_JS.is_file():
+        pytest.skip("Chromium or axe-core is not installed")
+    found = {}
+    with Browser(tmp_path / "chromium") as browser:
+        for path in (
+            "/?f=html",
+            "/collections?f=html",
+            "/collections/warm-spaces?f=html",
+            "/collections/warm-spaces/items?f=html",
+            "/collections/grants?f=html",
+            "/collections/grants/items?f=html",
+            "/collections/grants/items/G0001?f=html",
+        ):
+            if listed := violations(browser, url + path):
+                found[path] = listed
+    assert not found, found
+
+
+def test_a_descriptor_that_would_clash_or_escape_is_skipped_with_a_warning(
+    demo_release: Release, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An entry naming an index layer, a file outside its own, or no key: the service
+    starts, serves the layer (not the dataset) and says which entry it left out and why."""
+    releases = with_datasets(
+        demo_release.path,
+        tmp_path,
+        warm={"id": "wards"},
+        grant={"files": {"csv": "../../secrets.csv", "parquet": "grants.parquet"}},
+    )
+    with caplog.at_level(logging.WARNING):
+        client = create_app("demo", releases).test_client()
+    served = [c["id"] for c in client.get("/collections?f=json").get_json()["collections"]]
+    assert served == ["wards", "lsoas", "services", "broadband", "deprivation"]
+    assert client.get("/collections/wards").get_json()["title"].startswith("Wards and")
+    logged = caplog.text
+    assert "'wards' is an index layer's or the service's own name" in logged
+    assert "(grants) is not served: files.csv is '../../secrets.csv'" in logged
+    assert 'id="datasets"' not in client.get("/?f=html").get_data(as_text=True)
+
+
+def test_descriptor_text_is_never_expanded_from_the_environment(
+    demo_release: Release, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pygeoapi expands `${NAME}` in its configuration: a dataset's title must not."""
+    monkeypatch.setenv("PLACEINTEL_TEST_SECRET", "s3cret-value")
+    releases = with_datasets(
+        demo_release.path,
+        tmp_path,
+        warm={
+            "title": "${PLACEINTEL_TEST_SECRET}",
+            "keywords": ["${PLACEINTEL_TEST_SECRET}"],
+            "licence": {"title": "${NOPE}", "path": "https://x.example/${PLACEINTEL_TEST_SECRET}"},
+        },
+    )
+    client = create_app("demo", releases).test_client()
+    for path in ("/collections/warm-spaces?f=json", "/?f=html", "/catalog.jsonld"):
+        body = client.get(path).get_data(as_text=True)
+        assert "s3cret-value" not in body, path
+        assert "${PLACEINTEL_TEST_SECRET}" in body, path
+
+
+def test_a_release_without_datasets_serves_as_before(releases_dir: Path) -> None:
+    plain = create_app("demo", releases_dir).test_client()
+    assert 'id="datasets"' not in plain.get("/?f=html").get_data(as_text=True)
+    served = [c["id"] for c in plain.get("/collections?f=json").get_json()["collections"]]
+    assert served == ["wards", "lsoas", "services", "broadband", "deprivation"]
+
+
+def test_downloads_on_the_live_server(url: str) -> None:
+    with urllib.request.urlopen(f"{url}/release/grants.csv", timeout=30) as response:
+        assert response.status == 200
+        assert response.read().decode("utf-8").startswith("grant_id,recipient,amount,awarded")
+
+
+def test_the_dataset_pages_work_offline(url: str, tmp_path: Path) -> None:
+    """The home page with its datasets, and a dataset without geometry (no map), load
+    only the service's own files."""
+    from tests.api.pages import Page
+    from tests.api.test_pages_offline import OfflineBrowser, _problems
+    from tests.cdp import CHROMIUM
+
+    if CHROMIUM is None:
+        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
+    problems = []
+    with OfflineBrowser(tmp_path / "chromium") as browser:
+        for path in ("/?f=html", "/collections/grants/items?f=html", "/collections?f=html"):
+            page = Page(path)
+            seen = browser.open_offline(url + path, page.ready)
+            problems += _problems(page, url + path, seen)
+    assert not problems, "\n".join(problems)
