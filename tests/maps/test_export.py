@@ -84,7 +84,7 @@ def test_printing_gives_one_clean_a4_landscape_sheet(
     assert "Your weights: demography 10, broadband 3, deprivation 3, access 0" in flat
     assert re.search(r"Release of \d{1,2} \w+ 20\d\d", flat)
     assert re.search(r"Printed \d{1,2} \w+ 20\d\d", flat)
-    assert re.search(r"Scale about 1:[\d,]+", flat) and re.search(r"\b\d+ (km|m)(?![a-z])", flat)
+    assert re.search(r"Scale about 1:[\d,]+", flat) and re.search(r"(?<![\d,.])\d+ (km|m)(?![a-z])", flat)
     assert "Source:" in flat and "OpenStreetMap contributors" in flat
     assert "Contains OS data" in flat  # the release's own attribution
     assert "no data" in flat  # the legend
@@ -216,3 +216,40 @@ def test_with_a_district_chosen_exports_rank_and_class_within_it(
     classes = {int(r["district_class"]) for r in rows}
     assert classes == {1, 2, 3, 4, 5} or len(rows) < len(own)
     assert f"quintiles of the {len(own)} wards of {name}" in re.sub(r"\s+", " ", printed)
+
+
+PRINTED_BOXES = """(function () {
+  function box(n) { var r = n.getBoundingClientRect();
+    return {top: r.top, bottom: r.bottom, height: r.height, width: r.width,
+            shown: getComputedStyle(n).display !== 'none'}; }
+  return {map: box(placeintel.map.getContainer()),
+          head: box(document.querySelector('.pi-print-head')),
+          foot: box(document.querySelector('.pi-print-foot')),
+          header: box(document.getElementById('pi-title'))};
+}())"""
+
+
+@pytest.mark.parametrize("district", [False, True])
+def test_on_paper_the_map_is_full_size_between_its_title_and_legend(
+    demo_release: Release, browser: Browser, district: bool
+) -> None:
+    """Laid out as the print stylesheet lays it out (A4 landscape: a 281 x 140 mm map),
+    the sheet's title sits above the map and its legend and source below, none covered."""
+    code, name = next(iter(demo_release.wards.groupby("lad_code")["lad_name"].first().items()))
+    url = demo_release.map_path.as_uri() + (f"?district={code}" if district else "")
+    with tab(browser, url) as page:
+        page.send("Emulation.setEmulatedMedia", {"media": "print"})
+        page.js("placeintel.exports.beforePrint()")
+        page.settle(0.3)
+        boxes = page.js(PRINTED_BOXES)
+        title = page.js("document.querySelector('.pi-print-title').textContent")
+        page.js("placeintel.exports.afterPrint()")
+        page.send("Emulation.setEmulatedMedia", {"media": ""})
+        assert page.exceptions() == []
+    mm = 96 / 25.4  # CSS pixels per millimetre
+    assert abs(boxes["map"]["height"] - 140 * mm) < 2 and abs(boxes["map"]["width"] - 281 * mm) < 2
+    assert boxes["head"]["shown"] and boxes["foot"]["shown"] and not boxes["header"]["shown"]
+    assert boxes["head"]["bottom"] <= boxes["map"]["top"] + 1
+    assert boxes["foot"]["top"] >= boxes["map"]["bottom"] - 1 and boxes["foot"]["height"] > 20
+    assert boxes["foot"]["bottom"] - boxes["head"]["top"] <= 194 * mm  # one A4 page inside margins
+    assert title == (f"{demo_release.title}: {name}" if district else demo_release.title)

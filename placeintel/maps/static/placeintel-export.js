@@ -59,7 +59,7 @@
     var release = (data.weights && data.weights.release) || meta.release || "";
     var attribution = app.map.getContainer().querySelector(".leaflet-control-attribution");
     return {
-      title: meta.title,
+      title: meta.title + (among.district ? ": " + among.name : ""),
       subject: view.label + ", " + meta.scheme + " of the " + fmt(among.count, 0) + (lsoaLevel ? " LSOAs" : " wards") +
         " of " + among.name + " (0 low \u2013 10 high risk)",
       bins: bins,
