@@ -203,9 +203,7 @@ def load_manifest(region: str | Path, data_dir: str | Path | None = None) -> Man
         contributors=tuple(raw.get("contributors") or ()),
         nation=_nation(raw.get("nation"), path, seen),
         contact={k: str(v).strip() for k, v in (raw.get("contact") or {}).items()},
-        datasets=tuple(
-            parse_datasets(raw.get("datasets") or [], path, {s.role for s in sources})
-        ),
+        datasets=tuple(parse_datasets(raw.get("datasets") or [], path, {s.role for s in sources})),
     )
 
 
