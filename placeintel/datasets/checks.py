@@ -12,6 +12,7 @@ build stops before anything is written, so `current` stays as it was.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -185,7 +186,13 @@ def _check_csv(path: Path, dataset: Dataset, schema: dict[str, Any] | None, repo
     mapping = {label: [label] for label in labels if label}
     if not any(f["name"] == dataset.key for f in fields):
         fields.append({"name": dataset.key, "type": "string", "constraints": {"required": True}})
-    return validate_table(path, canonical, mapping, report)
+    start = len(report.findings)
+    ok = validate_table(path, canonical, mapping, report)
+    for position in range(start, len(report.findings)):  # frictionless names no field here
+        finding = report.findings[position]
+        if finding.rule == "primary-key" and not finding.field:
+            report.findings[position] = replace(finding, field=dataset.key)
+    return ok
 
 
 def _columns(
