@@ -35,16 +35,28 @@ def test_the_demo_lists_its_two_datasets() -> None:
         (entry("x", "a.csv", "id"), "datasets[0].geometry", "must say where its rows are"),
         (entry("x", "a.csv", "id", geometry={"lon": "x"}), "datasets[0].geometry", "must be"),
         (entry("x", "a.csv", "id", geometry="file"), "datasets[0].geometry", "needs a file"),
-        (entry("x", "a.geojson", "id", geometry={"lon": "a", "lat": "b"}), "datasets[0].geometry",
-         "own geometry"),
+        (
+            entry("x", "a.geojson", "id", geometry={"lon": "a", "lat": "b"}),
+            "datasets[0].geometry",
+            "own geometry",
+        ),
         (entry("x", "a.txt", "id", geometry="none"), "datasets[0].path", "must be one of"),
         (entry("x", "a.csv", "id", geometry="none", layer="l"), "datasets[0].layer", "GPKG"),
-        (entry("x", "a.csv", "id", geometry="none", licence={"title": "t"}),
-         "datasets[0].licence.name", "missing required key"),
-        (entry("x", "a.csv", "id", geometry="none", licence=3), "datasets[0].licence",
-         "licence name"),
-        (entry("x", "a.csv", "id", geometry="none", contact={"email": "no"}),
-         "datasets[0].contact.email", "one email address"),
+        (
+            entry("x", "a.csv", "id", geometry="none", licence={"title": "t"}),
+            "datasets[0].licence.name",
+            "missing required key",
+        ),
+        (
+            entry("x", "a.csv", "id", geometry="none", licence=3),
+            "datasets[0].licence",
+            "licence name",
+        ),
+        (
+            entry("x", "a.csv", "id", geometry="none", contact={"email": "no"}),
+            "datasets[0].contact.email",
+            "one email address",
+        ),
     ],
 )
 def test_a_wrong_dataset_entry_names_its_key(

@@ -26,9 +26,7 @@ def dataset(path: str, form: str, kind: str = "none", columns=(), **more) -> Dat
 
 def frame(**more) -> gpd.GeoDataFrame:
     data = {"id": ["a", "b", "c"], "name": ["Hall", "Hub", "Café"], "count": [1, 2, 3], **more}
-    return gpd.GeoDataFrame(
-        data, geometry=[shapely.Point(p) for p in LONLAT], crs="OGC:CRS84"
-    )
+    return gpd.GeoDataFrame(data, geometry=[shapely.Point(p) for p in LONLAT], crs="OGC:CRS84")
 
 
 def test_csv_with_a_bom_and_windows_1252(tmp_path: Path) -> None:
@@ -160,8 +158,12 @@ def test_easting_northing_columns_and_a_missing_one(tmp_path: Path) -> None:
 
 def test_postcodes_placed_with_the_postcode_directory() -> None:
     onspd = pd.DataFrame(
-        {"postcode": ["M11AA", "M21BB"], "oa21_code": ["E1", "E2"], "easting": [383000.0, 384000],
-         "northing": [398000.0, 399000]}
+        {
+            "postcode": ["M11AA", "M21BB"],
+            "oa21_code": ["E1", "E2"],
+            "easting": [383000.0, 384000],
+            "northing": [398000.0, 399000],
+        }
     )
     spec = dataset("a.csv", "csv", "postcode", ("pc",))
     placed = place(_table(id=["a", "b"], pc=["m1 1aa", "M2  1BB"]), spec, Path("a.csv"), onspd)
