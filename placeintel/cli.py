@@ -364,9 +364,9 @@ def diff(region: str, before: str, after: str, releases: Path) -> None:
 def describe(file: Path, output: Path | None, sheet: str | None, layer: str | None) -> None:
     """Draft a Table Schema for a council dataset (CSV, GeoJSON, GeoPackage, zipped
     shapefile or XLSX), to review and commit beside region.yml."""
-    from placeintel.datasets.describe import draft_schema, review_notes, write_draft
+    from placeintel.datasets.describe import review_notes, write_draft
 
-    draft = draft_schema(file, sheet=sheet, layer=layer)
+    draft = placeintel.describe(file, sheet=sheet, layer=layer)
     if output is None:
         click.echo(json.dumps(draft.schema, indent=2, ensure_ascii=False))
     else:
@@ -383,13 +383,11 @@ def describe(file: Path, output: Path | None, sheet: str | None, layer: str | No
 def datasets(region: str, data_dir: Path | None, releases: Path) -> None:
     """List REGION's council datasets: id, title, format, geometry, rows in the current
     release (when built), licence."""
-    from placeintel.datasets.describe import dataset_rows, table
-    from placeintel.region import load_manifest
+    from placeintel.datasets.describe import table
 
-    manifest = load_manifest(region, data_dir)
-    rows = dataset_rows(manifest, releases)
+    rows = placeintel.list_datasets(region, data_dir, releases)
     if not rows:
-        click.echo(f"{manifest.name} has no datasets: add a datasets: section to its region.yml")
+        click.echo(f"{region} has no datasets: add a datasets: section to its region.yml")
         return
     click.echo(table(rows))
 
