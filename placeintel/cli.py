@@ -7,6 +7,7 @@ clear line on stderr, never a traceback. Options mean one thing everywhere
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from pathlib import Path
@@ -347,6 +348,48 @@ def explain(region: str, area: str, releases: Path) -> None:
 def diff(region: str, before: str, after: str, releases: Path) -> None:
     """What changed from release BEFORE to AFTER (default: current)."""
     click.echo(placeintel.diff(region, before, after, releases).to_text())
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--output",
+    "--out",
+    "output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Where to write the schema (default: print it).",
+)
+@click.option("--sheet", help="For a workbook with several sheets: the sheet to describe.")
+@click.option("--layer", help="For a GeoPackage with several layers: the layer to describe.")
+def describe(file: Path, output: Path | None, sheet: str | None, layer: str | None) -> None:
+    """Draft a Table Schema for a council dataset (CSV, GeoJSON, GeoPackage, zipped
+    shapefile or XLSX), to review and commit beside region.yml."""
+    from placeintel.datasets.describe import review_notes, write_draft
+
+    draft = placeintel.describe(file, sheet=sheet, layer=layer)
+    if output is None:
+        click.echo(json.dumps(draft.schema, indent=2, ensure_ascii=False))
+    else:
+        write_draft(draft, output)
+        click.echo(f"Wrote {output}")
+    for line in review_notes(draft, file, output):
+        click.echo(line, err=output is None)
+
+
+@main.command()
+@region_arg
+@data_dir_opt
+@releases_opt
+def datasets(region: str, data_dir: Path | None, releases: Path) -> None:
+    """List REGION's council datasets: id, title, format, geometry, rows in the current
+    release (when built), licence."""
+    from placeintel.datasets.describe import table
+
+    rows = placeintel.list_datasets(region, data_dir, releases)
+    if not rows:
+        click.echo(f"{region} has no datasets: add a datasets: section to its region.yml")
+        return
+    click.echo(table(rows))
 
 
 if __name__ == "__main__":

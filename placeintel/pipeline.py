@@ -19,6 +19,7 @@ import geopandas as gpd
 import pandas as pd
 
 from placeintel.areas import find_area
+from placeintel.datasets.publish import write_datasets
 from placeintel.engine import make_engine
 from placeintel.errors import DataError, PlaceintelError
 from placeintel.index import IndexResult, IndexSettings, compute_index
@@ -244,6 +245,13 @@ def build_release(
                 lsoa_hotspot_rule=LSOA_RULE,
             )
             resources = _write_data(staging.path, published, levels, report)
+            dataset_specs, datasets = write_datasets(
+                staging.path, manifest, data.datasets, staging.version
+            )
+            resources += dataset_specs
+            for entry in datasets:
+                shape = entry["geometry"] or "no geometry"
+                echo(f"  dataset {entry['id']}: {entry['rows']:,} rows ({shape})")
         attributions = sorted({s.attribution for s in data.used_sources() if s.attribution})
         metadata = _metadata(manifest, indicators, levels, disclosure, reference, hotspot_rule)
         with _stage(echo, 6, total, "maps"):
@@ -267,7 +275,12 @@ def build_release(
             echo(f"  region map (with a district filter) and {len(maps) - 1} district link(s)")
         with _stage(echo, 7, total, "data package"):
             package = write_datapackage(
-                staging.path, manifest, data.used_sources(), staging.version, resources, metadata
+                staging.path,
+                manifest,
+                data.used_sources(),
+                staging.version,
+                resources,
+                {**metadata, "datasets": datasets},
             )
             problems = validate_datapackage(package)
             if problems:

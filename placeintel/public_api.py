@@ -384,15 +384,38 @@ def demo_data(scale: str = "demo", output: str | Path | None = None, echo: Echo 
     return target, generate(target, LAYOUTS[scale], echo=echo if scale != "demo" else None)
 
 
+def describe(path: str | Path, sheet: str | None = None, layer: str | None = None):
+    """A draft Table Schema for a council dataset's file (CSV, GeoJSON, GeoPackage, zipped
+    shapefile, XLSX), inferred by frictionless from every row: `.schema` (a dict to review
+    and commit), `.rows`, and `.keys` (columns filled and unique: candidates for `key:`)."""
+    from placeintel.datasets.describe import draft_schema
+
+    return draft_schema(Path(path), sheet=sheet, layer=layer)
+
+
+def list_datasets(
+    region: str | Path,
+    data_dir: str | Path | None = None,
+    releases: str | Path = DEFAULT_RELEASES,
+) -> list[dict[str, str]]:
+    """A region's council datasets (`datasets:` in its manifest): id, title, format,
+    geometry, rows in the current release (when built) and licence, one dict each."""
+    from placeintel.datasets.describe import dataset_rows
+
+    return dataset_rows(load_manifest(region, data_dir), Path(releases))
+
+
 __all__ = [
     "Release",
     "Report",
     "build",
     "current",
     "demo_data",
+    "describe",
     "diff",
     "explore",
     "find_area",
+    "list_datasets",
     "load_region",
     "load_release",
     "publish",

@@ -17,6 +17,7 @@ import yaml
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
+from placeintel.datasets.manifest import Dataset, parse_datasets
 from placeintel.errors import ManifestError, UsageError
 from placeintel.limits import MANIFEST_BYTES, MANIFEST_VALUES, human_bytes, shorten
 
@@ -97,6 +98,8 @@ class Manifest:
     nation: NationBase | None = None
     #: Who answers questions about the data (`name`, `email`, `url`): the API's pages show it.
     contact: dict[str, str] = field(default_factory=dict)
+    #: The council's own datasets (`datasets:`), published beside the index layers.
+    datasets: tuple[Dataset, ...] = ()
 
     @property
     def public_fields(self) -> set[str]:
@@ -109,6 +112,21 @@ class Manifest:
     def source_path(self, source: Source) -> Path:
         """The file a source names, once it is sure to lie inside the data folder."""
         return inside(self.data_dir, source.path, f"{source.where()}.path", self.manifest_path)
+
+    def dataset_path(self, dataset: Dataset) -> Path:
+        """The file a dataset names, once it is sure to lie inside the data folder."""
+        return inside(self.data_dir, dataset.path, f"{dataset.where}.path", self.manifest_path)
+
+    def dataset_schema(self, dataset: Dataset) -> Path | None:
+        """A dataset's Table Schema: beside the manifest, else in the data folder; confined
+        to whichever folder it is found in."""
+        if dataset.schema is None:
+            return None
+        key = f"{dataset.where}.schema"
+        beside = inside(self.manifest_path.parent, dataset.schema, key, self.manifest_path)
+        if beside.exists() or self.data_dir == self.manifest_path.parent.resolve():
+            return beside
+        return inside(self.data_dir, dataset.schema, key, self.manifest_path)
 
     def nation_manifest(self) -> Manifest | None:
         """The nation base's files as a manifest of their own, so that they are read and
@@ -185,6 +203,7 @@ def load_manifest(region: str | Path, data_dir: str | Path | None = None) -> Man
         contributors=tuple(raw.get("contributors") or ()),
         nation=_nation(raw.get("nation"), path, seen),
         contact={k: str(v).strip() for k, v in (raw.get("contact") or {}).items()},
+        datasets=tuple(parse_datasets(raw.get("datasets") or [], path, {s.role for s in sources})),
     )
 
 

@@ -24,6 +24,7 @@ from pyproj import Transformer
 from rasterio.features import rasterize
 from rasterio.transform import from_origin
 
+from placeintel.demo.council import write_council_datasets
 from placeintel.demo.geography import BNG, Geography, build_geography
 from placeintel.demo.layout import DEMO, Layout
 from placeintel.demo.manifest import write_manifest
@@ -112,6 +113,8 @@ def generate(
     )
     if layout.postcodes:
         step("postcode broadband and ONSPD", lambda: write_postcode_files(out_dir, geo, people))
+    # Their own random numbers, drawn last: every file above is unchanged by them.
+    step("council datasets", lambda: write_council_datasets(out_dir, geo))
     step("manifest", lambda: write_manifest(out_dir, geo))
     return written
 

@@ -37,11 +37,36 @@ class ClassMove:
 
 
 @dataclass
+class DatasetChange:
+    """A council dataset across two releases: rows before and after (None when absent)."""
+
+    id: str
+    title: str
+    rows_before: int | None
+    rows_after: int | None
+    added: int = 0
+    removed: int = 0
+    changed: int = 0
+
+    def describe(self) -> str:
+        if self.rows_before is None:
+            return f"{self.id}: new dataset, {self.rows_after:,} rows"
+        if self.rows_after is None:
+            return f"{self.id}: removed (had {self.rows_before:,} rows)"
+        return (
+            f"{self.id}: {self.rows_before:,} -> {self.rows_after:,} rows ({self.added} added, "
+            f"{self.removed} removed, {self.changed} changed)"
+        )
+
+
+@dataclass
 class ReleaseDiff:
     before: str
     after: str
     resources: list[ResourceChange]
     moves: list[ClassMove]
+    #: The council datasets (`placeintel.datasets` in each data package).
+    datasets: list[DatasetChange] = field(default_factory=list)
 
     def to_text(self) -> str:
         lines = [f"{self.before} -> {self.after}"]
@@ -51,6 +76,9 @@ class ReleaseDiff:
                 f"  {change.name:<14}{len(change.added):>8}{len(change.removed):>9}"
                 f"{len(change.changed):>9}"
             )
+        if self.datasets:
+            lines.append(f"Council datasets: {len(self.datasets)}")
+            lines += [f"  {change.describe()}" for change in self.datasets]
         lines.append(f"Wards whose risk class moved (quintiles, 1 = lowest): {len(self.moves)}")
         for move in self.moves:
             arrow = "up" if move.after > move.before else "down"
@@ -130,4 +158,33 @@ def diff_releases(before: Path, after: Path) -> ReleaseDiff:
                     )
                 )
     moves.sort(key=lambda m: (-abs(m.after - m.before), m.ward_code))
-    return ReleaseDiff(before.name, after.name, resources, moves)
+    datasets = _datasets(before, after, {r.name: r for r in resources})
+    return ReleaseDiff(before.name, after.name, resources, moves, datasets)
+
+
+def _listed(folder: Path) -> dict[str, dict]:
+    package = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
+    listed = (package.get("placeintel") or {}).get("datasets") or []
+    return {d["id"]: d for d in listed if isinstance(d, dict) and "id" in d}
+
+
+def _datasets(before: Path, after: Path, changes: dict[str, ResourceChange]) -> list[DatasetChange]:
+    """Each council dataset in either release, with its row counts and changed rows (its
+    CSV compared by key, as the layers are)."""
+    old, new = _listed(before), _listed(after)
+    out = []
+    for name in sorted(set(old) | set(new)):
+        a, b = old.get(name), new.get(name)
+        change = changes.get(name, ResourceChange(name))
+        out.append(
+            DatasetChange(
+                name,
+                str((b or a or {}).get("title", name)),
+                int(a["rows"]) if a else None,
+                int(b["rows"]) if b else None,
+                len(change.added) if a and b else 0,
+                len(change.removed) if a and b else 0,
+                len(change.changed),
+            )
+        )
+    return out

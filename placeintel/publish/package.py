@@ -46,6 +46,11 @@ class ResourceSpec:
     frame: pd.DataFrame | None = None
     primary_key: str | None = None
     descriptions: dict[str, str] | None = None
+    #: A Table Schema written out already (a council dataset's), used as it is.
+    schema: dict[str, Any] | None = None
+    description: str = ""
+    #: The resource's own licences; the release's (OGL) when not given.
+    licenses: list[dict[str, str]] | None = None
 
 
 def table_schema(
@@ -97,9 +102,13 @@ def resource_descriptor(spec: ResourceSpec, root: Path) -> dict[str, Any]:
         "encoding": "utf-8",
         "bytes": spec.path.stat().st_size,
         "hash": f"sha256:{sha256(spec.path)}",
-        "licenses": [OGL],
+        "licenses": spec.licenses or [OGL],
     }
-    if extension == "csv" and spec.frame is not None:
+    if spec.description:
+        descriptor["description"] = spec.description
+    if extension == "csv" and spec.schema is not None:
+        descriptor["schema"] = spec.schema
+    elif extension == "csv" and spec.frame is not None:
         descriptor["schema"] = table_schema(spec.frame, spec.primary_key, spec.descriptions)
     return descriptor
 

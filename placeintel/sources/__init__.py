@@ -100,6 +100,8 @@ class RegionData:
     timings: dict[str, float] = field(default_factory=dict)
     #: The nation base's files (`nation:` in the manifest), read the same way.
     nation: RegionData | None = None
+    #: The council's datasets (`datasets:`), validated and placed, ready to publish.
+    datasets: dict[str, Any] = field(default_factory=dict)
 
     def role(self, role: str) -> list[tuple[Source, Any]]:
         """The sources playing a role, with their frames, in manifest order."""

@@ -18,7 +18,10 @@ from placeintel.sources.tables import find_column, read_csv, refuse_first
 #: Postcode columns in the order we prefer them: pcds is the one-space form.
 POSTCODE_COLUMNS = ("pcds", "pcd", "pcd2", "pcd7", "pcd8", "postcode")
 OA_COLUMNS = ("oa21", "oa21cd")
-_WANTED = {*POSTCODE_COLUMNS, *OA_COLUMNS, "doterm", "lsoa21", "lsoa21cd"}
+#: ONSPD's grid reference of each postcode's centroid (metres, EPSG:27700), which places
+#: a council dataset given by postcode (`datasets.read.place`).
+GRID_COLUMNS = ("oseast1m", "osnrth1m")
+_WANTED = {*POSTCODE_COLUMNS, *OA_COLUMNS, "doterm", "lsoa21", "lsoa21cd", *GRID_COLUMNS}
 
 
 def normalise(postcodes: pd.Series) -> pd.Series:
@@ -37,6 +40,10 @@ def read_onspd(path: Path, role: str, options: dict) -> pd.DataFrame:
     )
     terminated = find_column(frame, "doterm", required=False)
     out["terminated"] = frame[terminated].str.strip() != "" if terminated else False
+    east, north = (find_column(frame, c, required=False) for c in GRID_COLUMNS)
+    if east and north:  # blank for postcodes ONS could not grid-reference
+        out["easting"] = pd.to_numeric(frame[east].str.strip(), errors="coerce")
+        out["northing"] = pd.to_numeric(frame[north].str.strip(), errors="coerce")
     blank = out["oa21_code"] == ""
     if blank.any():
         # ONSPD leaves OA blank for a few non-geographic postcodes (e.g. large users' PO

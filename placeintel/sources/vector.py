@@ -15,14 +15,20 @@ from placeintel.errors import DataError
 from placeintel.sources.coordinates import METRES, feature_problems, refuse_problems
 
 
-def read_vector(path: Path, kind: str) -> gpd.GeoDataFrame:
-    """Read a vector file that must exist, have features and declare its CRS."""
+def read_vector(
+    path: Path, kind: str, layer: str | None = None, source: str | None = None
+) -> gpd.GeoDataFrame:
+    """Read a vector file that must exist, have features and declare its CRS.
+
+    `layer` picks one layer of a GeoPackage; `source` is what GDAL opens when it is not
+    `path` itself (a shapefile inside a zip: `/vsizip/...`), `path` still naming it.
+    """
     if not path.exists():
         raise DataError("file not found", file=path)
     if path.suffix.lower() in (".geojson", ".json"):
         _refuse_nul(path)
     try:
-        frame = gpd.read_file(path, engine="pyogrio")
+        frame = gpd.read_file(source or path, engine="pyogrio", layer=layer)
     except (
         pyogrio.errors.DataSourceError,
         pyogrio.errors.DataLayerError,

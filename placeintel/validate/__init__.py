@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from placeintel.datasets.checks import validate_datasets
 from placeintel.errors import DataError
 from placeintel.region import Manifest, Source, inside, load_manifest
 from placeintel.sources import (
@@ -155,6 +156,8 @@ def validate_sources(manifest: Manifest) -> tuple[RegionData, Report]:
             place_postcodes(data)
         except DataError as error:
             report.add_error(error, file=str(error.file))
+    # After the sources: a dataset is placed with their wards and postcode directory.
+    validate_datasets(data, report)
     return data, report
 
 

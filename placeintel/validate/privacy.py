@@ -243,6 +243,15 @@ class PublicValues:
     #: Each listed value that is a phone number, as E.164, so any spelling matches.
     phones: frozenset[str] = frozenset()
 
+    def including(self, values: tuple[str, ...] | list[str]) -> PublicValues:
+        """These and `values` too: a dataset's own `public_values` beside the region's."""
+        if not values:
+            return self
+        phones = {e164 for value in values for _, e164, _ in _phone_numbers(value)}
+        return PublicValues(
+            self.fields, self.values | set(map(_fold, values)), self.phones | phones
+        )
+
     def allows(self, cell: str, item: str, phone: str | None = None) -> bool:
         return (
             _fold(cell) in self.values

@@ -47,6 +47,8 @@ LSOA21 = "boundaries/LSOA_2021_EW_BGC.gpkg"
 LSOA11 = "boundaries/LSOA_2011_EW_BGC.shp"
 DWP = "dwp/pension-credit-claimants-lsoa21-may-2024.csv"
 RASTER = "raster/population_100m.tif"
+WARM_SPACES = "council/warm_spaces.csv"
+GRANTS = "council/grants_register.csv"
 ONLY_2011_LSOA = "E01990001"  # split in 2021, so absent from every 2021 file
 ONLY_2021_LSOA = "E01990149"
 
@@ -967,6 +969,56 @@ CASES = [
         "cell-too-long",
         3,
         "name",
+    ),
+    # --- issue 16: core (council datasets, validated into the same report)
+    Case(
+        "dataset-coordinate-not-a-number",
+        set_cell(WARM_SPACES, 3, "easting", "abc"),
+        WARM_SPACES,
+        "type-error",
+        3,
+        "easting",
+    ),
+    Case(
+        "dataset-duplicate-key",
+        copy_cell(WARM_SPACES, 2, 4, "space_id"),
+        WARM_SPACES,
+        "primary-key",
+        4,
+        "space_id",
+    ),
+    Case(
+        "dataset-missing-key",
+        set_cell(GRANTS, 6, "grant_id", ""),
+        GRANTS,
+        "constraint-error",
+        6,
+        "grant_id",
+    ),
+    Case(
+        "dataset-personal-mobile",
+        set_cell(WARM_SPACES, 5, "phone", "07700 900123"),
+        WARM_SPACES,
+        "personal-data",
+        5,
+        "phone",
+    ),
+    Case(
+        "dataset-swapped-easting-northing",
+        both(
+            set_cell(WARM_SPACES, 2, "easting", "292098"),
+            set_cell(WARM_SPACES, 2, "northing", "421933"),
+        ),
+        WARM_SPACES,
+        "outside-region",
+        2,
+        "geometry",
+    ),
+    Case(
+        "dataset-schema-missing",
+        lambda region: (region / "council" / "grants.schema.json").unlink(),
+        "grants.schema.json",
+        "schema-missing",
     ),
 ]
 
