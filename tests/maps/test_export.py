@@ -84,7 +84,9 @@ def test_printing_gives_one_clean_a4_landscape_sheet(
     assert "Your weights: demography 10, broadband 3, deprivation 3, access 0" in flat
     assert re.search(r"Release of \d{1,2} \w+ 20\d\d", flat)
     assert re.search(r"Printed \d{1,2} \w+ 20\d\d", flat)
-    assert re.search(r"Scale about 1:[\d,]+", flat) and re.search(r"(?<![\d,.])\d+ (km|m)(?![a-z])", flat)
+    assert re.search(r"Scale about 1:[\d,]+", flat) and re.search(
+        r"(?<![\d,.])\d+ (km|m)(?![a-z])", flat
+    )
     assert "Source:" in flat and "OpenStreetMap contributors" in flat
     assert "Contains OS data" in flat  # the release's own attribution
     assert "no data" in flat  # the legend
