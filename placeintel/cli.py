@@ -377,7 +377,8 @@ def fetch_command(
         for difference in differences:
             click.echo(f"differs: {difference}")
         click.echo(
-            f"{len(differences)} file(s) differ from the lock" if differences
+            f"{len(differences)} file(s) differ from the lock"
+            if differences
             else "every locked file matches sources.lock.json"
         )
         sys.exit(1 if differences else 0)

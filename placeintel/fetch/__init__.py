@@ -128,7 +128,9 @@ def fetch(
             if isinstance(error, DataError):
                 error.file = error.file or manifest.manifest_path
                 error.field = error.field or where
-            result = Fetched(source.id, manifest.data_dir / source.path, "failed", message=str(error))
+            result = Fetched(
+                source.id, manifest.data_dir / source.path, "failed", message=str(error)
+            )
         except OSError as error:  # the disk is full, a folder is not writable
             result = Fetched(
                 source.id, manifest.data_dir / source.path, "failed", message=f"{error}"

@@ -64,7 +64,7 @@ def fetch(job: Job, temp: Path) -> dict[str, Any]:
         writer: csv.DictWriter | None = None
         if output == "geojson":
             out.write('{"type": "FeatureCollection", "features": [\n')
-        for page in range(PAGES):
+        for _page in range(PAGES):
             answer = get_json(job.client, query, job.where, {**params, "resultOffset": rows})
             features = _features(answer, query, job.where)
             for feature in features:
@@ -111,7 +111,7 @@ def fetch(job: Job, temp: Path) -> dict[str, Any]:
             hint="check the where clause and the layer's field names",
         )
     shown = {k: v for k, v in params.items() if k != "resultRecordCount"}
-    return {"url": f"{query}?{urlencode(shown)}", "final_url": "", "rows": rows, "pages": page + 1}
+    return {"url": f"{query}?{urlencode(shown)}", "final_url": "", "rows": rows}
 
 
 def _features(answer: Any, url: str, where: str) -> list[dict[str, Any]]:

@@ -106,8 +106,7 @@ def rewrite_csv(
                         writer.writerow([rename.get(cell, cell) for cell in row])
                     elif number > 100:
                         raise DataError(
-                            f"no header with the column {shorten(column)!r} in the first "
-                            f"100 rows",
+                            f"no header with the column {shorten(column)!r} in the first 100 rows",
                             file=source.name,
                             field=f"{where}.subset.column",
                             hint=f"the first row is {shorten(','.join(_first_row(source)), 200)}",
@@ -115,9 +114,7 @@ def rewrite_csv(
                     else:
                         writer.writerow(row)
                     continue
-                if codes is None or (
-                    position < len(row) and first_word(row[position]) in codes
-                ):
+                if codes is None or (position < len(row) and first_word(row[position]) in codes):
                     writer.writerow(row)
                     kept += 1
         except csv.Error as exc:

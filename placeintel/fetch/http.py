@@ -39,7 +39,9 @@ BACKOFF_ENV = "PLACEINTEL_FETCH_BACKOFF"
 RESUMES = 5
 #: The most bytes of a JSON answer (one ArcGIS page, a CKAN package) held in memory.
 JSON_BYTES = 256 * 1024**2
-CHUNK = 1 << 16
+#: Bytes read at a time: what a broken-off read had received of its last chunk is lost,
+#: so the resumed request starts at most this far back.
+CHUNK = 1 << 15
 USER_AGENT = "placeintel-fetch (+https://github.com/placeintel)"
 
 Progress = Callable[[int], None]
@@ -107,11 +109,13 @@ def _get(client: requests.Session, url: str, where: str, **kwargs: Any) -> reque
     if response.status_code >= 400:
         response.close()
         raise DataError(
-            f"{shorten(url, 200)} answered HTTP {response.status_code} {response.reason or ''}".strip(),
+            f"{shorten(url, 200)} answered HTTP {response.status_code} "
+            f"{response.reason or ''}".strip(),
             field=where,
             rule="fetch",
-            hint="check the address in the manifest's download block" if response.status_code
-            in (400, 404, 410) else None,
+            hint="check the address in the manifest's download block"
+            if response.status_code in (400, 404, 410)
+            else None,
         )
     return response
 
@@ -183,8 +187,10 @@ def download(
                         handle.write(chunk)
                         if progress:
                             progress(written)
-            except (requests.exceptions.RequestException, OSError) as exc:
-                if isinstance(exc, OSError) and not isinstance(exc, ConnectionError | TimeoutError):
+            except OSError as exc:  # requests' own errors are OSErrors too
+                if not isinstance(
+                    exc, requests.exceptions.RequestException | ConnectionError | TimeoutError
+                ):
                     raise DataError(f"cannot write {part}: {exc}", field=where) from None
                 resumes += 1
                 if resumes > RESUMES:

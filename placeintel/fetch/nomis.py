@@ -33,7 +33,10 @@ def fetch(job: Job, temp: Path) -> dict[str, Any]:
     block = job.block
     url = f"{str(block.get('url') or API).rstrip('/')}/dataset/{block['dataset']}.data.csv"
     size = int(block.get("page_size") or PAGE_SIZE)
-    params = {"geography": geography(job), **{k: str(v) for k, v in (block.get("params") or {}).items()}}
+    params = {
+        "geography": geography(job),
+        **{k: str(v) for k, v in (block.get("params") or {}).items()},
+    }
     csv.field_size_limit(CELL_CHARS)
     rows = 0
     header: list[str] | None = None

@@ -59,7 +59,10 @@ def check_file(path: Path, url: str, kind: str, where: str) -> None:
         raise DataError(f"{shorten(url, 200)} sent an empty file", field=where, rule="fetch")
     if kind == "zip":
         check_zip(path, url, where)
-    elif kind in ("json", "geojson") and head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] not in (b"{", b"["):
+    elif kind in ("json", "geojson") and head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] not in (
+        b"{",
+        b"[",
+    ):
         raise DataError(
             f"{shorten(url, 200)} did not send {wanted}; it starts "
             f"{shorten(head[:60].decode('utf-8', 'replace'))!r}",
