@@ -80,7 +80,7 @@ def _chosen(manifest: Manifest, only: Iterable[str]) -> list[Source]:
     sources = _all_sources(manifest)
     only = list(only)
     if not only:
-        return [s for s in sources if "download" in s.options]
+        return _in_order([s for s in sources if "download" in s.options])
     by_id = {s.id: s for s in sources}
     unknown = [i for i in only if i not in by_id]
     if unknown:
@@ -94,7 +94,18 @@ def _chosen(manifest: Manifest, only: Iterable[str]) -> list[Source]:
             f"source {without[0]!r} has no download block in {manifest.manifest_path}; "
             "add one (docs/fetch.md) or place the file by hand"
         )
-    return [by_id[i] for i in dict.fromkeys(only)]
+    return _in_order([by_id[i] for i in dict.fromkeys(only)])
+
+
+def _in_order(sources: list[Source]) -> list[Source]:
+    """Sources whose subset takes its codes from another source's file come after the
+    others, so that file is there first (manifest order otherwise)."""
+
+    def needs(source: Source) -> bool:
+        codes = (source.options["download"].get("subset") or {}).get("codes")
+        return isinstance(codes, dict)
+
+    return [s for s in sources if not needs(s)] + [s for s in sources if needs(s)]
 
 
 def fetch(
