@@ -350,6 +350,7 @@ def diff(region: str, before: str, after: str, releases: Path) -> None:
     click.echo(placeintel.diff(region, before, after, releases).to_text())
 
 
+<<<<<<< HEAD
 @main.command()
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option(
@@ -390,6 +391,58 @@ def datasets(region: str, data_dir: Path | None, releases: Path) -> None:
         click.echo(f"{region} has no datasets: add a datasets: section to its region.yml")
         return
     click.echo(table(rows))
+=======
+@main.command("fetch")
+@region_arg
+@data_dir_opt
+@click.option(
+    "--only",
+    "only",
+    multiple=True,
+    metavar="ID",
+    help="Fetch only this source (repeatable); default every source with a download block.",
+)
+@click.option("--refresh", is_flag=True, help="Download again even what matches the lock.")
+@click.option(
+    "--check",
+    "check_only",
+    is_flag=True,
+    help="Download nothing: report each file that differs from sources.lock.json (exit 1).",
+)
+def fetch_command(
+    region: str, data_dir: Path | None, only: tuple[str, ...], refresh: bool, check_only: bool
+) -> None:
+    """Download REGION's sources (their download: blocks) into the data folder, with a lock."""
+    from placeintel import fetch as fetching
+
+    if check_only:
+        differences = fetching.check(region, data_dir)
+        for difference in differences:
+            click.echo(f"differs: {difference}")
+        click.echo(
+            f"{len(differences)} file(s) differ from the lock"
+            if differences
+            else "every locked file matches sources.lock.json"
+        )
+        sys.exit(1 if differences else 0)
+    fetching.fetch(region, data_dir, only, refresh, echo=click.echo, on_progress=_progress())
+
+
+def _progress():
+    """A live bytes/rows line on a terminal (none when output is piped or logged)."""
+    if not sys.stderr.isatty():
+        return None
+    shown = [0.0]
+
+    def show(source: str, done: int, rows: int) -> None:
+        now = time.monotonic()
+        if now - shown[0] >= 0.25:
+            shown[0] = now
+            extra = f", {rows:,} rows" if rows else ""
+            click.echo(f"\r  {source}: {done / 1e6:,.1f} MB{extra}   ", nl=False, err=True)
+
+    return show
+>>>>>>> i17-fetch
 
 
 if __name__ == "__main__":

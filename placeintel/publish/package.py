@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 from frictionless import Package
 
+from placeintel.fetch.lock import package_fields
 from placeintel.region import Manifest, Source
 
 PROFILE = "https://datapackage.org/profiles/2.0/datapackage.json"
@@ -148,6 +149,8 @@ def write_datapackage(
         if source.attribution:
             entry["attribution"] = source.attribution
         entry["license"] = source.licence
+        # The bytes `placeintel fetch` locked (sources.lock.json), when the file still is them.
+        entry.update(package_fields(manifest.data_dir, source.id, manifest.source_path(source)))
         sources.append(entry)
     attributions = sorted({s.attribution for s in used if s.attribution})
     descriptor = {
