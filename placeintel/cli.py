@@ -350,7 +350,6 @@ def diff(region: str, before: str, after: str, releases: Path) -> None:
     click.echo(placeintel.diff(region, before, after, releases).to_text())
 
 
-<<<<<<< HEAD
 @main.command()
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option(
@@ -391,7 +390,8 @@ def datasets(region: str, data_dir: Path | None, releases: Path) -> None:
         click.echo(f"{region} has no datasets: add a datasets: section to its region.yml")
         return
     click.echo(table(rows))
-=======
+
+
 @main.command("fetch")
 @region_arg
 @data_dir_opt
@@ -442,7 +442,6 @@ def _progress():
             click.echo(f"\r  {source}: {done / 1e6:,.1f} MB{extra}   ", nl=False, err=True)
 
     return show
->>>>>>> i17-fetch
 
 
 if __name__ == "__main__":
