@@ -14,6 +14,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import xstatic.pkg.leaflet as xstatic_leaflet
@@ -334,6 +335,20 @@ def create_app(
         body = json.dumps(absolute(document, f"{base_url()}/release/"), ensure_ascii=False)
         return body, 200, {"Content-Type": "application/ld+json; charset=utf-8"}
 
+    def tile_matrix_sets(name: str | None = None):
+        """The service's own HTML page for /TileMatrixSets (pygeoapi 0.21 renders it with
+        its stock templates, which need Bootstrap from a CDN)."""
+        from pygeoapi.models.provider.base import TileMatrixSetEnum
+
+        known = {t.value.tileMatrixSet: t.value.title for t in TileMatrixSetEnum}
+        if name is not None and name not in known:
+            abort(404)
+        chosen = {name: known[name]} if name else known
+        return page(
+            "placeintel/tilematrixsets.html",
+            {"sets": [{"id": key, "title": title} for key, title in chosen.items()]},
+        )
+
     def vendor_file(package: str, path: str):
         return send_from_directory(VENDOR[package], path)
 
@@ -341,6 +356,11 @@ def create_app(
         app.wsgi_app = QueryGuard(app.wsgi_app)
     if not isinstance(app.wsgi_app, SecurityHeaders):
         app.wsgi_app = SecurityHeaders(app.wsgi_app, images)
+    for rule in list(app.url_map.iter_rules()):
+        if rule.rule.startswith("/TileMatrixSets"):
+            app.view_functions[rule.endpoint] = _html_to(
+                tile_matrix_sets, app.view_functions[rule.endpoint]
+            )
     app.add_url_rule("/map/", "placeintel_map", lambda: release_file("map.html"))
     app.add_url_rule("/map/<path:path>", "placeintel_map_assets", release_file)
     app.add_url_rule("/release/", "placeintel_release_index", release_index)
@@ -353,6 +373,19 @@ def create_app(
         vendor_file,
     )
     return app
+
+
+def _html_to(own: Callable[..., Any], pygeoapi: Callable[..., Any]) -> Callable[..., Any]:
+    """A view answering HTML requests with `own` (given the tile matrix set's id, if any)
+    and every other format with pygeoapi's view."""
+
+    def view(**arguments: Any) -> Any:
+        asked = request.args.get("f")
+        if asked == "html" or (asked is None and request.accept_mimetypes.best == "text/html"):
+            return own(arguments.get("tileMatrixSetId"))
+        return pygeoapi(**arguments)
+
+    return view
 
 
 def run(

@@ -29,6 +29,11 @@ def api_pages(release: Release) -> list[Page]:
     pages = [
         Page("/?f=html"),
         Page("/conformance?f=html"),
+        # Linked from the service's JSON: pygeoapi's own pages, in the service's layout.
+        Page("/TileMatrixSets?f=html"),
+        Page("/TileMatrixSets/WebMercatorQuad?f=html"),
+        Page("/processes?f=html"),
+        Page("/jobs?f=html"),
         Page("/collections?f=html"),
         Page("/openapi?f=html"),
         Page("/openapi?f=html&ui=redoc"),
