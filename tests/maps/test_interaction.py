@@ -81,7 +81,7 @@ def test_search_finds_what_a_person_types(renamed, browser: Browser) -> None:
         assert status == "2 wards match."
         for text in ("HARPUR", "harpurhey", "Hârpur", "rpurhey v"):  # part, case, accents
             options, _ = typed(page, text)
-            assert options == ["Hârpurhey Vale, Northmoor"], text
+            assert options == ["Hârpurhey Vale (Northmoor)"], text
         options, status = typed(page, "zzqx")
         assert options == [] and status == "No ward matches \u201czzqx\u201d. Try part of its name."
         # Down to the second Brooklands, Enter: that ward's popup, with its district.
@@ -222,3 +222,25 @@ def test_the_pages_ranks_and_classes_agree_with_python(
             inside = lads == lad
             own, _ = risk_classes(scores[inside])
             assert [r[6][0] for r, keep in zip(rows, inside, strict=True) if keep] == list(own)
+
+
+def test_a_shared_link_keeps_what_the_map_is_coloured_by(
+    demo_release: Release, browser: Browser
+) -> None:
+    with Page(browser, demo_release.map_path.as_uri(), SIZES["tablet"]) as page:
+        page.run(
+            "var s = document.getElementById('pi-view'); s.value = '2';"
+            " s.dispatchEvent(new Event('change')); 0"
+        )
+        key = page.run("placeintel.meta.views[2].key")
+        shared = page.run("location.href")
+        assert f"view={key}" in shared
+    with Page(browser, shared, SIZES["phone"]) as page:
+        chosen = json.loads(
+            page.run(
+                "JSON.stringify([placeintel.state.view, document.getElementById('pi-view').value,"
+                " document.querySelector('.pi-legend summary').textContent])"
+            )
+        )
+        label = page.run("placeintel.meta.views[2].label")
+    assert chosen[:2] == [2, "2"] and label in chosen[2]

@@ -161,3 +161,21 @@ def test_district_boundaries_draw_above_the_lsoas(demo_release: Release, browser
     (lsoas, lsoa_paths), (districts, district_paths), (outlines, _) = z
     assert lsoas < districts < outlines
     assert lsoa_paths == len(demo_release.lsoas) and district_paths > 0
+
+
+def test_on_a_phone_a_popup_folds_the_open_panels(demo_release: Release, browser: Browser) -> None:
+    """With the weights panel open (it fills much of a phone's screen), finding a ward
+    folds it so the popup fits clear of every control; the weights stay as chosen."""
+    ward = demo_release.wards.sort_values("deri_rank").iloc[0]
+    url = demo_release.map_path.as_uri() + "#weights=deprivation:5"
+    with Page(browser, url, SIZES["phone"]) as page:
+        page.run("document.querySelector('.pi-weights').open = true; true")
+        page.settle(0.2)
+        opened = page.boxes()
+        weights = next(c["box"] for c in opened["controls"] if c["name"] == "pi-weights")
+        assert weights["bottom"] <= 0.75 * opened["viewport"]["height"]  # the map shows below
+        search(page, ward["ward_name"])
+        assert page.run("document.querySelector('.pi-weights').open") is False
+        assert_popup_fits(page.boxes())
+        assert page.run("location.hash") == "#weights=deprivation:5"
+        assert page.exceptions() == []

@@ -44,7 +44,7 @@ def test_harpurhey_found_in_part_and_its_popup_fits(
 ) -> None:
     with Page(browser, gm_map.map_path.as_uri(), SIZES[screen]) as page:
         options, _ = typed(page, "Harpur")
-        assert options == ["Harpurhey, Manchester"]
+        assert options == ["Harpurhey (Manchester)"]
         page.run("document.getElementById('pi-search-input').value = ''; 0")
         search(page, "Harpur")
         assert page.run(POPUP).startswith("Harpurhey\nManchester \u00b7 E05011366")

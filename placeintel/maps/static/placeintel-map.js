@@ -23,7 +23,8 @@
  *                          for the published scores (the tests check it agrees with Python).
  *                          Published values stay in `properties.published`.
  *   setDistrict(code)      filter to a district (null: the whole region): zoom to it, rank
- *                          and class within it. Kept in the URL as ?district=CODE.
+ *                          and class within it. Kept in the URL as ?district=CODE (and what
+ *                          the map is coloured by as ?view=KEY).
  *   urlParam(name, value)  read (one argument) or set (two; null removes) a query parameter
  *                          with history.replaceState, keeping the others: for sharing a view.
  *   refresh()              the same as restyle(): for modules written against that name.
@@ -83,7 +84,8 @@
 
   function fmt(value, digits) {
     if (value === null || value === undefined || isNaN(value)) { return "n/a"; }
-    return Number(value).toLocaleString("en-GB", {maximumFractionDigits: digits === undefined ? 1 : digits});
+    var places = digits === undefined ? 1 : digits;  // always as many: "3.0" beside "2.7"
+    return Number(value).toLocaleString("en-GB", {minimumFractionDigits: places, maximumFractionDigits: places});
   }
 
   function listText(items) {  // ["a", "b", "c"] -> "a, b and c"
@@ -300,7 +302,9 @@
         fmt(100 * p.pTopDecile, 0) + "% of them" + (p.weightSensitive ? " (class depends on the weights)" : "")));
     }
     score.appendChild(el("br"));
-    score.appendChild(document.createTextNode("Hotspot: " + hotspotText(p.hotspot)));
+    // Hot spots come from the build's own weights; the page does not recompute them.
+    score.appendChild(document.createTextNode("Hotspot: " + hotspotText(p.hotspot) +
+      (state.custom ? " (with the published weights)" : "")));
     if (level === "ward" && p.hotShare !== null && p.hotShare !== undefined && p.hotShare > 0) {
       score.appendChild(el("br"));
       score.appendChild(document.createTextNode(
@@ -519,6 +523,9 @@
     pageColours(document.documentElement);
     var small = window.innerWidth <= 700 || window.innerHeight <= 560;
     var state = {view: 0, legendOpen: !small, lsoas: false, district: null, custom: false};
+    // A shared link keeps what the map is coloured by (?view=broadband_score).
+    var asked = urlParam("view");
+    meta.views.forEach(function (view, i) { if (asked && view.key === asked) { state.view = i; } });
     if (data.lsoas) {
       meta.lsoaCount = data.lsoas.count;
       meta.lsoaBins = data.lsoas.bins;
@@ -1107,8 +1114,10 @@
         option.value = String(i);
         select.appendChild(option);
       });
+      select.value = String(state.view);
       select.addEventListener("change", function () {
         state.view = Number(select.value);
+        urlParam("view", state.view ? meta.views[state.view].key : null);
         redraw();
       });
       colour.appendChild(select);
@@ -1287,7 +1296,7 @@
           li.setAttribute("role", "option");
           li.setAttribute("aria-selected", "false");
           li.appendChild(el("span", entry.text));
-          if (entry.text === entry.p.name) { li.appendChild(el("span", ", " + entry.p.district, "pi-muted")); }
+          if (entry.text === entry.p.name) { li.appendChild(el("span", " (" + entry.p.district + ")", "pi-muted")); }
           li.addEventListener("mousedown", function (e) { e.preventDefault(); });
           li.addEventListener("click", function () { choose(entry); });
           list.appendChild(li);
@@ -1326,6 +1335,12 @@
     // Popups: fitted to the screen and clear of the controls when they open and whenever
     // they grow ("Why it ranks here"); focus goes to a popup a keyboard opened, and back.
     map.on("popupopen", function (e) {
+      // On a phone an open panel (weights, export, legend) leaves no room for a popup
+      // beside it: fold it, as the popup is what the person asked for last.
+      if (panelCorner() === "topleft") {
+        Array.prototype.forEach.call(map.getContainer().querySelectorAll("details.leaflet-control[open]"),
+          function (panel) { panel.open = false; });
+      }
       fitPopup(map, e.popup);
       var node = e.popup.getElement();
       if (node) {

@@ -536,10 +536,12 @@
       buttons.appendChild(copy);
       body.appendChild(buttons);
       // Open, the panel scrolls within what is left of the screen below its top, wherever
-      // the controls above it leave it.
+      // the controls above it leave it; on a phone within 40 % of the screen, so the map
+      // shows below it and can be watched recolouring.
       var fit = function () {
         if (!panel.open) { return; }
         var room = window.innerHeight - panel.getBoundingClientRect().top - 12;
+        if (app.panelCorner() === "topleft") { room = Math.min(room, 0.4 * window.innerHeight); }
         panel.style.maxHeight = Math.max(160, room) + "px";
       };
       panel.addEventListener("toggle", fit);
