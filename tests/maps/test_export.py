@@ -90,6 +90,9 @@ def test_printing_gives_one_clean_a4_landscape_sheet(
     assert "Source:" in flat and "OpenStreetMap contributors" in flat
     assert "Contains OS data" in flat  # the release's own attribution
     assert "no data" in flat  # the legend
+    # Outlines as the screen's legend lists them: the layers on the map, not those off.
+    assert "Outlines: district boundary" in flat and "hot-spot LSOA" in flat
+    assert "depends on the weights" not in flat
     for control in CONTROLS:
         assert control not in text, control
 
@@ -235,11 +238,22 @@ PRINTED_BOXES = """(function () {
 def test_on_paper_the_map_is_full_size_between_its_title_and_legend(
     demo_release: Release, browser: Browser, district: bool
 ) -> None:
-    """Laid out as the print stylesheet lays it out (A4 landscape: a 281 x 140 mm map),
+    """Laid out as the print stylesheet lays it out (A4 landscape: a 281 x 130 mm map),
     the sheet's title sits above the map and its legend and source below, none covered."""
     code, name = next(iter(demo_release.wards.groupby("lad_code")["lad_name"].first().items()))
     url = demo_release.map_path.as_uri() + (f"?district={code}" if district else "")
+    mm = 96 / 25.4  # CSS pixels per millimetre
     with tab(browser, url) as page:
+        # The paper's width inside its margins, so text wraps as it will on the sheet.
+        page.send(
+            "Emulation.setDeviceMetricsOverride",
+            {
+                "width": round(281 * mm),
+                "height": round(194 * mm),
+                "deviceScaleFactor": 1,
+                "mobile": False,
+            },
+        )
         page.send("Emulation.setEmulatedMedia", {"media": "print"})
         page.js("placeintel.exports.beforePrint()")
         page.settle(0.3)
@@ -248,8 +262,7 @@ def test_on_paper_the_map_is_full_size_between_its_title_and_legend(
         page.js("placeintel.exports.afterPrint()")
         page.send("Emulation.setEmulatedMedia", {"media": ""})
         assert page.exceptions() == []
-    mm = 96 / 25.4  # CSS pixels per millimetre
-    assert abs(boxes["map"]["height"] - 140 * mm) < 2 and abs(boxes["map"]["width"] - 281 * mm) < 2
+    assert abs(boxes["map"]["height"] - 130 * mm) < 2 and abs(boxes["map"]["width"] - 281 * mm) < 2
     assert boxes["head"]["shown"] and boxes["foot"]["shown"] and not boxes["header"]["shown"]
     assert boxes["head"]["bottom"] <= boxes["map"]["top"] + 1
     assert boxes["foot"]["top"] >= boxes["map"]["bottom"] - 1 and boxes["foot"]["height"] > 20

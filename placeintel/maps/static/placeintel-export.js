@@ -114,9 +114,16 @@
       legend.appendChild(item);
     });
     foot.appendChild(legend);
-    foot.appendChild(el("div", "Outlines: black = hot spot (thicker = more confident), blue dashed = " +
-      "cold spot, purple dotted = class depends on the weights. Letters: digital-support services.",
-      "pi-print-small"));
+    // The outlines as the screen's legend lists them: only the layers now on the map,
+    // each with its own line sample.
+    var outlines = el("div", null, "pi-print-legend pi-print-small"), within = false;
+    outlines.appendChild(el("span", "Outlines:"));
+    Array.prototype.forEach.call(document.querySelectorAll(".pi-legend-body > *"), function (row) {
+      if (row.classList.contains("pi-subhead")) { within = row.textContent === "Outlines"; return; }
+      if (within) { outlines.appendChild(row.cloneNode(true)); }
+    });
+    if (outlines.childNodes.length > 1) { foot.appendChild(outlines); }
+    foot.appendChild(el("div", "Letters on the map: digital-support services.", "pi-print-small"));
     var metres = metresPerPixel(app.map);
     // A CSS pixel is 1/96 inch on paper, so at 100 % print size the map's scale is this:
     var denominator = Math.round(metres / (0.0254 / 96) / 100) * 100;
