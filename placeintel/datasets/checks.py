@@ -203,19 +203,7 @@ def _columns(
     report: Report,
 ) -> bool:
     """The schema's fields and the manifest's key and title columns are in the file."""
-    ok = True
-    named = {dataset.key: "key", dataset.title_field: "title_field"}
-    for column, option in named.items():
-        if column not in labels:
-            report.add(
-                "error",
-                "missing-column",
-                f"the column the manifest names as {option} is missing",
-                file=str(path),
-                field=column,
-                hint=f"columns present: {', '.join(labels[:12])}",
-            )
-            ok = False
+    ok = _named_columns(labels, dataset, path, report)
     for spec in (schema or {}).get("fields", []):
         if spec["name"] not in labels:
             report.add(
@@ -224,6 +212,23 @@ def _columns(
                 "a column of the Table Schema is missing from the file",
                 file=str(path),
                 field=spec["name"],
+                hint=f"columns present: {', '.join(labels[:12])}",
+            )
+            ok = False
+    return ok
+
+
+def _named_columns(labels: list[str], dataset: Dataset, path: Path, report: Report) -> bool:
+    """The columns the manifest names as key and title_field are in the file."""
+    ok = True
+    for column, option in ((dataset.key, "key"), (dataset.title_field, "title_field")):
+        if column not in labels:
+            report.add(
+                "error",
+                "missing-column",
+                f"the column the manifest names as {option} is missing",
+                file=str(path),
+                field=column,
                 hint=f"columns present: {', '.join(labels[:12])}",
             )
             ok = False
@@ -281,17 +286,7 @@ def _check_frame(frame: pd.DataFrame, path: Path, schema: dict[str, Any], report
 
 def _keys(frame: pd.DataFrame, dataset: Dataset, path: Path, report: Report) -> None:
     """The key column present, every row's key filled in, and no key twice."""
-    for column, option in ((dataset.key, "key"), (dataset.title_field, "title_field")):
-        if column not in frame.columns:
-            report.add(
-                "error",
-                "missing-column",
-                f"the column the manifest names as {option} is missing",
-                file=str(path),
-                field=column,
-                hint=f"columns present: {', '.join(map(str, frame.columns[:12]))}",
-            )
-    if dataset.key not in frame.columns:
+    if not _named_columns([str(c) for c in frame.columns], dataset, path, report):
         return
     keys = frame[dataset.key].astype(str).str.strip()
     report.add_rows(
