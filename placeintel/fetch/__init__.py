@@ -20,12 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from placeintel.digest import sha256
 from placeintel.errors import DataError, PlaceintelError, UsageError
 from placeintel.fetch import arcgis, ckan, nomis
 from placeintel.fetch.files import count_rows, extract_member, rewrite_csv, subset_codes
 from placeintel.fetch.http import download, session
 from placeintel.fetch.job import Job
-from placeintel.fetch.lock import Difference, compare, now, read_lock, sha256, write_lock
+from placeintel.fetch.lock import Difference, compare, now, read_lock, write_lock
 from placeintel.fetch.sniff import check_file, expected_kind
 from placeintel.limits import human_bytes, shorten
 from placeintel.region import Manifest, Source, load_manifest, read_manifest

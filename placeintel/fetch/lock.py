@@ -10,7 +10,6 @@ which bytes it was built from and a changed upstream file is noticed.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tempfile
@@ -19,20 +18,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from placeintel.digest import sha256
 from placeintel.errors import DataError
 
 LOCK_NAME = "sources.lock.json"
 LOCK_VERSION = 1
 #: A lock file is small (a few hundred bytes per source); a larger one is not ours.
 LOCK_BYTES = 16 * 1024**2
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def now() -> str:

@@ -7,7 +7,6 @@ types from the frames, and frictionless then validates what we wrote.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,6 +16,7 @@ from typing import Any
 import pandas as pd
 from frictionless import Package
 
+from placeintel.digest import sha256
 from placeintel.fetch.lock import package_fields
 from placeintel.region import Manifest, Source
 
@@ -81,14 +81,6 @@ def table_schema(
     if primary_key:
         schema["primaryKey"] = [primary_key]
     return schema
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def resource_descriptor(spec: ResourceSpec, root: Path) -> dict[str, Any]:

@@ -15,7 +15,8 @@ import yaml
 from click.testing import CliRunner, Result
 
 from placeintel.cli import main
-from placeintel.fetch.lock import LOCK_NAME, sha256
+from placeintel.digest import sha256
+from placeintel.fetch.lock import LOCK_NAME
 from placeintel.region import DATASETS_DIR
 from tests.fetch.server import DROP_CSV, NATIONAL_CSV, NATIONAL_ROWS, WARDS, Server, serving
 
