@@ -102,7 +102,7 @@ def validate_dataset(
         return None
     frame = remove_control_characters(frame, str(path), report)
     _keys(frame, dataset, path, report)
-    public = public_values(manifest, report).including(dataset.public_values)
+    public = public_values(manifest).including(dataset.public_values)
     personal_data(frame.drop(columns="geometry", errors="ignore"), str(path), public, report)
     try:
         frame = place(frame, dataset, path, postcodes)

@@ -45,7 +45,7 @@ def check_region(data: RegionData, report: Report) -> Report:
     _area_codes(data, report)
     _one_deprivation_edition(data, report)
     _services(data, report)
-    public = public_values(data.manifest, report)
+    public = public_values(data.manifest)
     for source, services in data.role("services"):
         personal_data(services, _path(data, source), public, report)
     return report

@@ -33,7 +33,6 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import pandas as pd
 import phonenumbers
@@ -268,45 +267,14 @@ class Personal:
     item: str
 
 
-def public_values(manifest: Manifest, report: Report) -> PublicValues:
-    """`publish.public_fields` and `publish.public_values`, each a list of text; a wrong
-    entry is an error naming its manifest key (and the build stops, so nothing is guessed)."""
+def public_values(manifest: Manifest) -> PublicValues:
+    """`publish.public_fields` and `publish.public_values`. Their shape (lists of non-empty
+    text) is the manifest schema's to refuse (region.schema.json), before this runs."""
     publish = manifest.publish if isinstance(manifest.publish, dict) else {}
-    where = str(manifest.manifest_path)
-    fields = _texts(publish.get("public_fields"), "publish.public_fields", where, report)
-    values = _texts(publish.get("public_values"), "publish.public_values", where, report)
+    fields = [str(v).strip() for v in publish.get("public_fields") or []]
+    values = [str(v).strip() for v in publish.get("public_values") or []]
     phones = {e164 for value in values for _, e164, _ in _phone_numbers(value)}
     return PublicValues(frozenset(fields), frozenset(map(_fold, values)), frozenset(phones))
-
-
-def _texts(raw: Any, key: str, manifest: str, report: Report) -> list[str]:
-    if raw is None:
-        return []
-    if not isinstance(raw, list):
-        report.add(
-            "error",
-            "manifest",
-            f"must be a list of text values, got {type(raw).__name__}",
-            file=manifest,
-            field=key,
-            hint="e.g. public_fields: [email, phone] or public_values: ['07700 900123']",
-        )
-        return []
-    texts = []
-    for position, entry in enumerate(raw, start=1):
-        if isinstance(entry, str) and entry.strip():
-            texts.append(entry.strip())
-            continue
-        report.add(
-            "error",
-            "manifest",
-            f"each entry must be non-empty text, got {type(entry).__name__}",
-            file=manifest,
-            field=f"{key}[{position}]",
-            hint="quote phone numbers ('07700 900123'): unquoted, YAML reads 01234567 as a "
-            "number and drops its leading 0",
-        )
-    return texts
 
 
 def personal_data(frame: pd.DataFrame, resource: str, public: PublicValues, report: Report) -> None:
