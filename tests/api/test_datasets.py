@@ -135,6 +135,12 @@ def test_owslib_pages_boxes_filters_and_sorts_a_dataset(url: str, warm) -> None:
     assert [f["id"] for f in ordered["features"]] == list(by_hand["space_id"])
     point = ordered["features"][0]["geometry"]
     assert point["type"] == "Point"
+    # a whole-number column (read as pandas' nullable Int64), both ways
+    assert str(warm["northing"].dtype) == "Int64"
+    for order, ascending in (("desc", False), ("asc", True)):
+        ordered = api.collection_items("warm-spaces", limit=100, sortby=("northing", order))
+        by_hand = warm.sort_values("northing", ascending=ascending, kind="stable")
+        assert [f["id"] for f in ordered["features"]] == list(by_hand["space_id"]), order
 
 
 def test_a_dataset_without_geometry_is_features_with_null_geometry(url: str, grants) -> None:
