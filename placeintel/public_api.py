@@ -352,17 +352,14 @@ def publish(
 ) -> tuple[dict[str, int], Path]:
     """Load the current release into PostGIS; returns the rows per table, and the path of
     the pygeoapi configuration written to serve it."""
-    import yaml
-
+    from placeintel.api.metadata import dump
     from placeintel.api.serve import CONFIG
     from placeintel.publish.postgis import postgres_config, publish_to_postgis
 
     release = current_release(Path(releases), region)
     rows = publish_to_postgis(release, url, schema)
     target = Path(config_out or f"pygeoapi-postgres-{region}.yml")
-    target.write_text(
-        yaml.safe_dump(postgres_config(CONFIG, url, schema), sort_keys=False), encoding="utf-8"
-    )
+    target.write_text(dump(postgres_config(CONFIG, url, schema, release)), encoding="utf-8")
     return rows, target
 
 

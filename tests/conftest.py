@@ -56,6 +56,27 @@ def demo_release(releases_dir: Path) -> Release:
 
 
 @pytest.fixture(scope="session")
+def plain_releases(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A demo copy whose manifest has no `datasets:` section, built: the releases folder."""
+    from tests.demo_copies import build_demo_copy, without_datasets
+
+    root = tmp_path_factory.mktemp("no-datasets")
+    build_demo_copy(root, without_datasets)
+    return root / "releases"
+
+
+@pytest.fixture(scope="session")
+def hostile_releases(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A demo copy whose datasets' titles, descriptions and keywords are hostile
+    (tests/demo_copies.py), built: the releases folder."""
+    from tests.demo_copies import build_demo_copy, hostile_datasets
+
+    root = tmp_path_factory.mktemp("hostile-datasets")
+    build_demo_copy(root, hostile_datasets)
+    return root / "releases"
+
+
+@pytest.fixture(scope="session")
 def realdata() -> Path:
     if not (REALDATA / "gm_wards_2023_generalised.geojson").is_file():
         pytest.skip(f"real Greater Manchester data not present at {REALDATA} (see its SOURCES.md)")

@@ -39,6 +39,26 @@ _Dumper.add_representer(
 )
 
 
+class _QuoteKeepingLoader(yaml.SafeLoader):
+    pass
+
+
+_QuoteKeepingLoader.add_constructor(
+    "tag:yaml.org,2002:str",
+    lambda loader, node: (
+        Literal(loader.construct_scalar(node))
+        if node.style in ('"', "'")
+        else loader.construct_scalar(node)
+    ),
+)
+
+
+def load_keeping_quotes(text: str) -> dict[str, Any]:
+    """A configuration read back with its quoted values as `Literal`, so that `dump`
+    writes them quoted again: a dataset's `${NAME}` stays text through a round trip."""
+    return yaml.load(text, Loader=_QuoteKeepingLoader)  # noqa: S506 (a SafeLoader)
+
+
 def dump(settings: dict[str, Any]) -> str:
     """The configuration as YAML, with `Literal` values double-quoted."""
     return yaml.dump(settings, Dumper=_Dumper, sort_keys=False, allow_unicode=True)

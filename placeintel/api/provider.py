@@ -91,7 +91,9 @@ class Layer:
         """Dense rank of each row's value (missing values rank last), computed once."""
         if column not in self._ranks:
             values = self.frame[column]
-            codes = values.rank(method="dense", na_option="bottom").to_numpy()
+            # As floats: a nullable integer column (Int64) ranks as uint64, which a
+            # descending sort's negation would wrap around.
+            codes = values.rank(method="dense", na_option="bottom").to_numpy(dtype="float64")
             self._ranks[column] = codes
         return self._ranks[column]
 

@@ -25,7 +25,13 @@ from flask import Flask, abort, redirect, request, send_file, send_from_director
 from placeintel.api.guard import QueryGuard
 from placeintel.api.headers import SecurityHeaders, page_policy, tile_origin
 from placeintel.api.limits import ServerLimits, allow_open_files
-from placeintel.api.metadata import Literal, dump, read_package, service_metadata
+from placeintel.api.metadata import (
+    Literal,
+    dump,
+    load_keeping_quotes,
+    read_package,
+    service_metadata,
+)
 from placeintel.api.openapi import describe_filters
 from placeintel.api.release import (
     human_size,
@@ -64,11 +70,13 @@ def with_templates(text: str) -> str:
     name could run as script; ours escape it and keep every script in a file, which
     lets the Content-Security-Policy forbid inline script.
     """
-    settings = yaml.safe_load(text)
+    # Quoted values stay quoted: pygeoapi expands `${NAME}` only in plain ones, and a
+    # council's text (the PostGIS configuration carries it) must not be expanded.
+    settings = load_keeping_quotes(text)
     settings.setdefault("server", {}).setdefault(
         "templates", {"path": str(TEMPLATES), "static": str(STATIC)}
     )
-    return yaml.safe_dump(settings, sort_keys=False, allow_unicode=True)
+    return dump(settings)
 
 
 def runtime_config(release: Path, config: Path = CONFIG) -> str:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pandas as pd
+
+from placeintel.api.metadata import read_package
 from placeintel.pipeline import Release
+from placeintel.publish.descriptors import released_datasets
 from placeintel.publish.layers import collections
 
 #: A page with a Leaflet map is ready once its script has drawn the features.
@@ -24,8 +28,10 @@ class Page:
 
 
 def api_pages(release: Release) -> list[Page]:
-    """The home page, conformance, the collections, each collection with its items, an
-    item, queryables and schema, the API definition, the downloads, the method and errors."""
+    """The home page, conformance, the collections, each collection (index layers and
+    the release's council datasets) with its items, an item, queryables and schema, the
+    API definition, the downloads, the method and errors. A dataset without geometry has
+    no map of items to wait for (its collection page maps the region's extent)."""
     pages = [
         Page("/?f=html"),
         Page("/conformance?f=html"),
@@ -58,4 +64,14 @@ def api_pages(release: Release) -> list[Page]:
             MAP_READY,
         ),
     ]
+    for dataset in released_datasets(read_package(release.path)):
+        ready = MAP_READY if dataset.geometry else LOADED
+        first = pd.read_parquet(release.path / dataset.files["parquet"], columns=[dataset.key])
+        pages += [
+            Page(f"/collections/{dataset.id}?f=html", MAP_READY),  # its (or the region's) extent
+            Page(f"/collections/{dataset.id}/items?f=html&limit=1000", ready),
+            Page(f"/collections/{dataset.id}/items/{first[dataset.key].iloc[0]}?f=html", ready),
+            Page(f"/collections/{dataset.id}/queryables?f=html"),
+            Page(f"/collections/{dataset.id}/schema?f=html"),
+        ]
     return pages

@@ -1,15 +1,16 @@
 """A release's council datasets are API collections and are listed on the home page.
 
-The demo release is copied and given two datasets exactly as the build publishes them
-(tests/publish/released_datasets.py): `warm-spaces` (points) and `grants` (no geometry,
-with a hostile title). A real `placeintel serve` serves it; OWSLib and GDAL's OAPIF driver
-(through pyogrio) read it as any client would.
+The demo region's own build publishes two: `warm-spaces` (points placed by easting and
+northing) and `grants` (no geometry). A demo copy whose datasets carry hostile text
+(tests/demo_copies.py) is built for real too. A real `placeintel serve` serves them;
+OWSLib and GDAL's OAPIF driver (through pyogrio) read them as any client would.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import shutil
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,24 +25,20 @@ from flask.testing import FlaskClient
 from placeintel.api.serve import create_app
 from placeintel.pipeline import Release
 from tests.conftest import running_server
-from tests.publish.released_datasets import with_datasets
+from tests.demo_copies import HOSTILE_DESCRIPTION, HOSTILE_TITLE, SECRET_NAME
 
-HOSTILE_TITLE = "Grants </script><script>window.__pwned='title'</script>"
-HOSTILE_DESCRIPTION = "<img src=x onerror=\"window.__pwned='description'\"> & more"
-
-
-@pytest.fixture(scope="module")
-def releases(demo_release: Release, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return with_datasets(
-        demo_release.path,
-        tmp_path_factory.mktemp("with-datasets"),
-        grant={"title": HOSTILE_TITLE, "description": HOSTILE_DESCRIPTION},
-    )
+LAYERS = ["wards", "lsoas", "services", "broadband", "deprivation"]
 
 
 @pytest.fixture(scope="module")
-def folder(releases: Path) -> Path:
-    return (releases / "demo" / "current").resolve()
+def releases(demo_release: Release, releases_dir: Path) -> Path:
+    """The demo, as built: its releases folder."""
+    return releases_dir
+
+
+@pytest.fixture(scope="module")
+def folder(demo_release: Release) -> Path:
+    return demo_release.path
 
 
 @pytest.fixture(scope="module")
@@ -55,14 +52,19 @@ def grants(folder: Path) -> gpd.GeoDataFrame:
 
 
 @pytest.fixture(scope="module")
-def url(releases: Path) -> Iterator[str]:
-    with running_server(releases) as served:
-        yield served
+def url(server: str) -> str:
+    return server
+
+
+@pytest.fixture
+def client(releases: Path) -> FlaskClient:
+    return create_app("demo", releases).test_client()
 
 
 @pytest.fixture(scope="module")
-def client(releases: Path) -> FlaskClient:
-    return create_app("demo", releases).test_client()
+def hostile_url(hostile_releases: Path) -> Iterator[str]:
+    with running_server(hostile_releases) as served:
+        yield served
 
 
 def _descriptor(folder: Path, identifier: str) -> dict:
@@ -75,11 +77,10 @@ def test_owslib_sees_each_dataset_as_a_collection_with_its_metadata(url: str, fo
 
     api = Features(url)
     ids = [c["id"] for c in api.collections()["collections"]]
-    assert ids[:5] == ["wards", "lsoas", "services", "broadband", "deprivation"]
-    assert ids[5:] == ["warm-spaces", "grants"]
+    assert ids == [*LAYERS, "warm-spaces", "grants"]
     described = _descriptor(folder, "warm-spaces")
     warm = api.collection("warm-spaces")
-    assert warm["title"] == described["title"]
+    assert warm["title"] == described["title"] == "Warm spaces (synthetic)"
     assert warm["description"] == described["description"]
     assert warm["keywords"] == described["keywords"]
     assert warm["extent"]["spatial"]["bbox"] == [described["bbox"]]
@@ -95,13 +96,13 @@ def test_owslib_sees_each_dataset_as_a_collection_with_its_metadata(url: str, fo
         for kind in ("parquet", "gpkg", "geojson", "csv")
     }
     grants = api.collection("grants")
-    assert grants["title"] == HOSTILE_TITLE  # data, exactly as given
+    assert grants["title"] == _descriptor(folder, "grants")["title"]
     # without geometry, only the CSV is a download (its GeoParquet is the API's own)
     assert [urlsplit(x["href"]).path for x in grants["links"] if x["rel"] == "enclosure"] == [
         "/release/grants.csv"
     ]
     queryables = api.collection_queryables("warm-spaces")["properties"]
-    assert {"space_id", "opening_hours", "seats"} <= set(queryables)
+    assert {"space_id", "opening_hours_monday", "free_wifi", "venue_type"} <= set(queryables)
 
 
 def test_owslib_pages_boxes_filters_and_sorts_a_dataset(url: str, warm) -> None:
@@ -119,19 +120,27 @@ def test_owslib_pages_boxes_filters_and_sorts_a_dataset(url: str, warm) -> None:
     filtered = api.collection_items(
         "warm-spaces",
         limit=100,
-        filter="seats >= 30 AND opening_hours LIKE 'Mon%'",
+        filter="venue_type = 'library' OR opening_hours_monday LIKE '09:30%'",
         **{"filter-lang": "cql2-text"},
     )
-    expected = warm[(warm["seats"] >= 30) & warm["opening_hours"].str.startswith("Mon")]
+    expected = warm[
+        (warm["venue_type"] == "library") | warm["opening_hours_monday"].str.startswith("09:30")
+    ]
+    assert 0 < len(expected) < len(warm)
     assert sorted(f["id"] for f in filtered["features"]) == sorted(expected["space_id"])
-    assert len(expected) > 0
     # OWSLib sends one key; ties keep the file's order
-    ordered = api.collection_items("warm-spaces", limit=100, sortby=("seats", "desc"))
-    by_hand = warm.sort_values("seats", ascending=False, kind="stable")
-    assert by_hand["seats"].nunique() > 3
+    ordered = api.collection_items("warm-spaces", limit=100, sortby=("venue_type", "desc"))
+    by_hand = warm.sort_values("venue_type", ascending=False, kind="stable")
+    assert by_hand["venue_type"].nunique() > 3
     assert [f["id"] for f in ordered["features"]] == list(by_hand["space_id"])
     point = ordered["features"][0]["geometry"]
     assert point["type"] == "Point"
+    # a whole-number column (read as pandas' nullable Int64), both ways
+    assert str(warm["northing"].dtype) == "Int64"
+    for order, ascending in (("desc", False), ("asc", True)):
+        ordered = api.collection_items("warm-spaces", limit=100, sortby=("northing", order))
+        by_hand = warm.sort_values("northing", ascending=ascending, kind="stable")
+        assert [f["id"] for f in ordered["features"]] == list(by_hand["space_id"]), order
 
 
 def test_a_dataset_without_geometry_is_features_with_null_geometry(url: str, grants) -> None:
@@ -139,18 +148,22 @@ def test_a_dataset_without_geometry_is_features_with_null_geometry(url: str, gra
 
     api = Features(url)
     everything = api.collection_items("grants", limit=1000)
-    assert everything["numberMatched"] == len(grants) == 30
+    assert everything["numberMatched"] == len(grants) == 40
     assert all(f["geometry"] is None for f in everything["features"])
-    assert everything["features"][0]["properties"]["recipient"] == "Community group 1"
+    first = everything["features"][0]["properties"]
+    assert first["recipient_organisation"] == grants["recipient_organisation"].iloc[0]
     # a box selects nothing (there is nothing to intersect), and is not an error
     assert api.collection_items("grants", bbox=[-180, -90, 180, 90])["numberMatched"] == 0
     big = api.collection_items(
-        "grants", limit=1000, filter="amount > 1500", sortby=("amount", "desc")
+        "grants", limit=1000, filter="amount_gbp > 15000", sortby=("amount_gbp", "desc")
     )
-    expected = grants[grants["amount"] > 1500].sort_values("amount", ascending=False, kind="stable")
+    expected = grants[grants["amount_gbp"] > 15000].sort_values(
+        "amount_gbp", ascending=False, kind="stable"
+    )
+    assert 0 < len(expected) < len(grants)
     assert [f["id"] for f in big["features"]] == list(expected["grant_id"])
-    one = api.collection_item("grants", "G0007")
-    assert one["geometry"] is None and one["properties"]["grant_id"] == "G0007"
+    one = api.collection_item("grants", "GR-2024-007")
+    assert one["geometry"] is None and one["properties"]["grant_id"] == "GR-2024-007"
 
 
 def test_gdal_reads_both_datasets(url: str, warm, grants) -> None:
@@ -164,8 +177,8 @@ def test_gdal_reads_both_datasets(url: str, warm, grants) -> None:
         points.set_index("space_id").geometry.distance(warm.set_index("space_id").geometry).max()
         < 1e-6
     )
-    table = pyogrio.read_dataframe(f"OAPIF:{url}", layer="grants", where="amount > 1500")
-    assert sorted(table["grant_id"]) == sorted(grants[grants["amount"] > 1500]["grant_id"])
+    table = pyogrio.read_dataframe(f"OAPIF:{url}", layer="grants", where="amount_gbp > 15000")
+    assert sorted(table["grant_id"]) == sorted(grants[grants["amount_gbp"] > 15000]["grant_id"])
     assert len(table) > 0 and table.geometry.isna().all()  # a layer of null shapes
 
 
@@ -180,6 +193,8 @@ def test_the_home_page_lists_every_dataset_with_its_downloads(client: FlaskClien
         described = _descriptor(folder, identifier)
         card = section[section.index(f'id="dataset-{identifier}"') :]
         card = card[: card.index("</article>")]
+        assert described["title"] in card
+        assert described["description"][:60] in card
         assert described["licence"]["title"] in card
         assert described["licence"]["path"] in card
         assert package["created"][:10] in card  # the last release
@@ -192,33 +207,45 @@ def test_the_home_page_lists_every_dataset_with_its_downloads(client: FlaskClien
             response = client.get(f"/release/{identifier}.{kind}")
             assert response.status_code == 200, (identifier, kind)
             assert response.data == (folder / f"{identifier}.{kind}").read_bytes()
-    assert "Warm spaces" in section and "The council&#39;s warm spaces." in section
 
 
-def test_descriptor_text_is_escaped_on_the_home_page(client: FlaskClient) -> None:
+def test_descriptor_text_is_escaped_on_the_home_page(hostile_releases: Path) -> None:
+    client = create_app("demo", hostile_releases).test_client()
     html = client.get("/?f=html").get_data(as_text=True)
-    assert "<script>window.__pwned" not in html and "<img src=x" not in html
-    assert "Grants &lt;/script&gt;&lt;script&gt;window.__pwned=&#39;title&#39;" in html
+    assert "<script>alert(1)" not in html and "<img src=x" not in html
+    assert "&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "&lt;img src=x onerror=" in html and "&amp; more" in html
     for path in ("/collections/grants?f=html", "/collections/grants/items?f=html"):
         page = client.get(path).get_data(as_text=True)
-        assert "<script>window.__pwned" not in page, path
+        assert "<script>alert(1)" not in page, path
+    assert client.get("/collections/grants?f=json").get_json()["title"] == HOSTILE_TITLE
+    described = client.get("/collections/grants?f=json").get_json()["description"]
+    assert described == HOSTILE_DESCRIPTION  # data, exactly as given
 
 
-def test_no_script_from_a_dataset_runs_in_a_browser(url: str, tmp_path: Path) -> None:
+def test_no_script_from_a_dataset_runs_in_a_browser(hostile_url: str, tmp_path: Path) -> None:
     from tests.cdp import CHROMIUM, Browser
 
     if CHROMIUM is None:
         pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
     with Browser(tmp_path / "chromium") as browser:
-        for path in ("/?f=html", "/collections/grants?f=html", "/collections/grants/items?f=html"):
+        for path in (
+            "/?f=html",
+            "/collections?f=html",
+            "/collections/grants?f=html",
+            "/collections/grants/items?f=html",
+            "/collections/warm-spaces?f=html",
+            "/collections/warm-spaces/items?f=html",
+        ):
             for bypass in (True, False):
-                visit = browser.visit(url + path, bypass_csp=bypass)
+                visit = browser.visit(hostile_url + path, bypass_csp=bypass)
                 assert visit.ready and visit.pwned is None, (path, bypass, visit)
+                assert not visit.dialogs, (path, bypass, visit.dialogs)
                 assert not visit.exceptions, (path, visit.exceptions)
                 if not bypass:
                     assert not visit.violations, (path, visit.violations)
-            assert "</script><script>window.__pwned" in visit.text, path
+            if "grants" in path or path == "/?f=html":
+                assert HOSTILE_TITLE in visit.text, path
 
 
 def test_the_dataset_pages_are_accessible(url: str, tmp_path: Path) -> None:
@@ -234,13 +261,29 @@ def test_the_dataset_pages_are_accessible(url: str, tmp_path: Path) -> None:
             "/collections?f=html",
             "/collections/warm-spaces?f=html",
             "/collections/warm-spaces/items?f=html",
+            "/collections/warm-spaces/items/WS001?f=html",
             "/collections/grants?f=html",
             "/collections/grants/items?f=html",
-            "/collections/grants/items/G0001?f=html",
+            "/collections/grants/items/GR-2024-001?f=html",
         ):
             if listed := violations(browser, url + path):
                 found[path] = listed
     assert not found, found
+
+
+def _tampered(release: Path, root: Path, changes: dict[str, dict]) -> Path:
+    """A copy of the built `release` whose datapackage.json's dataset entries were edited
+    by hand afterwards (`changes` by dataset id): what a service may be given to serve.
+    Returns the releases folder."""
+    folder = root / "releases" / "demo" / release.name
+    shutil.copytree(release, folder, symlinks=True)
+    (folder.parent / "current").symlink_to(folder.name, target_is_directory=True)
+    path = folder / "datapackage.json"
+    package = json.loads(path.read_text(encoding="utf-8"))
+    for entry in package["placeintel"]["datasets"]:
+        entry.update(changes.get(entry["id"], {}))
+    path.write_text(json.dumps(package, indent=1), encoding="utf-8")
+    return root / "releases"
 
 
 def test_a_descriptor_that_would_clash_or_escape_is_skipped_with_a_warning(
@@ -248,16 +291,18 @@ def test_a_descriptor_that_would_clash_or_escape_is_skipped_with_a_warning(
 ) -> None:
     """An entry naming an index layer, a file outside its own, or no key: the service
     starts, serves the layer (not the dataset) and says which entry it left out and why."""
-    releases = with_datasets(
+    releases = _tampered(
         demo_release.path,
         tmp_path,
-        warm={"id": "wards"},
-        grant={"files": {"csv": "../../secrets.csv", "parquet": "grants.parquet"}},
+        {
+            "warm-spaces": {"id": "wards"},
+            "grants": {"files": {"csv": "../../secrets.csv", "parquet": "grants.parquet"}},
+        },
     )
     with caplog.at_level(logging.WARNING):
         client = create_app("demo", releases).test_client()
     served = [c["id"] for c in client.get("/collections?f=json").get_json()["collections"]]
-    assert served == ["wards", "lsoas", "services", "broadband", "deprivation"]
+    assert served == LAYERS
     assert client.get("/collections/wards").get_json()["title"].startswith("Wards and")
     logged = caplog.text
     assert "'wards' is an index layer's or the service's own name" in logged
@@ -266,37 +311,38 @@ def test_a_descriptor_that_would_clash_or_escape_is_skipped_with_a_warning(
 
 
 def test_descriptor_text_is_never_expanded_from_the_environment(
-    demo_release: Release, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    hostile_releases: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """pygeoapi expands `${NAME}` in its configuration: a dataset's title must not."""
-    monkeypatch.setenv("PLACEINTEL_TEST_SECRET", "s3cret-value")
-    releases = with_datasets(
-        demo_release.path,
-        tmp_path,
-        warm={
-            "title": "${PLACEINTEL_TEST_SECRET}",
-            "keywords": ["${PLACEINTEL_TEST_SECRET}"],
-            "licence": {"title": "${NOPE}", "path": "https://x.example/${PLACEINTEL_TEST_SECRET}"},
-        },
-    )
-    client = create_app("demo", releases).test_client()
+    """pygeoapi expands `${NAME}` in its configuration: a dataset's text must not."""
+    monkeypatch.setenv(SECRET_NAME, "s3cret-value")
+    client = create_app("demo", hostile_releases).test_client()
     for path in ("/collections/warm-spaces?f=json", "/?f=html", "/catalog.jsonld"):
         body = client.get(path).get_data(as_text=True)
         assert "s3cret-value" not in body, path
-        assert "${PLACEINTEL_TEST_SECRET}" in body, path
+        assert f"${{{SECRET_NAME}}}" in body, path
+    keywords = client.get("/collections/warm-spaces?f=json").get_json()["keywords"]
+    assert f"${{{SECRET_NAME}}}" in keywords
 
 
-def test_a_release_without_datasets_serves_as_before(releases_dir: Path) -> None:
-    plain = create_app("demo", releases_dir).test_client()
+def test_a_release_without_datasets_serves_as_before(plain_releases: Path) -> None:
+    """A manifest without `datasets:` builds a release that serves the five index layers."""
+    package = json.loads(
+        (plain_releases / "demo" / "current" / "datapackage.json").read_text(encoding="utf-8")
+    )
+    assert not package.get("placeintel", {}).get("datasets")
+    plain = create_app("demo", plain_releases).test_client()
     assert 'id="datasets"' not in plain.get("/?f=html").get_data(as_text=True)
     served = [c["id"] for c in plain.get("/collections?f=json").get_json()["collections"]]
-    assert served == ["wards", "lsoas", "services", "broadband", "deprivation"]
+    assert served == LAYERS
+    assert plain.get("/collections/grants?f=json").status_code == 404
 
 
-def test_downloads_on_the_live_server(url: str) -> None:
+def test_downloads_on_the_live_server(url: str, folder: Path) -> None:
     with urllib.request.urlopen(f"{url}/release/grants.csv", timeout=30) as response:
         assert response.status == 200
-        assert response.read().decode("utf-8").startswith("grant_id,recipient,amount,awarded")
+        body = response.read()
+    assert body == (folder / "grants.csv").read_bytes()
+    assert body.decode("utf-8").startswith("grant_id,recipient_organisation,amount_gbp,award_date")
 
 
 def test_the_dataset_pages_work_offline(url: str, tmp_path: Path) -> None:

@@ -2,7 +2,8 @@
 
 The demo region is copied and every kind of text a council supplies (ward, district
 and LSOA names, service names and addresses, the region's title, description,
-publisher and contact, and a source's attribution) is given script payloads, then built by the
+publisher and contact, a source's attribution, and its council datasets' titles,
+descriptions, keywords and cells) is given script payloads, then built by the
 real build and served by `placeintel serve`. Headless Chromium opens every HTML page
 twice:
 
@@ -120,6 +121,13 @@ def _rename_everywhere(region: Path) -> None:
         manifest[key] = f"{manifest[key]} {HOSTILE}"
     manifest["contact"]["name"] = f"{manifest['contact']['name']} {HOSTILE}"
     manifest["sources"][0]["attribution"] = f"{HOSTILE} {manifest['sources'][0]['attribution']}"
+    for dataset in manifest["datasets"]:
+        for key in ("title", "description", "attribution"):
+            dataset[key] = f"{HOSTILE} {dataset[key]}"
+        dataset["keywords"] = [
+            *dataset["keywords"],
+            "</script><script>window.__pwned='keyword'</script>",
+        ]
     (region / "region.yml").write_text(
         yaml.safe_dump(manifest, sort_keys=False, allow_unicode=True), encoding="utf-8"
     )
@@ -170,6 +178,17 @@ def _pages(release: Release) -> list[tuple[str, str | None, bool]]:
         ("/collections/lsoas/items/E01990149?f=html", API_MAP_READY, True),
         (f"/collections/services/items/{service['service_id']}?f=html", API_MAP_READY, True),
         ("/map/", MAP_READY, True),
+    ]
+    # The council datasets: their titles and descriptions, and a warm space's ward name.
+    pages += [
+        ("/collections/warm-spaces?f=html", API_MAP_READY, True),
+        ("/collections/warm-spaces/items?f=html&limit=1000", API_MAP_READY, True),
+        ("/collections/warm-spaces/items/WS001?f=html", API_MAP_READY, True),
+        ("/collections/warm-spaces/queryables?f=html", None, False),
+        ("/collections/grants?f=html", None, True),
+        ("/collections/grants/items?f=html&limit=1000", None, True),
+        ("/collections/grants/items/GR-2024-001?f=html", None, False),
+        ("/collections/grants/schema?f=html", None, False),
     ]
     pages += [
         (f"/map/map-{code}.html", MAP_READY, True)

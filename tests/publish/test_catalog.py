@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,27 +17,27 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF
 from placeintel.api.serve import create_app
 from placeintel.pipeline import Release
 from placeintel.publish.catalog import FREQUENCY, frequency
-from tests.conftest import running_server
-from tests.publish.released_datasets import with_datasets
+from tests.demo_copies import JSON_BREAKOUT
 
 LAYERS = ("wards", "lsoas", "services", "broadband", "deprivation")
 VCARD = rdflib.Namespace("http://www.w3.org/2006/vcard/ns#")
-SKOS = rdflib.Namespace("http://www.w3.org/2004/02/skos/core#")
 
 
 @pytest.fixture(scope="module")
-def releases(demo_release: Release, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return with_datasets(
-        demo_release.path,
-        tmp_path_factory.mktemp("catalog"),
-        grant={"update_frequency": "when the committee meets"},
-    )
+def releases(demo_release: Release, releases_dir: Path) -> Path:
+    """The demo, as built (with its warm spaces and grants register): its releases folder."""
+    return releases_dir
 
 
 @pytest.fixture(scope="module")
-def url(releases: Path) -> Iterator[str]:
-    with running_server(releases) as served:
-        yield served
+def url(server: str) -> str:
+    return server
+
+
+def _described(releases: Path, identifier: str) -> dict:
+    path = releases / "demo" / "current" / "datapackage.json"
+    package = json.loads(path.read_text(encoding="utf-8"))
+    return next(d for d in package["placeintel"]["datasets"] if d["id"] == identifier)
 
 
 @pytest.fixture(scope="module")
@@ -55,16 +54,21 @@ def _one(graph: rdflib.Graph, subject, predicate):
     return values[0]
 
 
-def test_the_demo_build_writes_catalog_jsonld(demo_release: Release) -> None:
-    path = demo_release.path / "catalog.jsonld"
-    graph = rdflib.Graph().parse(path.as_uri(), format="json-ld")
-    identifiers = {
-        str(_one(graph, d, DCTERMS.identifier)) for d in graph.subjects(RDF.type, DCAT.Dataset)
-    }
-    assert identifiers == set(LAYERS)
-    # its links are relative to the release folder: opened from there, they are its files
+def _stored_identifiers(release: Path) -> set[str]:
+    """The datasets of a release's stored catalog.jsonld; each of its links, relative to
+    the release folder, must be one of its files when opened from there."""
+    graph = rdflib.Graph().parse((release / "catalog.jsonld").as_uri(), format="json-ld")
     for download in graph.objects(None, DCAT.downloadURL):
         assert Path(urllib.request.url2pathname(str(download).removeprefix("file://"))).is_file()
+    return {str(_one(graph, d, DCTERMS.identifier)) for d in graph.subjects(RDF.type, DCAT.Dataset)}
+
+
+def test_the_demo_build_writes_catalog_jsonld(demo_release: Release) -> None:
+    assert _stored_identifiers(demo_release.path) == {*LAYERS, "warm-spaces", "grants"}
+
+
+def test_a_build_without_datasets_catalogues_the_index_layers(plain_releases: Path) -> None:
+    assert _stored_identifiers((plain_releases / "demo" / "current").resolve()) == set(LAYERS)
 
 
 def test_the_catalogue_holds_a_catalog_its_datasets_and_distributions(
@@ -87,20 +91,23 @@ def test_the_catalogue_holds_a_catalog_its_datasets_and_distributions(
     assert set(graph.subjects(RDF.type, DCAT.Dataset)) == set(datasets.values())
 
     warm = datasets["warm-spaces"]
-    assert str(_one(graph, warm, DCTERMS.title)) == "Warm spaces"
-    assert {str(k) for k in graph.objects(warm, DCAT.keyword)} == {"warm-spaces", "council"}
+    described = _described(releases, "warm-spaces")
+    assert str(_one(graph, warm, DCTERMS.title)) == described["title"]
+    assert str(_one(graph, warm, DCTERMS.description)) == described["description"]
+    assert {str(k) for k in graph.objects(warm, DCAT.keyword)} == set(described["keywords"])
     assert str(_one(graph, warm, DCTERMS.license)).startswith("https://www.nationalarchives")
-    assert _one(graph, warm, DCTERMS.accrualPeriodicity) == rdflib.URIRef(FREQUENCY + "MONTHLY")
+    assert _one(graph, warm, DCTERMS.accrualPeriodicity) == rdflib.URIRef(FREQUENCY + "WEEKLY")
     assert str(_one(graph, _one(graph, warm, DCTERMS.publisher), FOAF.name)) == (
-        "Demo City Council"
+        "Demo City Region (synthetic)"
     )
-    assert str(_one(graph, warm, DCTERMS.modified)) == "2026-10-01"
+    assert str(_one(graph, warm, DCTERMS.modified)) == "2024-11-01"
     box = str(_one(graph, _one(graph, warm, DCTERMS.spatial), DCAT.bbox))
     assert box.startswith("POLYGON((-1.") and box.endswith("))")
     grants = datasets["grants"]
+    assert str(_one(graph, grants, DCTERMS.title)) == "Grants register (synthetic)"
     assert not list(graph.objects(grants, DCTERMS.spatial))  # no geometry, no box
-    assert not list(graph.objects(grants, DCTERMS.accrualPeriodicity))
-    assert str(_one(graph, grants, SKOS.note)) == "Updated: when the committee meets"
+    assert _one(graph, grants, DCTERMS.accrualPeriodicity) == rdflib.URIRef(FREQUENCY + "QUARTERLY")
+    assert str(_one(graph, grants, DCTERMS.modified)) == "2024-12-31"
 
     folder = (releases / "demo" / "current").resolve()
     downloads = {}
@@ -201,10 +208,10 @@ def test_common_frequencies_use_the_eu_vocabulary(words: str, code: str | None) 
     assert (coded == {"@id": FREQUENCY + code}) if code else coded is None
 
 
-def test_hostile_text_stays_text_in_the_catalogue(demo_release: Release, tmp_path: Path) -> None:
-    title = '"},"@id":"http://evil.example/","x":{"y":"</script>'
-    releases = with_datasets(demo_release.path, tmp_path, warm={"title": title})
-    folder = (releases / "demo" / "current").resolve()
+def test_hostile_text_stays_text_in_the_catalogue(hostile_releases: Path) -> None:
+    """A demo copy built with a warm-spaces title that would close the JSON-LD object."""
+    title = JSON_BREAKOUT
+    folder = (hostile_releases / "demo" / "current").resolve()
     document = json.loads((folder / "catalog.jsonld").read_text(encoding="utf-8"))
     graph = rdflib.Graph().parse(data=json.dumps(document), format="json-ld", base="http://h/")
     titles = {str(t) for t in graph.objects(None, DCTERMS.title)}

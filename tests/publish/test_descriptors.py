@@ -3,35 +3,56 @@ left out with a reason naming it, and what is kept cannot lead out of the releas
 
 from __future__ import annotations
 
+import copy
+import json
 import logging
 
 import pytest
 
+from placeintel.pipeline import Release
 from placeintel.publish.descriptors import released_datasets
-from tests.publish.released_datasets import descriptor
 
 
-def _entry(**changes: object) -> dict:
-    entry = descriptor("warm-spaces", "point")
-    entry.update(
-        files={k: f"warm-spaces.{k}" for k in ("csv", "geojson", "gpkg", "parquet")},
-        rows=25,
-        bbox=[-1.7, 52.5, -1.4, 52.6],
-    )
-    entry.update(changes)
-    return entry
+@pytest.fixture(scope="module")
+def built(demo_release: Release) -> dict[str, dict]:
+    """The demo build's own entries (warm-spaces and grants), by id."""
+    package = json.loads((demo_release.path / "datapackage.json").read_text(encoding="utf-8"))
+    return {entry["id"]: entry for entry in package["placeintel"]["datasets"]}
+
+
+@pytest.fixture
+def descriptor(built: dict[str, dict]):
+    """A fresh copy of a built entry, to change."""
+    return lambda identifier: copy.deepcopy(built[identifier])
+
+
+@pytest.fixture
+def warm_entry(descriptor):
+    """The warm spaces' entry, with `changes` applied."""
+
+    def changed(**changes: object) -> dict:
+        entry = descriptor("warm-spaces")
+        entry.update(bbox=[-1.7, 52.5, -1.4, 52.6])
+        entry.update(changes)
+        return entry
+
+    return changed
 
 
 def _served(*entries: object) -> list[str]:
     return [d.id for d in released_datasets({"placeintel": {"datasets": list(entries)}})]
 
 
-def test_a_good_entry_is_kept_as_given() -> None:
-    [dataset] = released_datasets({"placeintel": {"datasets": [_entry()]}})
-    assert dataset.title == "Warm spaces" and dataset.rows == 25
+def test_a_good_entry_is_kept_as_given(warm_entry) -> None:
+    [dataset] = released_datasets({"placeintel": {"datasets": [warm_entry()]}})
+    assert dataset.title == "Warm spaces (synthetic)" and dataset.rows == 25
     assert dataset.bbox == (-1.7, 52.5, -1.4, 52.6)
     assert dataset.licence.path.startswith("https://www.nationalarchives.gov.uk/")
-    assert dataset.contact == {"name": "Open data team", "email": "opendata@demo-city.example"}
+    assert dataset.contact == {
+        "name": "Demo City Region open data team (synthetic)",
+        "email": "opendata@demo-city-region.example",
+    }
+    assert dataset.files == {k: f"warm-spaces.{k}" for k in ("csv", "geojson", "gpkg", "parquet")}
 
 
 @pytest.mark.parametrize(
@@ -53,19 +74,15 @@ def test_a_good_entry_is_kept_as_given() -> None:
     ],
 )
 def test_a_bad_entry_is_left_out_with_its_reason(
-    changes: dict, reason: str, caplog: pytest.LogCaptureFixture
+    changes: dict, reason: str, caplog: pytest.LogCaptureFixture, warm_entry, descriptor
 ) -> None:
     with caplog.at_level(logging.WARNING):
-        assert _served(
-            _entry(**changes),
-            descriptor("grants", None)
-            | {"files": {"csv": "grants.csv", "parquet": "grants.parquet"}},
-        ) == ["grants"]
+        assert _served(warm_entry(**changes), descriptor("grants")) == ["grants"]
     assert "placeintel.datasets[0]" in caplog.text and reason in caplog.text
 
 
-def test_links_that_are_not_web_addresses_are_dropped() -> None:
-    entry = _entry(
+def test_links_that_are_not_web_addresses_are_dropped(warm_entry) -> None:
+    entry = warm_entry(
         licence={"title": "Ours", "path": "javascript:alert(1)"},
         contact={"name": "x", "email": "not an address", "url": "data:text/html,x"},
     )
@@ -75,9 +92,9 @@ def test_links_that_are_not_web_addresses_are_dropped() -> None:
 
 
 def test_a_repeated_id_is_served_once_and_odd_shapes_are_no_datasets(
-    caplog: pytest.LogCaptureFixture,
+    caplog: pytest.LogCaptureFixture, warm_entry
 ) -> None:
-    assert _served(_entry(), _entry(title="again")) == ["warm-spaces"]
+    assert _served(warm_entry(), warm_entry(title="again")) == ["warm-spaces"]
     assert "listed twice" in caplog.text
     assert released_datasets({"placeintel": {"datasets": {"id": "x"}}}) == []
     assert released_datasets({"placeintel": "x"}) == []

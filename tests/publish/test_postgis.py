@@ -62,6 +62,7 @@ def postgis_server(demo_release: Release, releases_dir: Path, tmp_path_factory):
     )
     assert result.returncode == 0, result.stderr
     assert "wards 40," in result.stdout and "services 60" in result.stdout
+    assert "warm-spaces 25" in result.stdout and "grants 40" in result.stdout
     with running_server(releases_dir, "--config", str(config)) as base:
         yield base, schema
     engine = sa.create_engine(URL.replace("postgresql://", "postgresql+psycopg2://"))
@@ -79,6 +80,14 @@ QUERIES = [
     ("services", {"limit": "100", "bbox": "-1.65,52.52,-1.55,52.58"}),
     ("services", {"limit": "100", "category": "library"}),
     ("deprivation", {"limit": "20", "sortby": "-imd_score"}),
+    # the council datasets: points, and a table without geometry
+    ("warm-spaces", {"limit": "100"}),
+    ("warm-spaces", {"limit": "5", "offset": "10", "sortby": "space_id"}),
+    ("warm-spaces", {"limit": "100", "bbox": "-1.70,52.50,-1.60,52.56"}),
+    ("warm-spaces", {"limit": "100", "filter": "free_wifi = true AND venue_type <> 'library'"}),
+    ("warm-spaces", {"limit": "100", "sortby": "-northing"}),
+    ("grants", {"limit": "100"}),
+    ("grants", {"limit": "100", "filter": "amount_gbp > 15000", "sortby": "-amount_gbp,grant_id"}),
 ]
 
 
@@ -97,12 +106,19 @@ def test_same_items_as_the_file_served_api(
     else:
         assert [str(f["id"]) for f in from_postgis["features"]] == list(map(str, ids))
     by_id = {str(f["id"]): f["properties"] for f in from_postgis["features"]}
+    by_geometry = {str(f["id"]): f["geometry"] for f in from_postgis["features"]}
     for feature in from_files["features"]:
         theirs = by_id[str(feature["id"])]
-        for key in ("deri_score", "imd_score", "name", "ward_name", "category"):
+        for key in ("deri_score", "imd_score", "name", "ward_name", "category", "amount_gbp"):
             if key in feature["properties"]:
                 mine = feature["properties"][key]
                 assert theirs[key] == (pytest.approx(mine) if isinstance(mine, float) else mine)
+        if feature["geometry"] is None:
+            assert by_geometry[str(feature["id"])] is None
+        elif feature["geometry"]["type"] == "Point":
+            assert by_geometry[str(feature["id"])]["coordinates"] == pytest.approx(
+                feature["geometry"]["coordinates"], abs=1e-6
+            )
 
 
 def test_tables_have_keys_and_spatial_indexes(postgis_server) -> None:
@@ -122,9 +138,83 @@ def test_tables_have_keys_and_spatial_indexes(postgis_server) -> None:
             ),
             {"s": schema},
         ).scalars()
-        assert set(keys) == set(postgis.LAYERS)
-        assert {f"{name}_geom_gist" for name in postgis.LAYERS} <= set(indexes)
+        tables = {*postgis.LAYERS, "warm-spaces", "grants"}
+        assert set(keys) == tables
+        assert {f"{name}_geom_gist" for name in tables} <= set(indexes)
     engine.dispose()
+
+
+def test_the_datasets_are_collections_with_their_metadata(server: str, postgis_server) -> None:
+    """The PostGIS configuration serves the datasets as the files do: the same title,
+    extent, downloads and home-page listing; a null geometry stays null."""
+    from owslib.ogcapi.features import Features
+
+    files, database = Features(server), Features(postgis_server[0])
+    ids = [c["id"] for c in database.collections()["collections"]]
+    assert ids == [c["id"] for c in files.collections()["collections"]]
+    assert ids[-2:] == ["warm-spaces", "grants"]
+    for name in ("warm-spaces", "grants"):
+        theirs, mine = database.collection(name), files.collection(name)
+        for key in ("title", "description", "keywords", "extent"):
+            assert theirs[key] == mine[key], (name, key)
+        assert [x["href"] for x in theirs["links"] if x["rel"] == "enclosure"] == [
+            x["href"].replace(server, postgis_server[0])
+            for x in mine["links"]
+            if x["rel"] == "enclosure"
+        ]
+    grants = database.collection_items("grants", limit=1000)
+    assert grants["numberMatched"] == 40
+    assert all(f["geometry"] is None for f in grants["features"])
+    with urllib.request.urlopen(f"{postgis_server[0]}/?f=html", timeout=30) as response:
+        home = response.read().decode("utf-8")
+    assert 'id="dataset-warm-spaces"' in home and 'id="dataset-grants"' in home
+
+
+def test_a_datasets_text_is_not_expanded_from_the_environment(
+    hostile_releases: Path, tmp_path: Path
+) -> None:
+    """The PostGIS configuration carries the council's text: served with `--config`, a
+    `${NAME}` in it stays text (the server's environment holds the secret)."""
+    from tests.demo_copies import SECRET_NAME
+
+    schema = f"test_hostile_{os.getpid()}"
+    config = tmp_path / "pygeoapi-postgres.yml"
+    published = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "placeintel.cli",
+            "publish",
+            "demo",
+            "--to",
+            URL,
+            "--schema",
+            schema,
+            "--releases",
+            str(hostile_releases),
+            "--config-out",
+            str(config),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert published.returncode == 0, published.stderr
+    os.environ[SECRET_NAME] = "s3cret-value"
+    try:
+        with (
+            running_server(hostile_releases, "--config", str(config)) as base,
+            urllib.request.urlopen(f"{base}/collections?f=json", timeout=30) as response,
+        ):
+            body = response.read().decode("utf-8")
+    finally:
+        del os.environ[SECRET_NAME]
+        engine = sa.create_engine(URL.replace("postgresql://", "postgresql+psycopg2://"))
+        with engine.begin() as connection:
+            connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        engine.dispose()
+    assert f"${{{SECRET_NAME}}}" in body and "s3cret-value" not in body
 
 
 def test_a_failed_publication_changes_nothing(
