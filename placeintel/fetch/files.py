@@ -18,7 +18,8 @@ from typing import IO, Any
 
 from placeintel.errors import DataError
 from placeintel.fetch.sniff import check_zip
-from placeintel.limits import CELL_CHARS, COLUMNS, shorten, source_bytes
+from placeintel.limits import COLUMNS, shorten, source_bytes
+from placeintel.sources.tables import cells_within_limit
 
 
 def extract_member(archive_path: Path, member: str, target: Path, url: str, where: str) -> None:
@@ -70,6 +71,7 @@ def first_word(cell: str) -> str:
     return cell.strip().split(" ", 1)[0] if cell else ""
 
 
+@cells_within_limit()  # the csv module's cell limit, put back afterwards
 def rewrite_csv(
     source: Path,
     target: Path,
@@ -84,7 +86,6 @@ def rewrite_csv(
     Lines above the header (a Nomis extract's preamble) are kept as they are; the header
     is the first row that has `column` (or, without a subset, the first row).
     """
-    csv.field_size_limit(CELL_CHARS)
     rename = rename or {}
     kept = 0
     with source.open("rb") as raw, target.open("w", encoding="utf-8", newline="") as out:
@@ -151,9 +152,9 @@ def _first_row(path: Path) -> list[str]:
     return next(csv.reader([line]), [])
 
 
+@cells_within_limit()  # the csv module's cell limit, put back afterwards
 def column_values(path: Path, column: str, where: str) -> frozenset[str]:
     """Every value of `column` in the CSV `path` (another source's file), as area codes."""
-    csv.field_size_limit(CELL_CHARS)
     values: set[str] = set()
     with path.open("rb") as raw:
         reader = csv.reader(_text_lines(raw))

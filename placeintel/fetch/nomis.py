@@ -15,7 +15,8 @@ from placeintel.errors import DataError
 from placeintel.fetch.http import download
 from placeintel.fetch.job import Job
 from placeintel.fetch.sniff import check_file
-from placeintel.limits import CELL_CHARS, shorten
+from placeintel.limits import shorten
+from placeintel.sources.tables import cells_within_limit
 
 API = "https://www.nomisweb.co.uk/api/v01"
 PAGE_SIZE = 25_000
@@ -29,6 +30,7 @@ def geography(job: Job) -> str:
     return value if isinstance(value, str) else ",".join(value)
 
 
+@cells_within_limit()  # the csv module's cell limit, put back afterwards
 def fetch(job: Job, temp: Path) -> dict[str, Any]:
     block = job.block
     url = f"{str(block.get('url') or API).rstrip('/')}/dataset/{block['dataset']}.data.csv"
@@ -37,7 +39,6 @@ def fetch(job: Job, temp: Path) -> dict[str, Any]:
         "geography": geography(job),
         **{k: str(v) for k, v in (block.get("params") or {}).items()},
     }
-    csv.field_size_limit(CELL_CHARS)
     rows = 0
     header: list[str] | None = None
     page_file = temp.with_name(temp.name + ".page")

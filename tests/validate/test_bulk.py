@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from placeintel.errors import DataError
-from placeintel.region import load_manifest
+from placeintel.region import DATASETS_DIR, load_manifest
 from placeintel.sources import FORMATS
 from placeintel.sources.tables import read_header
 from placeintel.validate.bulk import UnsupportedSchema, bulk_findings, supported
@@ -27,7 +27,10 @@ from placeintel.validate.report import Report
 from placeintel.validate.tables import _FLAT, SCHEMA_DIR, load_schema, validate_table
 from tests.validate.test_corpus import CASES, Case, _broken_region
 
-CSV_CASES = [c for c in CASES if c.file.endswith(".csv")]
+#: The corpus's CSV cases of the region's sources (its council datasets' CSVs go through
+#: the same checker; their cases are in tests/datasets).
+SOURCE_FILES = {s.path for s in load_manifest(DATASETS_DIR / "demo").sources}
+CSV_CASES = [c for c in CASES if c.file.endswith(".csv") and c.file in SOURCE_FILES]
 
 
 def _findings(region: Path, file: str, bulk: bool) -> set[tuple]:
