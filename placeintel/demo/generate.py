@@ -29,7 +29,7 @@ from placeintel.demo.geography import BNG, Geography, build_geography
 from placeintel.demo.layout import DEMO, Layout
 from placeintel.demo.manifest import write_manifest
 from placeintel.demo.population import AGE_BANDS, Landscape, broadband, oa_people, surfaces_at
-from placeintel.demo.postcodes import write_postcode_files
+from placeintel.demo.postcodes import write_directory, write_postcode_files
 from placeintel.demo.services import demo_services
 
 SEED = 20231
@@ -51,7 +51,8 @@ def generate(
 
     The demo (normally into `datasets/demo`) is byte-for-byte reproducible; larger
     layouts use the same recipe and seed, print each step's time, and carry
-    broadband at postcode level with an ONSPD lookup, as national files do.
+    broadband at postcode level with an ONSPD lookup, as national files do; the demo
+    has a small ONSPD of its own for the warm spaces, which are given by postcode.
     """
     say = echo or (lambda line: None)
     rng = np.random.default_rng(SEED)
@@ -113,7 +114,10 @@ def generate(
     )
     if layout.postcodes:
         step("postcode broadband and ONSPD", lambda: write_postcode_files(out_dir, geo, people))
-    # Their own random numbers, drawn last: every file above is unchanged by them.
+    else:  # a small directory of its own, for the council datasets given by postcode
+        step("ONSPD", lambda: write_directory(out_dir, geo))
+    # Their own random numbers, drawn last: every file above is unchanged by them. They
+    # read the postcode directory written just above.
     step("council datasets", lambda: write_council_datasets(out_dir, geo))
     step("manifest", lambda: write_manifest(out_dir, geo))
     return written

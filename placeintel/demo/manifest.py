@@ -2,7 +2,8 @@
 
 The demo's manifest is kept, comments and all, as package data and copied
 verbatim. Larger layouts reuse its sources, replacing the output-area broadband
-files with Ofcom's postcode files and adding the ONSPD lookup that places them.
+files with Ofcom's postcode files; its ONSPD source, which in the demo places only
+the warm spaces, there names a directory of every postcode and places those files too.
 """
 
 from __future__ import annotations
@@ -17,19 +18,6 @@ from placeintel.demo.geography import Geography
 
 TEMPLATE = Path(__file__).resolve().parent / "region.yml"
 
-_ONSPD = {
-    "id": "onspd",
-    "role": "lookup-postcode",
-    "reader": "onspd",
-    "path": "lookups/ONSPD_MAY_2024_UK.csv",
-    "title": "ONS Postcode Directory (May 2024) (synthetic stand-in)",
-    "url": "https://geoportal.statistics.gov.uk/search?q=PRD_ONSPD%20MAY_2024",
-    "licence": "OGL-UK-3.0",
-    "attribution": "Source: Office for National Statistics licensed under the Open Government "
-    "Licence v3.0. Contains OS data © Crown copyright and database right 2024. Contains Royal "
-    "Mail data © Royal Mail copyright and database right 2024.",
-    "vintage": "May 2024",
-}
 _POSTCODE_FILES = {
     "ofcom-coverage": (
         "broadband/202401_fixed_postcode_coverage_r01.csv",
@@ -55,14 +43,9 @@ def manifest_for(geo: Geography) -> dict[str, Any]:
         "official ONS, MHCLG, Ofcom and DWP formats for benchmarking placeintel at scale. "
         "Not real data."
     )
-    sources = []
     for source in manifest["sources"]:
         if source["id"] in _POSTCODE_FILES:
             source["path"], source["title"] = _POSTCODE_FILES[source["id"]]
-        sources.append(source)
-        if source["id"] == "lookup-lsoa21-ward23":
-            sources.append(dict(_ONSPD))
-    manifest["sources"] = sources
     return manifest
 
 

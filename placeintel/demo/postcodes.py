@@ -4,6 +4,8 @@ National bodies get Ofcom's fixed-broadband data by postcode (about 1.7 million
 rows for England and Wales) and place postcodes in output areas with the ONSPD.
 Larger synthetic layouts ship exactly that pair instead of the OA-level files,
 so a national build reads, validates and joins data of the real size and shape.
+The small demo keeps its broadband by output area, but has a small directory of its
+own (one live postcode per output area) to place the council datasets given by postcode.
 
 Postcodes use areas beginning with Q, a letter Royal Mail never uses first, so
 no synthetic postcode can be mistaken for a real one.
@@ -16,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import shapely
 from pyproj import Transformer
 
 from placeintel.demo.geography import BNG, Geography
@@ -26,6 +29,9 @@ PREMISES_PER_POSTCODE = 14
 #: Share of ONSPD postcodes that are terminated (kept in the directory, absent from Ofcom).
 TERMINATED_SHARE = 0.03
 _SEED = (20231, 2)
+_DIRECTORY_SEED = (20231, 17)
+#: Where a synthetic region keeps its ONS Postcode Directory (the name ONS gives the file).
+ONSPD_PATH = "lookups/ONSPD_MAY_2024_UK.csv"
 _AREAS = "ABCDEFGHJKLMNPRSTUWXYZ"
 _UNIT_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"  # Royal Mail's inward-code letters
 _PER_DISTRICT = 10 * len(_UNIT_LETTERS) ** 2
@@ -240,6 +246,39 @@ def draw_postcodes(geo: Geography, people: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def write_directory(out_dir: Path, geo: Geography) -> Path:
+    """The demo's ONS Postcode Directory: one live postcode per output area, and a few
+    terminated ones, in ONSPD's full layout.
+
+    The demo keeps its broadband by output area, so no Ofcom postcode file needs it; it
+    places the council datasets given by postcode (the warm spaces). Its random numbers
+    come from a generator of its own, so every other demo file is unchanged by it.
+    """
+    rng = np.random.default_rng(_DIRECTORY_SEED)
+    oas = geo.oas.sort_values("oa21_code").reset_index(drop=True)
+    centre = oas.geometry.centroid
+    jitter = rng.normal(0, geo.layout.spacing * 0.12, size=(len(oas), 2))
+    x, y = centre.x.to_numpy() + jitter[:, 0], centre.y.to_numpy() + jitter[:, 1]
+    # A postcode's grid reference lies in its own output area, as ONS assigns them.
+    inside = shapely.contains_xy(oas.geometry.to_numpy(), x, y)
+    fallback = oas.geometry.representative_point()
+    x = np.where(inside, x, fallback.x.to_numpy())
+    y = np.where(inside, y, fallback.y.to_numpy())
+    pcs = pd.DataFrame(
+        {
+            "oa21_code": oas["oa21_code"].to_numpy(),
+            "easting": np.round(x).astype(int),
+            "northing": np.round(y).astype(int),
+        }
+    )
+    live = len(pcs)
+    terminated = round(live * TERMINATED_SHARE)
+    outward, inward = postcode_names(live + terminated)
+    is_live = np.ones(live + terminated, dtype=bool)
+    is_live[np.linspace(1, live + terminated - 1, terminated).astype(int)] = False
+    return _onspd(out_dir / ONSPD_PATH, geo, pcs, outward, inward, is_live)
+
+
 def write_postcode_files(out_dir: Path, geo: Geography, people: pd.DataFrame) -> list[Path]:
     """Ofcom's postcode coverage and performance files, and the ONSPD that places them."""
     pcs = draw_postcodes(geo, people)
@@ -258,7 +297,7 @@ def write_postcode_files(out_dir: Path, geo: Geography, people: pd.DataFrame) ->
     return [
         _coverage(folder / "202401_fixed_postcode_coverage_r01.csv", pcs),
         _performance(folder / "202401_fixed_postcode_performance_r01.csv", pcs),
-        _onspd(out_dir / "lookups" / "ONSPD_MAY_2024_UK.csv", geo, pcs, outward, inward, is_live),
+        _onspd(out_dir / ONSPD_PATH, geo, pcs, outward, inward, is_live),
     ]
 
 

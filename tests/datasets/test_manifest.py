@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from placeintel.errors import ManifestError
 from placeintel.region import load_manifest
-from tests.datasets.helpers import entry, region_with
+from tests.datasets.helpers import DEMO, entry, region_with
 
 
 def test_the_demo_lists_its_two_datasets() -> None:
@@ -16,9 +17,10 @@ def test_the_demo_lists_its_two_datasets() -> None:
     warm, grants = manifest.datasets
     assert (warm.id, warm.geometry.kind, warm.geometry.columns) == (
         "warm-spaces",
-        "bng",
-        ("easting", "northing"),
+        "postcode",
+        ("postcode",),
     )
+    assert [s.id for s in manifest.sources if s.role == "lookup-postcode"] == ["onspd"]
     assert grants.geometry.kind == "none" and grants.key == "grant_id"
     assert warm.licence["path"].startswith("https://www.nationalarchives.gov.uk/")
     assert manifest.dataset_schema(warm).name == "warm-spaces.schema.json"
@@ -77,8 +79,13 @@ def test_two_datasets_with_one_id(tmp_path: Path) -> None:
 
 
 def test_a_postcode_geometry_needs_the_postcode_directory(tmp_path: Path) -> None:
-    """The demo has no ONSPD source: placing by postcode is refused before any file is read."""
-    region = region_with(tmp_path, [entry("x", "a.csv", "id", geometry={"postcode": "pc"})])
+    """Without an ONSPD source, placing by postcode is refused before any file is read."""
+    sources = yaml.safe_load((DEMO / "region.yml").read_text(encoding="utf-8"))["sources"]
+    region = region_with(
+        tmp_path,
+        [entry("x", "a.csv", "id", geometry={"postcode": "pc"})],
+        sources=[s for s in sources if s["role"] != "lookup-postcode"],
+    )
     with pytest.raises(ManifestError, match="no source with role lookup-postcode") as raised:
         load_manifest(region)
     assert raised.value.field == "datasets[0].geometry.postcode"

@@ -47,6 +47,33 @@ def package(demo_release: Release) -> dict:
     return json.loads((demo_release.path / "datapackage.json").read_text(encoding="utf-8"))
 
 
+def test_the_demo_warm_spaces_stand_at_their_postcodes(demo_release: Release) -> None:
+    """Given by postcode, each space is published at the ONSPD grid reference of its
+    postcode (oseast1m, osnrth1m), in every format; the columns are the file's own."""
+    directory = pd.read_csv(
+        DEMO / "lookups/ONSPD_MAY_2024_UK.csv",
+        dtype={"pcds": str, "doterm": str},
+        keep_default_na=False,
+    ).set_index("pcds")
+    source = pd.read_csv(DEMO / "council/warm_spaces.csv", dtype=str)
+    assert "easting" not in source and "northing" not in source
+    assert source["postcode"].isin(directory.index[directory["doterm"] == ""]).all()
+    where = directory.loc[source["postcode"], ["oseast1m", "osnrth1m"]].to_numpy()
+    root = demo_release.path
+    for published, metres in (
+        (gpd.read_parquet(root / "warm-spaces.parquet"), 1e-6),
+        (gpd.read_file(root / "warm-spaces.gpkg", layer="warm-spaces"), 1e-6),
+        # GeoJSON is lon/lat with a fixed number of decimals: back in metres, within 0.5 m.
+        (gpd.read_file(root / "warm-spaces.geojson").to_crs(27700), 0.5),
+    ):
+        assert list(published["space_id"]) == list(source["space_id"])
+        assert list(published["postcode"]) == list(source["postcode"])
+        xy = published.geometry.get_coordinates().to_numpy()
+        assert abs(xy - where).max() < metres
+    # Each space is in the ward the file names (the directory's ward for the postcode).
+    assert list(directory.loc[source["postcode"], "osward"]) == list(source["ward_code"])
+
+
 def test_files_of_a_dataset_with_and_without_geometry(demo_release: Release) -> None:
     root = demo_release.path
     for suffix in ("csv", "geojson", "gpkg", "parquet"):
@@ -125,7 +152,7 @@ def test_the_datasets_command_lists_rows_once_built(demo_release: Release) -> No
     )
     assert result.exit_code == 0, result.output
     warm = next(line for line in result.output.splitlines() if line.startswith("warm-spaces"))
-    assert warm.split()[-2:] == ["25", "OGL-UK-3.0"] and "easting/northing" in warm
+    assert warm.split()[-2:] == ["25", "OGL-UK-3.0"] and "postcode (postcode)" in warm
     grants = next(line for line in result.output.splitlines() if line.startswith("grants"))
     assert "none" in grants and " 40 " in grants
 

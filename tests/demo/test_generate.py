@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pandas as pd
 
 from placeintel import load_region
 from placeintel.demo.generate import generate
+from placeintel.demo.postcodes import ONSPD_HEADER
 from placeintel.region import DATASETS_DIR, load_manifest
 
 DEMO = DATASETS_DIR / "demo"
@@ -59,3 +61,22 @@ def test_official_quirks_present() -> None:
     assert '"' in imd and "," in imd.splitlines()[1].split('"')[1]  # quoted thousands
     performance = (DEMO / "broadband" / "202401_fixed_oa21_performance_r01.csv").read_text()
     assert performance.startswith("output_area,")
+
+
+def test_postcode_directory_in_the_onspd_layout() -> None:
+    """The demo's ONSPD: ONS's 52 columns, every output area with a live postcode whose
+    grid reference lies inside it, and a few terminated postcodes, as in the real file."""
+    path = DEMO / "lookups" / "ONSPD_MAY_2024_UK.csv"
+    with path.open(newline="") as handle:
+        assert next(csv.reader(handle)) == ONSPD_HEADER
+    onspd = pd.read_csv(path, dtype=str, keep_default_na=False)
+    assert onspd["pcds"].str.fullmatch(r"Q[A-Z]\d{1,2} \d[A-Z]{2}").all()
+    assert onspd["pcds"].is_unique and (onspd["pcd"].str.len() == 7).all()
+    live = onspd[onspd["doterm"] == ""]
+    assert 0 < len(onspd) - len(live) < 0.05 * len(onspd)
+    oas = gpd.read_file(DEMO / "boundaries" / "OA_2021_EW_BGC.gpkg").set_index("OA21CD")
+    assert set(live["oa21"]) == set(oas.index)
+    east, north = live["oseast1m"].astype(float), live["osnrth1m"].astype(float)
+    points = gpd.GeoSeries.from_xy(east, north, crs=oas.crs)
+    assert oas.loc[live["oa21"]].geometry.contains(points, align=False).all()
+    assert live["osward"].str.startswith("E0599").all()

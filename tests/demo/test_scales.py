@@ -137,6 +137,9 @@ def test_postcode_file_without_onspd_is_a_clear_error(gm: Path, tmp_path: Path) 
     region = _copy(gm, tmp_path)
     manifest = yaml.safe_load((region / "region.yml").read_text())
     manifest["sources"] = [s for s in manifest["sources"] if s["role"] != "lookup-postcode"]
+    # The warm spaces, given by postcode, would stop the manifest first (a test of its own:
+    # tests/datasets/test_manifest.py); here only the broadband files lack the directory.
+    manifest["datasets"] = [d for d in manifest["datasets"] if d["id"] != "warm-spaces"]
     (region / "region.yml").write_text(yaml.safe_dump(manifest))
     result = placeintel("validate", str(region / "region.yml"))
     assert result.returncode != 0

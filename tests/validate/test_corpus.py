@@ -127,6 +127,31 @@ def edit_manifest(edit: Callable[[dict], None]) -> Callable[[Path], None]:
     return mutate
 
 
+def warm_spaces_by_coordinates(region: Path) -> None:
+    """The demo's warm spaces given by easting/northing instead of postcode (columns taken
+    from the postcode directory, schema and manifest entry to match), for coordinate cases."""
+    header, *records = rows(region / "lookups/ONSPD_MAY_2024_UK.csv")
+    pcds, east, north = (header.index(c) for c in ("pcds", "oseast1m", "osnrth1m"))
+    directory = {row[pcds]: [row[east], row[north]] for row in records}
+    table = rows(region / WARM_SPACES)
+    at = table[0].index("postcode") + 1
+    for n, row in enumerate(table):
+        row[at:at] = ["easting", "northing"] if n == 0 else directory[row[at - 1]]
+    write_rows(region / WARM_SPACES, table)
+    schema_path = region / "council/warm-spaces.schema.json"
+    schema = json.loads(schema_path.read_text(encoding="utf-8"))
+    schema["fields"][at:at] = [
+        {"name": "easting", "type": "integer"},
+        {"name": "northing", "type": "integer"},
+    ]
+    schema_path.write_text(json.dumps(schema), encoding="utf-8")
+    edit_manifest(
+        lambda manifest: manifest["datasets"][0].update(
+            geometry={"easting": "easting", "northing": "northing"}
+        )
+    )(region)
+
+
 def both(*mutations: Callable[[Path], None]) -> Callable[[Path], None]:
     def mutate(region: Path) -> None:
         for mutation in mutations:
@@ -973,7 +998,7 @@ CASES = [
     # --- issue 16: core (council datasets, validated into the same report)
     Case(
         "dataset-coordinate-not-a-number",
-        set_cell(WARM_SPACES, 3, "easting", "abc"),
+        both(warm_spaces_by_coordinates, set_cell(WARM_SPACES, 3, "easting", "abc")),
         WARM_SPACES,
         "type-error",
         3,
@@ -1006,6 +1031,7 @@ CASES = [
     Case(
         "dataset-swapped-easting-northing",
         both(
+            warm_spaces_by_coordinates,
             set_cell(WARM_SPACES, 2, "easting", "292098"),
             set_cell(WARM_SPACES, 2, "northing", "421933"),
         ),
@@ -1019,6 +1045,15 @@ CASES = [
         lambda region: (region / "council" / "grants.schema.json").unlink(),
         "grants.schema.json",
         "schema-missing",
+    ),
+    # --- issue 16: postcode (the demo's warm spaces are placed with its ONSPD)
+    Case(
+        "dataset-postcode-not-in-the-directory",
+        set_cell(WARM_SPACES, 4, "postcode", "QZ9 9ZZ"),
+        WARM_SPACES,
+        "unknown-postcode",
+        4,
+        "postcode",
     ),
 ]
 
