@@ -85,7 +85,7 @@ QUERIES = [
     ("warm-spaces", {"limit": "5", "offset": "10", "sortby": "space_id"}),
     ("warm-spaces", {"limit": "100", "bbox": "-1.70,52.50,-1.60,52.56"}),
     ("warm-spaces", {"limit": "100", "filter": "free_wifi = true AND venue_type <> 'library'"}),
-    ("warm-spaces", {"limit": "100", "sortby": "-northing"}),
+    ("warm-spaces", {"limit": "100", "sortby": "-postcode"}),
     ("grants", {"limit": "100"}),
     ("grants", {"limit": "100", "filter": "amount_gbp > 15000", "sortby": "-amount_gbp,grant_id"}),
 ]
