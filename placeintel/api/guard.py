@@ -12,6 +12,7 @@
 - pygeoapi 0.21 indexes each `sortby` entry's first character, so an empty entry
   (`sortby=` or `sortby=,name`) raises IndexError and becomes a 500; a 400 here instead.
 - `/conformance` answers with placeintel.api.conformance's list.
+- `?f=csv` on a table without geometry works (pygeoapi's CSV writer assumed one).
 - Geometries in filters get an SRID PostGIS knows (filters.with_postgis_srids).
 """
 
@@ -61,6 +62,31 @@ def install() -> None:
 
         modify_for_postgis.placeintel = True  # type: ignore[attr-defined]
         itemtypes.modify_pygeofilter = modify_for_postgis
+    _csv_without_geometry()
+
+
+def _csv_without_geometry() -> None:
+    """pygeoapi 0.21's CSV formatter reads the first feature's geometry type, so `?f=csv`
+    on a table without geometry (a council's grants register) was a 500: such a page is
+    written without the x/y columns instead."""
+    from pygeoapi.formatter.csv_ import CSVFormatter
+
+    write = CSVFormatter.write
+    if getattr(write, "placeintel", False):
+        return
+
+    def tolerant(self: Any, options: dict | None = None, data: dict | None = None) -> str:
+        features = (data or {}).get("features") or []
+        if not (self.geom and features and features[0].get("geometry") is None):
+            return write(self, options or {}, data)
+        self.geom = False
+        try:
+            return write(self, options or {}, data)
+        finally:
+            self.geom = True
+
+    tolerant.placeintel = True  # type: ignore[attr-defined]
+    CSVFormatter.write = tolerant
 
 
 def problem(pairs: list[tuple[str, str]], items: bool = True) -> tuple[str, str] | None:

@@ -46,6 +46,7 @@ from placeintel.publish.catalog import NAME as CATALOG_NAME
 from placeintel.publish.catalog import absolute, catalog
 from placeintel.publish.descriptors import FORMATS, Dataset, released_datasets
 from placeintel.publish.layers import BASE_URL, BY_NAME, collections, file_extent
+from placeintel.publish.writers import neutralise_csv_text
 from placeintel.region import DATASETS_DIR
 
 CONFIG = DATASETS_DIR.parent / "pygeoapi-config.yml"
@@ -360,6 +361,8 @@ def create_app(
     def vendor_file(package: str, path: str):
         return send_from_directory(VENDOR[package], path)
 
+    if _csv_formulas not in app.after_request_funcs.get(None, []):
+        app.after_request(_csv_formulas)
     if not isinstance(app.wsgi_app, QueryGuard):
         app.wsgi_app = QueryGuard(app.wsgi_app)
     if not isinstance(app.wsgi_app, SecurityHeaders):
@@ -381,6 +384,17 @@ def create_app(
         vendor_file,
     )
     return app
+
+
+def _csv_formulas(response: Any) -> Any:
+    """pygeoapi's `?f=csv` pages (a download named <collection>.csv) with the published
+    CSVs' formula rule; the release's own files are already written so."""
+    # pygeoapi replaces the headers with a plain dict, where werkzeug's `mimetype` (which
+    # asks for "content-type") finds nothing.
+    kind = next((v for k, v in response.headers.items() if k.lower() == "content-type"), "")
+    if kind.split(";")[0].strip() == "text/csv" and not response.direct_passthrough:
+        response.set_data(neutralise_csv_text(response.get_data(as_text=True)))
+    return response
 
 
 def _html_to(own: Callable[..., Any], pygeoapi: Callable[..., Any]) -> Callable[..., Any]:

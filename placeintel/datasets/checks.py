@@ -20,7 +20,7 @@ import geopandas as gpd
 import pandas as pd
 from frictionless import FrictionlessException, Resource, Schema
 
-from placeintel.datasets.manifest import Dataset
+from placeintel.datasets.manifest import VECTOR_FORMATS, Dataset
 from placeintel.datasets.read import place, read_dataset
 from placeintel.errors import DataError
 from placeintel.sources.tables import check_file, read_bytes, read_header, rows_where
@@ -80,6 +80,7 @@ def validate_dataset(
             hint=f"download {dataset.title} from {dataset.url}" if dataset.url else "",
         )
         return None
+    _licence(dataset, report)
     before = len(report.errors)
     try:
         check_file(path)
@@ -99,6 +100,8 @@ def validate_dataset(
             report.add_error(each, file=str(each.file or path))
         return None
     if dataset.format != "csv" and schema and not _check_frame(frame, path, schema, report):
+        return None
+    if not _publishable_columns(frame, dataset, path, report):
         return None
     frame = remove_control_characters(frame, str(path), report)
     _keys(frame, dataset, path, report)
@@ -215,6 +218,71 @@ def _columns(
                 hint=f"columns present: {', '.join(labels[:12])}",
             )
             ok = False
+    return ok
+
+
+def _licence(dataset: Dataset, report: Report) -> None:
+    """Say what a harvester will read: the default a missing licence gets, or a licence
+    with no address to read its terms at."""
+    where = f"{dataset.where}.licence"
+    if not dataset.licence_stated:
+        report.add(
+            "warning",
+            "no-licence",
+            f"dataset {dataset.id!r} names no licence: it is published under the Open "
+            "Government Licence v3.0",
+            field=where,
+            hint="say licence: OGL-UK-3.0 (or the licence it is really under)",
+        )
+    elif not dataset.licence.get("path"):
+        report.add(
+            "warning",
+            "unknown-licence",
+            f"licence {dataset.licence.get('name')!r} is not one placeintel knows, and has "
+            "no path: the catalogue and API can link to no terms",
+            field=where,
+            hint="give {name: ..., title: ..., path: https://...} with the licence's web page",
+        )
+
+
+def _publishable_columns(frame: pd.DataFrame, dataset: Dataset, path: Path, report: Report) -> bool:
+    """Column names every published format can hold: none twice when case is ignored
+    (GeoPackage, PostGIS and Excel treat `Name` and `name` as one column), and none
+    called `geometry` (the published files' own geometry column)."""
+    ok = True
+    seen: dict[str, str] = {}
+    for column in map(str, frame.columns):
+        if column == "geometry" and dataset.format not in VECTOR_FORMATS:
+            report.add(
+                "error",
+                "reserved-column",
+                "a column is named geometry, the name of the published files' geometry",
+                file=str(path),
+                field=column,
+                hint="rename the column (e.g. geometry_note)",
+            )
+            ok = False
+        folded = column.casefold()
+        if folded in seen:
+            report.add(
+                "error",
+                "duplicate-column",
+                f"columns {seen[folded]!r} and {column!r} differ only in case: GeoPackage, "
+                "PostGIS and spreadsheets treat them as one",
+                file=str(path),
+                field=column,
+                hint="rename one of them",
+            )
+            ok = False
+        seen.setdefault(folded, column)
+    if len(frame) == 0:
+        report.add(
+            "warning",
+            "no-rows",
+            "the file has a header and no rows: the dataset is published empty",
+            file=str(path),
+            hint="check the export: a failed one would replace the published rows with none",
+        )
     return ok
 
 

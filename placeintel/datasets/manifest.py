@@ -67,6 +67,8 @@ class Dataset:
     description: str = ""
     keywords: tuple[str, ...] = ()
     licence: dict[str, str] = field(default_factory=dict)
+    #: Whether the entry named its licence (without one it is published under OGL-UK-3.0).
+    licence_stated: bool = True
     attribution: str = ""
     publisher: str = ""
     contact: dict[str, str] = field(default_factory=dict)
@@ -147,6 +149,7 @@ def parse_datasets(entries: list[dict[str, Any]], manifest: Path, roles: set[str
                 description=str(entry.get("description", "")).strip(),
                 keywords=tuple(entry.get("keywords") or ()),
                 licence=licence(entry.get("licence")),
+                licence_stated=bool(entry.get("licence")),
                 attribution=str(entry.get("attribution", "")),
                 publisher=str(entry.get("publisher", "")),
                 contact={k: str(v).strip() for k, v in (entry.get("contact") or {}).items()},

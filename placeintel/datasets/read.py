@@ -127,7 +127,10 @@ def _xlsx(path: Path, sheet: str | None) -> pd.DataFrame:
 
     _check_zip(path)
     try:
-        book = load_workbook(path, read_only=True, data_only=True)
+        # Formulas, not their cached results: a formula is refused below (its result
+        # depends on the spreadsheet that last saved it, and a HYPERLINK would publish
+        # its display text silently).
+        book = load_workbook(path, read_only=True, data_only=False)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise DataError(f"cannot read the workbook: {exc}", file=path) from None
     try:
@@ -146,21 +149,45 @@ def _xlsx(path: Path, sheet: str | None) -> pd.DataFrame:
                 field="sheet",
                 hint=f"its sheets: {', '.join(names[:20])}",
             )
-        rows = book[sheet or names[0]].iter_rows(values_only=True)
+        rows = book[sheet or names[0]].iter_rows()
         header = next(rows, None)
         if header is None:
             raise DataError("the sheet is empty", file=path)
-        labels = _labels(header, path)
-        records, numbers = [], []
+        labels = _labels(tuple(cell.value for cell in header), path)
+        records, numbers, formulas = [], [], []
         for number, row in enumerate(rows, start=2):
             if number > MAX_SHEET_ROWS:
                 break
-            cells = [_text(v) for v in row[: len(labels)]]
+            for position, cell in enumerate(row[: len(labels)]):
+                if getattr(cell, "data_type", None) == "f" and len(formulas) < 20:
+                    formulas.append(
+                        DataError(
+                            "the cell holds a formula, not a value",
+                            file=path,
+                            row=number,
+                            field=labels[position],
+                            rule="formula-cell",
+                            hint="publish values: copy the sheet and paste it as values "
+                            "before saving",
+                        )
+                    )
+            cells = [_text(cell.value) for cell in row[: len(labels)]]
             if any(cells):
                 records.append(cells + [""] * (len(labels) - len(cells)))
                 numbers.append(number)
     finally:
         book.close()
+    if formulas:
+        first, *more = formulas
+        raise DataError(
+            first.message,
+            file=first.file,
+            row=first.row,
+            field=first.field,
+            rule=first.rule,
+            hint=first.hint,
+            more=tuple(more),
+        )
     return pd.DataFrame(records, columns=labels, index=pd.Index(numbers, dtype="int64"))
 
 

@@ -7,6 +7,8 @@ text rather than run as formulas (CSV/formula injection).
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 import geopandas as gpd
@@ -26,6 +28,28 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
             if risky.any():
                 out[column] = text.mask(risky, "'" + text)
     return out
+
+
+def neutralise_csv_text(text: str) -> str:
+    """The same rule for CSV already written by someone else (pygeoapi's `?f=csv`, where
+    every cell is text): a cell that starts like a formula and is not a number gets the
+    apostrophe."""
+    rows = csv.reader(io.StringIO(text, newline=""))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    for row in rows:
+        writer.writerow(["'" + cell if _formula_like(cell) else cell for cell in row])
+    return out.getvalue()
+
+
+def _formula_like(cell: str) -> bool:
+    if not cell.startswith(FORMULA_START):
+        return False
+    try:
+        float(cell)
+    except ValueError:
+        return True
+    return False  # -2.5, +3: numbers, which a spreadsheet reads as numbers
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> Path:

@@ -23,6 +23,7 @@ import pytest
 import shapely
 from flask.testing import FlaskClient
 
+import placeintel
 from placeintel.api.serve import create_app
 from placeintel.pipeline import Release
 from tests.conftest import running_server
@@ -358,3 +359,30 @@ def test_the_dataset_pages_work_offline(url: str, tmp_path: Path) -> None:
             seen = browser.open_offline(url + path, page.ready)
             problems += _problems(page, url + path, seen)
     assert not problems, "\n".join(problems)
+
+
+def test_the_api_csv_pages_neutralise_formulas(tmp_path: Path) -> None:
+    """`?f=csv` is a download a planner opens in a spreadsheet: a cell that starts like a
+    formula gets the apostrophe the release's own CSVs give it; numbers stay numbers."""
+    import csv as csv_module
+    import io
+
+    from tests.demo_copies import demo_copy
+
+    region = demo_copy(tmp_path)
+    path = region / "council" / "grants_register.csv"
+    rows = list(csv_module.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+    purpose = rows[0].index("purpose")
+    rows[1][purpose] = '=HYPERLINK("http://evil.example/","Click me")'
+    rows[2][purpose] = "@SUM(1+1)"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv_module.writer(handle, lineterminator="\n").writerows(rows)
+    placeintel.build(region, releases=tmp_path / "releases", echo=lambda line: None)
+    client = create_app("demo", tmp_path / "releases").test_client()
+    response = client.get("/collections/grants/items?f=csv&limit=100")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    served = list(csv_module.DictReader(io.StringIO(response.get_data(as_text=True))))
+    cells = {row["grant_id"]: row for row in served}
+    assert cells[rows[1][0]]["purpose"] == "'" + rows[1][purpose]
+    assert cells[rows[2][0]]["purpose"] == "'@SUM(1+1)"
+    assert all(not row["amount_gbp"].startswith("'") for row in served)

@@ -181,3 +181,57 @@ def test_a_broken_dataset_stops_the_build_and_current_stays(tmp_path: Path) -> N
     assert any("halls.csv, row 3, field 'lon'" in line for line in lines), lines
     assert _snapshot(out) == before
     assert not [p for p in (out / "demo").iterdir() if p.name.startswith(".staging")]
+
+
+def _table(region: Path, name: str, header: list[str], rows: list[list[str]]) -> None:
+    lines = [",".join(header)] + [",".join(r) for r in rows]
+    (region / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_a_formula_in_a_workbook_is_refused_by_row_and_column(tmp_path: Path) -> None:
+    """Its published value would be the display text or nothing, whatever the sheet shows."""
+    region = region_with(tmp_path, [entry("grants", "grants.xlsx", "grant_id", geometry="none")])
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["grant_id", "organisation", "amount"])
+    sheet.append(["G1", "Age Concern", 500])
+    sheet.append(["G2", '=HYPERLINK("http://evil.example/","Click me")', 800])
+    book.save(region / "grants.xlsx")
+    (found,) = _findings(region, "formula-cell")
+    assert (found.severity, found.row, found.field) == ("error", 3, "organisation")
+    assert found.file.endswith("grants.xlsx")
+
+
+@pytest.mark.parametrize(
+    ("header", "rule", "field"),
+    [
+        (["cid", "Name", "name"], "duplicate-column", "name"),
+        (["cid", "geometry", "name"], "reserved-column", "geometry"),
+    ],
+)
+def test_column_names_no_published_format_can_hold(
+    tmp_path: Path, header: list[str], rule: str, field: str
+) -> None:
+    """GeoPackage and PostGIS fold case, and `geometry` is the files' own column: refused at
+    validate time (a build used to end in a GDAL traceback, or drop the column)."""
+    spec = entry("places", "places.csv", "cid", geometry="none", licence="OGL-UK-3.0")
+    region = region_with(tmp_path, [spec])
+    _table(region, "places.csv", header, [["C1", "a", "b"], ["C2", "c", "d"]])
+    (found,) = _findings(region, rule)
+    assert (found.severity, found.field) == ("error", field)
+    with pytest.raises(PlaceintelError):
+        build(region, releases=tmp_path / "releases", echo=lambda line: None)
+
+
+def test_an_empty_table_and_an_unstated_licence_are_said(tmp_path: Path) -> None:
+    named = entry("named", "named.csv", "cid", geometry="none", licence="Council terms")
+    bare = entry("bare", "bare.csv", "cid", geometry="none")
+    region = region_with(tmp_path, [named, bare])
+    _table(region, "named.csv", ["cid", "name"], [])
+    _table(region, "bare.csv", ["cid", "name"], [["C1", "x"]])
+    empty = _findings(region, "no-rows")
+    assert [f.file.rsplit("/", 1)[-1] for f in empty] == ["named.csv"]
+    (unknown,) = _findings(region, "unknown-licence")
+    (missing,) = _findings(region, "no-licence")
+    assert unknown.field.endswith(".licence") and "Council terms" in unknown.message
+    assert "bare" in missing.message and missing.severity == "warning"
