@@ -35,31 +35,23 @@ def _get(base: str, collection: str, **query: str) -> dict:
         return json.load(r)
 
 
-@pytest.fixture(scope="module")
-def postgis_server(demo_release: Release, releases_dir: Path, tmp_path_factory):
-    schema = f"test_{os.getpid()}"
-    config = tmp_path_factory.mktemp("pg") / "pygeoapi-postgres.yml"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "placeintel.cli",
-            "publish",
-            "demo",
-            "--to",
-            URL,
-            "--schema",
-            schema,
-            "--releases",
-            str(releases_dir),
-            "--config-out",
-            str(config),
-        ],
+def publish_cli(releases: Path, schema: str, config: Path) -> subprocess.CompletedProcess[str]:
+    """`placeintel publish demo` into `schema`, writing its pygeoapi configuration."""
+    command = ["publish", "demo", "--to", URL, "--schema", schema, "--releases", str(releases)]
+    return subprocess.run(
+        [sys.executable, "-m", "placeintel.cli", *command, "--config-out", str(config)],
         capture_output=True,
         text=True,
         timeout=300,
         check=False,
     )
+
+
+@pytest.fixture(scope="module")
+def postgis_server(demo_release: Release, releases_dir: Path, tmp_path_factory):
+    schema = f"test_{os.getpid()}"
+    config = tmp_path_factory.mktemp("pg") / "pygeoapi-postgres.yml"
+    result = publish_cli(releases_dir, schema, config)
     assert result.returncode == 0, result.stderr
     assert "wards 40," in result.stdout and "services 60" in result.stdout
     assert "warm-spaces 25" in result.stdout and "grants 40" in result.stdout
@@ -179,27 +171,7 @@ def test_a_datasets_text_is_not_expanded_from_the_environment(
 
     schema = f"test_hostile_{os.getpid()}"
     config = tmp_path / "pygeoapi-postgres.yml"
-    published = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "placeintel.cli",
-            "publish",
-            "demo",
-            "--to",
-            URL,
-            "--schema",
-            schema,
-            "--releases",
-            str(hostile_releases),
-            "--config-out",
-            str(config),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    published = publish_cli(hostile_releases, schema, config)
     assert published.returncode == 0, published.stderr
     os.environ[SECRET_NAME] = "s3cret-value"
     try:
