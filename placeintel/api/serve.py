@@ -150,6 +150,8 @@ def _listing(release: Path, package: dict, dataset: Dataset) -> dict:
         "description": Literal(dataset.description),
         "licence": Literal(dataset.licence.title or dataset.licence.name),
         "licence_url": Literal(dataset.licence.path),
+        "publisher": Literal(dataset.publisher),
+        "attribution": Literal(dataset.attribution),
         "rows": dataset.rows,
         "modified": dataset.modified,
         "released": str(package.get("created") or "")[:10],

@@ -14,6 +14,7 @@ import logging
 import shutil
 import urllib.request
 from collections.abc import Iterator
+from html import escape as html_escape
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -195,6 +196,8 @@ def test_the_home_page_lists_every_dataset_with_its_downloads(client: FlaskClien
         assert described["description"][:60] in card
         assert described["licence"]["title"] in card
         assert described["licence"]["path"] in card
+        assert f"<dd>{html_escape(described['publisher'])}</dd>" in card
+        assert f"<dd>{html_escape(described['attribution'])}</dd>" in card
         assert package["created"][:10] in card  # the last release
         assert f"<dd>{described['rows']:,}</dd>" in card
         hrefs = [h for h in card.split('href="')[1:] if "/release/" in h]
