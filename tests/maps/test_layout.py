@@ -20,7 +20,7 @@ import shapely
 from placeintel.pipeline import Release
 from tests.cdp import CHROMIUM, Browser
 from tests.maps.page import SIZES, Page, inside, overlap
-from tests.maps.test_map import page_data
+from tests.maps.test_map import hot_spot_shapes
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
 
@@ -127,16 +127,7 @@ function (n) {
 def test_district_names_do_not_cover_hot_spots(
     demo_release: Release, browser: Browser, screen: str
 ) -> None:
-    data = page_data(demo_release.map_path.read_text(encoding="utf-8"))
-    spots = [
-        shapely.geometry.shape(f["geometry"])
-        for f in data["wards"]["features"]
-        if f["properties"]["hotspot"] != "not-significant"
-    ] + [
-        shapely.geometry.shape(f["geometry"])
-        for f in data["lsoas"]["areas"]["features"]
-        if f["properties"]["hotspot"].startswith("hot")
-    ]
+    spots = hot_spot_shapes(demo_release.map_path)
     assert spots
     with Page(browser, demo_release.map_path.as_uri(), SIZES[screen]) as page:
         labels = json.loads(page.run(LABELS))

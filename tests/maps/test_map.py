@@ -23,6 +23,17 @@ def page_data(html: str) -> dict:
     return json.loads(match.group(1))
 
 
+def hot_spot_shapes(map_path: Path) -> list:
+    """The wards that are hot or cold spots and the hot-spot LSOAs a map draws, as shapes:
+    what district names and service marks must leave in view."""
+    data = page_data(map_path.read_text(encoding="utf-8"))
+    wards = data["wards"]["features"]
+    lsoas = data["lsoas"]["areas"]["features"]
+    spots = [f for f in wards if f["properties"]["hotspot"] != "not-significant"]
+    spots += [f for f in lsoas if f["properties"]["hotspot"].startswith("hot")]
+    return [shapely.geometry.shape(f["geometry"]) for f in spots]
+
+
 def test_map_uses_only_shipped_assets(demo_release: Release) -> None:
     html = demo_release.map_path.read_text(encoding="utf-8")
     scripts = re.findall(r'<script[^>]+src="([^"]+)"', html)

@@ -16,7 +16,7 @@ from tests.cdp import CHROMIUM, Browser
 from tests.maps.page import SIZES, Page
 from tests.maps.test_interaction import OPTIONS, POPUP, typed
 from tests.maps.test_layout import LABELS, assert_popup_fits, search
-from tests.maps.test_map import page_data
+from tests.maps.test_map import hot_spot_shapes
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
 
@@ -65,16 +65,7 @@ def test_harpurhey_found_in_part_and_its_popup_fits(
 def test_names_clear_of_hot_spots_and_services_clear_of_colours(
     gm_map, browser: Browser, screen: str
 ) -> None:
-    data = page_data(gm_map.map_path.read_text(encoding="utf-8"))
-    spots = [
-        shapely.geometry.shape(f["geometry"])
-        for f in data["wards"]["features"]
-        if f["properties"]["hotspot"] != "not-significant"
-    ] + [
-        shapely.geometry.shape(f["geometry"])
-        for f in data["lsoas"]["areas"]["features"]
-        if f["properties"]["hotspot"].startswith("hot")
-    ]
+    spots = hot_spot_shapes(gm_map.map_path)
     with Page(browser, gm_map.map_path.as_uri(), SIZES[screen]) as page:
         labels = json.loads(page.run(LABELS))
         boxes = page.boxes()

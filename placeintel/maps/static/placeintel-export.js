@@ -12,19 +12,11 @@
 (function () {
   "use strict";
 
-  function el(tag, text, className) {
-    var node = document.createElement(tag);
-    if (text !== undefined && text !== null) { node.textContent = String(text); }
-    if (className) { node.className = className; }
-    return node;
-  }
+  // The map's own element maker and number format (placeintel-map.js), set at start.
+  var el = null, fmt = null;
 
   var FONT = "system-ui, -apple-system, \"Segoe UI\", Roboto, sans-serif";
 
-  function fmt(value, digits) {
-    if (value === null || value === undefined || isNaN(value)) { return "n/a"; }
-    return Number(value).toLocaleString("en-GB", {maximumFractionDigits: digits});
-  }
 
   function longDate(iso) {
     var parts = /^(\d{4})-(\d{2})-(\d{2})/.exec(iso || "");
@@ -398,6 +390,8 @@
   }
 
   function start(app) {
+    el = app.el;
+    fmt = app.fmt;
     var map = app.map, container = map.getContainer();
     var head = el("div", null, "pi-print-head"), foot = el("div", null, "pi-print-foot");
     head.setAttribute("aria-hidden", "true");

@@ -35,6 +35,8 @@
  *                          {district (null: the region), name, count, bins (per view)}; a
  *                          feature's own classes/rank among them are its districtClasses /
  *                          districtRank when `district` is set, else classes / rank.
+ *   el(tag, text, class), fmt(value, digits)   the page's element maker (text only, never
+ *                          HTML) and number format ("3.0" beside "2.7"), for modules to share.
  *   panelCorner()          the Leaflet corner for a module's folding panel: top right, or on
  *                          a phone-width screen top left, stacked under the search and the
  *                          "Colour wards by" panel (side by side they would overlap there).
@@ -1385,7 +1387,7 @@
                          classify: function (values, scheme) { return classify(values, scheme || meta.scheme); },
                          ranks: ranks, fitPopup: function (popup) { fitPopup(map, popup); },
                          fitView: fitView, refresh: function () { restyle(); },
-                         panelCorner: panelCorner, shown: shown};
+                         panelCorner: panelCorner, shown: shown, el: el, fmt: fmt};
     // Modules loaded after this file register a start function here; each gets the hooks.
     (window.placeintelPlugins || []).forEach(function (start) { start(window.placeintel); });
     return window.placeintel;

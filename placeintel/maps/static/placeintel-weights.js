@@ -19,12 +19,8 @@
 (function () {
   "use strict";
 
-  function el(tag, text, className) {
-    var node = document.createElement(tag);
-    if (text !== undefined && text !== null) { node.textContent = String(text); }
-    if (className) { node.className = className; }
-    return node;
-  }
+  // The map's own element maker (placeintel-map.js), set when the module starts.
+  var el = null;
 
   // --- numpy's and scipy's arithmetic -------------------------------------------------
 
@@ -222,6 +218,7 @@
   // --- the page -----------------------------------------------------------------------
 
   function start(app) {
+    el = app.el;
     var data = app.data, W = data.weights, meta = data.meta;
     if (!W || !W.levels || !W.levels.ward) { return; }
     var published = {};
