@@ -113,10 +113,10 @@ def _role(package: dict[str, Any], role: str) -> dict[str, Any]:
     return {}
 
 
-def service_metadata(release: Path, configured: dict[str, Any]) -> dict[str, Any]:
-    """pygeoapi's `metadata` section for the release: the configured one with the region's
-    title, description, licence, publisher and contact in place of the placeholders."""
-    package = read_package(release)
+def service_metadata(package: dict[str, Any], configured: dict[str, Any]) -> dict[str, Any]:
+    """pygeoapi's `metadata` section for a release (its data package, `read_package`): the
+    configured one with the region's title, description, licence, publisher and contact in
+    place of the placeholders."""
     metadata = json.loads(json.dumps(configured))  # a deep copy of plain YAML data
     identification = metadata.setdefault("identification", {})
     if title := _text(package.get("title")):

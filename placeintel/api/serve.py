@@ -87,8 +87,8 @@ def runtime_config(release: Path, config: Path = CONFIG) -> str:
     publisher and contact from the release (its region manifest), and the project's
     templates."""
     settings = yaml.safe_load(config.read_text(encoding="utf-8"))
-    settings["metadata"] = service_metadata(release, settings.get("metadata") or {})
     package = read_package(release)
+    settings["metadata"] = service_metadata(package, settings.get("metadata") or {})
     datasets = released_datasets(package)
     settings.setdefault("server", {}).setdefault(
         "templates", {"path": str(TEMPLATES), "static": str(STATIC)}
