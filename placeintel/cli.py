@@ -400,7 +400,8 @@ def datasets(region: str, data_dir: Path | None, releases: Path) -> None:
     "only",
     multiple=True,
     metavar="ID",
-    help="Fetch only this source (repeatable); default every source with a download block.",
+    help="Fetch only this source (repeatable, or comma-separated); default every source "
+    "with a download block.",
 )
 @click.option("--refresh", is_flag=True, help="Download again even what matches the lock.")
 @click.option(
@@ -425,6 +426,7 @@ def fetch_command(
             else "every locked file matches sources.lock.json"
         )
         sys.exit(1 if differences else 0)
+    only = tuple(name.strip() for names in only for name in names.split(",") if name.strip())
     fetching.fetch(region, data_dir, only, refresh, echo=click.echo, on_progress=_progress())
 
 

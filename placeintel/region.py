@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -189,7 +189,7 @@ def load_manifest(region: str | Path, data_dir: str | Path | None = None) -> Man
     base = Path(data_dir) if data_dir is not None else path.parent
     if not base.is_dir():
         raise UsageError(f"data directory {base} does not exist")
-    return Manifest(
+    manifest = Manifest(
         name=raw["name"],
         title=str(raw.get("title", raw["name"])),
         description=str(raw.get("description", "")),
@@ -205,6 +205,43 @@ def load_manifest(region: str | Path, data_dir: str | Path | None = None) -> Man
         contact={k: str(v).strip() for k, v in (raw.get("contact") or {}).items()},
         datasets=tuple(parse_datasets(raw.get("datasets") or [], path, {s.role for s in sources})),
     )
+    return _with_fetched_files(manifest)
+
+
+def saved_as(source: Source) -> str:
+    """The name `placeintel fetch` saves a source's download under: `download.save_as`,
+    else the entry's own `path`."""
+    block = source.options.get("download") or {}
+    return str(block.get("save_as") or source.path)
+
+
+def _with_fetched_files(manifest: Manifest) -> Manifest:
+    """Sources whose download was saved under its own name (`save_as`), read from that file.
+
+    An official file can differ in shape from the copy a manifest names (MHCLG's File 8 is
+    a workbook; a research mirror converts it to CSV): the entry describes the copy, and
+    its download block says how to read the official file once fetched. Which one is read
+    depends only on which file is in the data folder, so a region built from copies keeps
+    working, and `placeintel fetch` then `build` needs no edit of the manifest.
+    """
+
+    def view(source: Source) -> Source:
+        block = source.options.get("download") or {}
+        name = block.get("save_as")
+        if not name or name == source.path:
+            return source
+        where = f"{source.where()}.download.save_as"
+        if not inside(manifest.data_dir, name, where, manifest.manifest_path).is_file():
+            return source
+        read = dict(block.get("read") or {})
+        reader = str(read.pop("reader", source.reader))
+        options = {**(read if block.get("read") else source.options), "download": block}
+        return replace(source, path=name, reader=reader, options=options)
+
+    nation = manifest.nation
+    if nation is not None:
+        nation = replace(nation, sources=tuple(view(s) for s in nation.sources))
+    return replace(manifest, sources=tuple(view(s) for s in manifest.sources), nation=nation)
 
 
 def inside(folder: Path, name: str, key: str, manifest: Path) -> Path:

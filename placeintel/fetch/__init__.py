@@ -29,7 +29,7 @@ from placeintel.fetch.job import Job
 from placeintel.fetch.lock import Difference, compare, now, read_lock, write_lock
 from placeintel.fetch.sniff import check_file, expected_kind
 from placeintel.limits import human_bytes, shorten
-from placeintel.region import Manifest, Source, load_manifest, read_manifest
+from placeintel.region import Manifest, Source, inside, load_manifest, read_manifest, saved_as
 
 __all__ = ["Fetched", "check", "fetch"]
 
@@ -141,11 +141,11 @@ def fetch(
                 error.file = error.file or manifest.manifest_path
                 error.field = error.field or where
             result = Fetched(
-                source.id, manifest.data_dir / source.path, "failed", message=str(error)
+                source.id, manifest.data_dir / saved_as(source), "failed", message=str(error)
             )
         except OSError as error:  # the disk is full, a folder is not writable
             result = Fetched(
-                source.id, manifest.data_dir / source.path, "failed", message=f"{error}"
+                source.id, manifest.data_dir / saved_as(source), "failed", message=f"{error}"
             )
         results.append(result)
         echo(result.line())
@@ -175,7 +175,7 @@ def _one(
     on_progress: Callable[[str, int, int], None] | None,
 ) -> Fetched:
     block = source.options["download"]
-    target = manifest.source_path(source)
+    target = _target(manifest, source)
     entry = lock.get(source.id)
     if not refresh and target.exists():
         if entry and entry.get("download") == block and compare(source.id, target, entry) is None:
@@ -188,7 +188,8 @@ def _one(
         by_id = {s.id: s for s in _all_sources(manifest)}
         if other not in by_id:
             raise DataError(f"no source {other!r} in the manifest", field=where)
-        path = manifest.source_path(by_id[other])
+        fetched = _target(manifest, by_id[other])
+        path = fetched if fetched.is_file() else manifest.source_path(by_id[other])
         if not path.is_file():
             raise DataError(
                 f"the codes come from source {other!r}, whose file {path} is not there yet",
@@ -201,7 +202,7 @@ def _one(
         source_id=source.id,
         block=block,
         where=f"{source.where()}.download",
-        path=source.path,
+        path=saved_as(source),
         target=target,
         manifest_path=manifest.manifest_path,
         client=client,
@@ -219,7 +220,7 @@ def _one(
         temp.unlink(missing_ok=True)
     size = target.stat().st_size
     lock[source.id] = {
-        "path": source.path,
+        "path": saved_as(source),
         "url": info.get("url", ""),
         "final_url": info.get("final_url", ""),
         "retrieved": now(),
@@ -232,6 +233,14 @@ def _one(
     }
     rows = info.get("rows")
     return Fetched(source.id, target, "fetched", size, rows, time.perf_counter() - started)
+
+
+def _target(manifest: Manifest, source: Source) -> Path:
+    """Where the download goes: `save_as` or `path`, confined to the data folder."""
+    key = f"{source.where()}.download.save_as" if saved_as(source) != source.path else None
+    if key is None:
+        return manifest.source_path(source)
+    return inside(manifest.data_dir, saved_as(source), key, manifest.manifest_path)
 
 
 def _run(job: Job, temp: Path, part: Path) -> dict[str, Any]:
@@ -315,10 +324,10 @@ def check(region: str | Path, data_dir: str | Path | None = None) -> list[Differ
         if entry is None:
             if "download" in source.options:
                 found.append(
-                    Difference(source.id, manifest.data_dir / source.path, "not in the lock")
+                    Difference(source.id, manifest.data_dir / saved_as(source), "not in the lock")
                 )
             continue
-        difference = compare(source.id, manifest.source_path(source), entry)
+        difference = compare(source.id, _target(manifest, source), entry)
         if difference is not None:
             found.append(difference)
     return found

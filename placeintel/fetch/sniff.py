@@ -20,6 +20,7 @@ _HTML = re.compile(rb"^\s*(<!doctype\s+html|<html|<head|<body|<\?xml[^>]*>\s*<ht
 _BY_SUFFIX = {
     ".csv": "csv",
     ".zip": "zip",
+    ".xlsx": "zip",  # a workbook is a zip: a truncated one is refused the same way
     ".json": "json",
     ".geojson": "geojson",
 }

@@ -98,11 +98,14 @@ def _read_workbook(path: Path) -> pd.DataFrame:
     A workbook gets no Table Schema pass (frictionless reads CSV here), so the checks the
     schema would make are made here: codes well formed, each LSOA once per sheet.
     """
-    from openpyxl.utils.exceptions import InvalidFileException
+    from python_calamine import CalamineError
 
     try:
-        sheets = pd.read_excel(path, sheet_name=None, header=None, dtype=str, engine="openpyxl")
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile, InvalidFileException) as exc:
+        # calamine (Rust) reads File 8's ~270,000 cells about 8x faster than openpyxl, to
+        # the same text; the workbook holds values only, so openpyxl's formula view is not
+        # needed here (council workbooks, where it is, are read in datasets/read.py).
+        sheets = pd.read_excel(path, sheet_name=None, header=None, dtype=str, engine="calamine")
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, CalamineError) as exc:
         raise DataError(
             f"cannot read the workbook: {exc}", file=path, hint="expected MHCLG's File 8 (.xlsx)"
         ) from None
