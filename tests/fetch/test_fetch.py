@@ -356,6 +356,21 @@ def test_manifest_download_blocks_are_checked(tmp_path: Path):
     result = run("fetch", path)
     assert result.exit_code != 0 and "leads outside the folder" in result.output
     assert not (tmp_path / "outside.csv").exists()
+    raw["sources"][0]["path"] = "a.csv"
+    for save_as in ("../outside.csv", "/etc/passwd"):
+        raw["sources"][0]["download"]["save_as"] = save_as
+        path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+        for command in ("fetch", "validate"):
+            result = run(command, path)
+            assert result.exit_code != 0, result.output
+            assert "sources[0].download.save_as" in result.output, result.output
+            assert "Traceback" not in result.output
+    assert not (tmp_path / "outside.csv").exists()
+    raw["sources"][0]["download"]["save_as"] = "b.csv"
+    raw["sources"][0]["download"]["read"] = {"reader": "services", "path": "c.csv"}
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    result = run("validate", path)
+    assert result.exit_code == 2 and "sources[0].download.read" in result.output, result.output
 
 
 def test_lad_subset_without_lad_codes_is_explained(server: Server, tmp_path: Path):
