@@ -427,23 +427,36 @@ def fetch_command(
         )
         sys.exit(1 if differences else 0)
     only = tuple(name.strip() for names in only for name in names.split(",") if name.strip())
-    fetching.fetch(region, data_dir, only, refresh, echo=click.echo, on_progress=_progress())
+    progress = _progress()
+    echo = progress.echo if progress else click.echo
+    fetching.fetch(region, data_dir, only, refresh, echo=echo, on_progress=progress)
 
 
-def _progress():
-    """A live bytes/rows line on a terminal (none when output is piped or logged)."""
-    if not sys.stderr.isatty():
-        return None
-    shown = [0.0]
+class _Progress:
+    """A live bytes/rows line on a terminal, erased before any other line is printed."""
 
-    def show(source: str, done: int, rows: int) -> None:
+    def __init__(self) -> None:
+        self.shown = 0.0
+        self.live = False
+
+    def __call__(self, source: str, done: int, rows: int) -> None:
         now = time.monotonic()
-        if now - shown[0] >= 0.25:
-            shown[0] = now
+        if now - self.shown >= 0.25:
+            self.shown = now
             extra = f", {rows:,} rows" if rows else ""
-            click.echo(f"\r  {source}: {done / 1e6:,.1f} MB{extra}   ", nl=False, err=True)
+            click.echo(f"\r\x1b[K  {source}: {done / 1e6:,.1f} MB{extra}", nl=False, err=True)
+            self.live = True
 
-    return show
+    def echo(self, message: str) -> None:
+        if self.live:  # erase the progress line, so the result line is not written over it
+            click.echo("\r\x1b[K", nl=False, err=True)
+            self.live = False
+        click.echo(message)
+
+
+def _progress() -> _Progress | None:
+    """Progress only on a terminal (none when output is piped or logged)."""
+    return _Progress() if sys.stderr.isatty() else None
 
 
 if __name__ == "__main__":
