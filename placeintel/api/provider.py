@@ -51,6 +51,8 @@ STORAGE_CRS = "OGC:CRS84"
 #: Decimals kept in served coordinates: 6 in lon/lat is about 0.1 m on the ground, finer
 #: than any boundary or point the releases carry; 15 (what GEOS writes) doubles the size.
 DEFAULT_PRECISION = 6
+#: CQL2 results kept per layer (190,000 output areas: 190 KB each).
+MAX_MASKS = 64
 
 
 def _json_type(dtype: Any) -> str:
@@ -119,6 +121,9 @@ class Layer:
     properties_json: Serialised
     _orders: dict[tuple[str, bool], np.ndarray] = field(default_factory=dict)
     _ranks: dict[str, np.ndarray] = field(default_factory=dict)
+    #: CQL2 filters' results by the parsed filter's text, newest last: the layer never
+    #: changes, so a filter asked again (a client paging through it) is not evaluated again.
+    _masks: dict[str, np.ndarray] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: str, id_field: str, precision: int = DEFAULT_PRECISION) -> Layer:
@@ -194,6 +199,7 @@ class Layer:
 
 _CACHE: dict[tuple[str, int], tuple[float, Layer]] = {}
 _LOCK = threading.Lock()
+_MASKS_LOCK = threading.Lock()
 
 
 def load_layer(
@@ -361,9 +367,24 @@ class ReleaseProvider(BaseProvider):
             )
             rows = np.flatnonzero(mask) if rows is None else rows[mask]
         if filterq is not None:
-            mask = self._cql(layer, filterq)
+            mask = self._cached_cql(layer, filterq)
             rows = np.flatnonzero(mask) if rows is None else rows[mask[rows]]
         return rows
+
+    @classmethod
+    def _cached_cql(cls, layer: Layer, filterq: Any) -> np.ndarray:
+        """`_cql`, kept for the last MAX_MASKS filters (a mask is one byte per row)."""
+        key = repr(filterq)
+        with _MASKS_LOCK:
+            mask = layer._masks.pop(key, None)
+        if mask is None:
+            mask = cls._cql(layer, filterq)
+            mask.setflags(write=False)
+        with _MASKS_LOCK:
+            layer._masks[key] = mask  # newest last
+            while len(layer._masks) > MAX_MASKS:
+                layer._masks.pop(next(iter(layer._masks)))
+        return mask
 
     @staticmethod
     def _cql(layer: Layer, filterq: Any) -> np.ndarray:
