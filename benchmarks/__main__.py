@@ -2,7 +2,15 @@
 
 import sys
 
-from benchmarks import api_latency, api_national, build_time, map_size, scale, validate_large
+from benchmarks import (
+    api_http,
+    api_latency,
+    api_national,
+    build_time,
+    map_size,
+    scale,
+    validate_large,
+)
 
 BENCHMARKS = {
     "build_time": build_time.main,
@@ -10,6 +18,7 @@ BENCHMARKS = {
     "api_latency": api_latency.main,
     "scale": scale.main,
     "api_national": api_national.main,
+    "api_http": api_http.main,
     "validate_large": validate_large.main,
 }
 

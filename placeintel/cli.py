@@ -180,6 +180,11 @@ def build(
     metavar="ADDRESS",
     help="The reverse proxy's IP address; only its X-Forwarded-* headers are believed.",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="Server processes, sharing the loaded release (default: one per core).",
+)
 def serve(
     region: str | None,
     releases: Path,
@@ -192,8 +197,10 @@ def serve(
     channel_timeout: int,
     max_request_body: int,
     trusted_proxy: str | None,
+    workers: int | None,
 ) -> None:
-    """Serve REGION's current release as OGC API - Features (pygeoapi) with waitress."""
+    """Serve REGION's current release as OGC API - Features (pygeoapi) with waitress, one
+    process per core."""
     if not region:
         raise UsageError("give the region to serve: placeintel serve REGION")
     placeintel.serve(
@@ -209,6 +216,7 @@ def serve(
         channel_timeout=channel_timeout,
         max_request_body=max_request_body,
         trusted_proxy=trusted_proxy,
+        workers=workers,
     )
 
 

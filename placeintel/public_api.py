@@ -320,12 +320,13 @@ def serve(
     channel_timeout: int = ServerLimits.channel_timeout,
     max_request_body: int = ServerLimits.max_request_body,
     trusted_proxy: str | None = None,
+    workers: int | None = None,
 ) -> None:
     """Serve the region's current release as OGC API - Features, with the map and downloads.
 
     `url` is the public base URL for links (behind a reverse proxy); the limits bound what
     clients can hold (placeintel.api.limits); `trusted_proxy` is the proxy whose
-    X-Forwarded-* headers are believed.
+    X-Forwarded-* headers are believed; `workers` processes serve (default: one per core).
     """
     from placeintel.api.serve import run
 
@@ -340,6 +341,7 @@ def serve(
         url=url,
         limits=ServerLimits(connection_limit, channel_timeout, max_request_body),
         trusted_proxy=trusted_proxy,
+        workers=workers,
     )
 
 

@@ -6,9 +6,15 @@ provider loads each layer once per process, keyed by the resolved path and its
 modification time (so a new `current` release is picked up without a restart),
 and prepares it so that a page costs in proportion to the page, not the layer:
 
-- properties as plain Python lists, NaN already None, so a page is a few
-  thousand list look-ups rather than a pandas round trip;
-- each geometry serialised to GeoJSON once, at load;
+- each feature's id, geometry and properties serialised to JSON once, at load,
+  into three contiguous buffers (releases are immutable): a JSON page is those
+  slices joined, handed to orjson as pre-serialised fragments (placeintel.api.
+  encoder), and `skipGeometry` leaves a slice out. One buffer per part rather than
+  a bytes object per feature: forked workers share it without touching a page of
+  it (no per-object reference counts to write);
+- coordinates rounded to `coordinate_precision` decimals (the provider's option;
+  6 by default, about 0.1 m in lon/lat) when serialised; queries still run on the
+  exact geometries;
 - an STRtree for bbox (intersects, not "within" as pygeoapi's Parquet provider);
 - sort orders per column computed on first use and kept;
 - CQL2 (text and JSON, parsed by pygeoapi with pygeofilter) evaluated by
@@ -20,7 +26,6 @@ never a 500.
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 from dataclasses import dataclass, field
@@ -29,6 +34,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import orjson
 import pandas as pd
 import shapely
 from pygeoapi.provider.base import (
@@ -38,10 +44,15 @@ from pygeoapi.provider.base import (
     ProviderItemNotFoundError,
     ProviderQueryError,
 )
-from pygeoapi.util import crs_transform
+from pygeoapi.util import crs_transform, json_serial
 from pygeofilter.backends.geopandas.evaluate import to_filter
 
 STORAGE_CRS = "OGC:CRS84"
+#: Decimals kept in served coordinates: 6 in lon/lat is about 0.1 m on the ground, finer
+#: than any boundary or point the releases carry; 15 (what GEOS writes) doubles the size.
+DEFAULT_PRECISION = 6
+#: CQL2 results kept per layer (190,000 output areas: 190 KB each).
+MAX_MASKS = 64
 
 
 def _json_type(dtype: Any) -> str:
@@ -59,33 +70,111 @@ def _plain(values: pd.Series) -> list[Any]:
     return [None if pd.isna(v) else v for v in values.astype(object).tolist()]
 
 
+class Serialised:
+    """Many JSON texts in one buffer: item `i` is `buffer[offsets[i]:offsets[i + 1]]`."""
+
+    __slots__ = ("buffer", "offsets")
+
+    def __init__(self, texts: list[bytes]) -> None:
+        self.buffer = b"".join(texts)
+        self.offsets = np.zeros(len(texts) + 1, dtype=np.int64)
+        np.cumsum([len(t) for t in texts], out=self.offsets[1:])
+
+    def __getitem__(self, row: int) -> bytes:
+        return self.buffer[self.offsets[row] : self.offsets[row + 1]]
+
+    @property
+    def nbytes(self) -> int:
+        return len(self.buffer) + self.offsets.nbytes
+
+
+def _geometry_json(geometry: np.ndarray, precision: int) -> list[bytes]:
+    """Each geometry's GeoJSON (b"null" if missing), coordinates rounded to `precision`."""
+    rounded = shapely.transform(geometry, lambda xy: np.round(xy, precision))
+    return [b"null" if g is None else g.encode() for g in shapely.to_geojson(rounded)]
+
+
+def _properties_json(properties: pd.DataFrame) -> list[bytes]:
+    """Each row's properties as a JSON object, in column order, missing values null."""
+    names = list(properties.columns)
+    columns = [_plain(properties[c]) for c in names]
+    if not names:
+        return [b"{}"] * len(properties)
+    dumps = orjson.dumps
+    return [
+        dumps(dict(zip(names, row, strict=True)), default=json_serial)
+        for row in zip(*columns, strict=True)
+    ]
+
+
 @dataclass
 class Layer:
     """A layer held in memory, ready to answer queries."""
 
     frame: gpd.GeoDataFrame  # CRS84, for CQL2 evaluation
-    columns: dict[str, list[Any]]
-    geometry_json: list[str | None]
-    tree: shapely.STRtree
+    id_field: str
     ids: pd.Index
     fields: dict[str, dict[str, str]]
+    tree: shapely.STRtree
+    id_json: Serialised
+    geometry_json: Serialised
+    properties_json: Serialised
     _orders: dict[tuple[str, bool], np.ndarray] = field(default_factory=dict)
     _ranks: dict[str, np.ndarray] = field(default_factory=dict)
+    #: CQL2 filters' results by the parsed filter's text, newest last: the layer never
+    #: changes, so a filter asked again (a client paging through it) is not evaluated again.
+    _masks: dict[str, np.ndarray] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, path: str, id_field: str) -> Layer:
+    def load(cls, path: str, id_field: str, precision: int = DEFAULT_PRECISION) -> Layer:
         frame = gpd.read_parquet(path).to_crs(STORAGE_CRS).reset_index(drop=True)
         properties = pd.DataFrame(frame.drop(columns=frame.geometry.name))
         geometry = frame.geometry.to_numpy()
-        serialised = shapely.to_geojson(geometry)
+        ids = pd.Index(properties[id_field].astype(str))
         return cls(
             frame=frame,
-            columns={c: _plain(properties[c]) for c in properties.columns},
-            geometry_json=[None if g is None else str(g) for g in serialised],
-            tree=shapely.STRtree(geometry),
-            ids=pd.Index(properties[id_field].astype(str)),
+            id_field=id_field,
+            ids=ids,
             fields={c: {"type": _json_type(properties[c].dtype)} for c in properties.columns},
+            tree=shapely.STRtree(geometry),
+            id_json=Serialised([orjson.dumps(i) for i in ids.tolist()]),
+            geometry_json=Serialised(_geometry_json(geometry, precision)),
+            properties_json=Serialised(_properties_json(properties)),
         )
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.fields)
+
+    def feature_json(self, row: int, skip_geometry: bool = False) -> bytes:
+        """One feature's GeoJSON, from the parts serialised at load."""
+        geometry = b"null" if skip_geometry else self.geometry_json[row]
+        return b"".join(
+            (
+                b'{"type":"Feature","id":',
+                self.id_json[row],
+                b',"geometry":',
+                geometry,
+                b',"properties":',
+                self.properties_json[row],
+                b"}",
+            )
+        )
+
+    def feature(self, row: int, select: list[str] | None, skip_geometry: bool) -> dict:
+        """One feature as a dict (for HTML, CSV, JSON-LD, a CRS transform, or a property
+        selection), parsed back from its JSON: the same values the JSON carries."""
+        properties = orjson.loads(self.properties_json[row])
+        if select:
+            # the key stays, as pygeoapi's own providers keep it
+            properties = {k: v for k, v in properties.items() if k in select or k == self.id_field}
+        geometry = None if skip_geometry else orjson.loads(self.geometry_json[row])
+        return {
+            "type": "Feature",
+            "id": self.ids[row],
+            "geometry": geometry,
+            "properties": properties,
+        }
 
     def rank(self, column: str) -> np.ndarray:
         """Dense rank of each row's value (missing values rank last), computed once."""
@@ -108,12 +197,16 @@ class Layer:
         return self._orders[key]
 
 
-_CACHE: dict[str, tuple[float, Layer]] = {}
+_CACHE: dict[tuple[str, int], tuple[float, Layer]] = {}
 _LOCK = threading.Lock()
+_MASKS_LOCK = threading.Lock()
 
 
-def load_layer(path: str | os.PathLike[str], id_field: str) -> Layer:
+def load_layer(
+    path: str | os.PathLike[str], id_field: str, options: dict[str, Any] | None = None
+) -> Layer:
     """The in-memory layer for a file, reloaded only when the file behind the path changes."""
+    precision = _precision(options)
     real = os.path.realpath(path)
     try:
         mtime = os.stat(real).st_mtime
@@ -121,19 +214,57 @@ def load_layer(path: str | os.PathLike[str], id_field: str) -> Layer:
         raise ProviderQueryError(
             user_msg=f"release file {Path(path).name} is missing; build the region first"
         ) from None
-    cached = _CACHE.get(real)
+    key = (real, precision)
+    cached = _CACHE.get(key)
     if cached and cached[0] == mtime:
         return cached[1]
     with _LOCK:
-        cached = _CACHE.get(real)
+        cached = _CACHE.get(key)
         if cached and cached[0] == mtime:
             return cached[1]
-        layer = Layer.load(real, id_field)
-        for stale in [p for p in _CACHE if os.path.dirname(p) != os.path.dirname(real)]:
+        layer = Layer.load(real, id_field, precision)
+        for stale in [k for k in _CACHE if os.path.dirname(k[0]) != os.path.dirname(real)]:
             if len(_CACHE) > 16:
                 _CACHE.pop(stale, None)
-        _CACHE[real] = (mtime, layer)
+        _CACHE[key] = (mtime, layer)
         return layer
+
+
+def _precision(options: dict[str, Any] | None) -> int:
+    value = (options or {}).get("coordinate_precision", DEFAULT_PRECISION)
+    try:
+        precision = int(value)
+    except (TypeError, ValueError):
+        precision = -1
+    if not 0 <= precision <= 15:
+        raise ProviderGenericError(
+            f"coordinate_precision must be a whole number of decimals from 0 to 15, got {value!r}"
+        )
+    return precision
+
+
+def wants_json(crs_transform_spec: Any = None) -> bool:
+    """Whether pygeoapi will write this request's features as GeoJSON with placeintel's
+    encoder, so that they can go out as the pre-serialised fragments; pygeoapi's own
+    format choice (`f`, else the Accept header) decides, outside a request too (None)."""
+    from flask import has_request_context, request
+    from pygeoapi.api import APIRequest
+
+    from placeintel.api import encoder
+
+    if crs_transform_spec is not None or not encoder.INSTALLED:
+        return False
+    if not has_request_context():
+        return False
+    asked = APIRequest._get_format(_Args(request.args), request.headers)
+    return asked in (None, "json")
+
+
+@dataclass
+class _Args:
+    """What pygeoapi's format negotiation reads of a request."""
+
+    _args: Any
 
 
 class ReleaseProvider(BaseProvider):
@@ -150,7 +281,7 @@ class ReleaseProvider(BaseProvider):
 
     @property
     def layer(self) -> Layer:
-        return load_layer(Path(self.data), self.id_field)
+        return load_layer(Path(self.data), self.id_field, self.options)
 
     def get_fields(self) -> dict[str, dict[str, str]]:
         return dict(self.layer.fields)
@@ -188,7 +319,12 @@ class ReleaseProvider(BaseProvider):
         start = min(max(int(offset), 0), matched)
         stop = min(start + max(int(limit), 0), matched)
         page = np.arange(start, stop) if rows is None else rows[start:stop]
-        result["features"] = self._features(layer, page, select_properties, skip_geometry)
+        raw = wants_json(kwargs.get("crs_transform_spec")) and not select_properties
+        result["features"] = (
+            [orjson.Fragment(layer.feature_json(row, skip_geometry)) for row in page.tolist()]
+            if raw
+            else [layer.feature(row, select_properties, skip_geometry) for row in page.tolist()]
+        )
         result["numberReturned"] = len(result["features"])
         return result
 
@@ -198,7 +334,14 @@ class ReleaseProvider(BaseProvider):
         position = layer.ids.get_indexer([str(identifier)])[0]
         if position < 0:
             raise ProviderItemNotFoundError(user_msg=f"no item {identifier!r}")
-        return self._features(layer, np.array([position]), None, False)[0]
+        feature = layer.feature(int(position), None, True)
+        # pygeoapi reads the properties (its uri_field) and adds links: a dict, with the
+        # geometry as its pre-serialised fragment when the answer is JSON.
+        if wants_json(kwargs.get("crs_transform_spec")):
+            feature["geometry"] = orjson.Fragment(layer.geometry_json[int(position)])
+        else:
+            feature["geometry"] = orjson.loads(layer.geometry_json[int(position)])
+        return feature
 
     def _filter(
         self,
@@ -224,9 +367,24 @@ class ReleaseProvider(BaseProvider):
             )
             rows = np.flatnonzero(mask) if rows is None else rows[mask]
         if filterq is not None:
-            mask = self._cql(layer, filterq)
+            mask = self._cached_cql(layer, filterq)
             rows = np.flatnonzero(mask) if rows is None else rows[mask[rows]]
         return rows
+
+    @classmethod
+    def _cached_cql(cls, layer: Layer, filterq: Any) -> np.ndarray:
+        """`_cql`, kept for the last MAX_MASKS filters (a mask is one byte per row)."""
+        key = repr(filterq)
+        with _MASKS_LOCK:
+            mask = layer._masks.pop(key, None)
+        if mask is None:
+            mask = cls._cql(layer, filterq)
+            mask.setflags(write=False)
+        with _MASKS_LOCK:
+            layer._masks[key] = mask  # newest last
+            while len(layer._masks) > MAX_MASKS:
+                layer._masks.pop(next(iter(layer._masks)))
+        return mask
 
     @staticmethod
     def _cql(layer: Layer, filterq: Any) -> np.ndarray:
@@ -283,26 +441,6 @@ class ReleaseProvider(BaseProvider):
             missing = layer.frame[name].isna().to_numpy()[subset]
             columns.append(np.where(missing, np.inf, rank if ascending else -rank))
         return subset[np.lexsort(columns)]
-
-    def _features(
-        self, layer: Layer, rows: np.ndarray, select: list[str] | None, skip_geometry: bool
-    ) -> list[dict[str, Any]]:
-        names = [c for c in layer.columns if not select or c in select or c == self.id_field]
-        columns = [layer.columns[c] for c in names]
-        features = []
-        for row in rows.tolist():
-            geometry = None if skip_geometry else layer.geometry_json[row]
-            features.append(
-                {
-                    "type": "Feature",
-                    "id": layer.ids[row],
-                    "geometry": json.loads(geometry) if geometry else None,
-                    "properties": dict(
-                        zip(names, (column[row] for column in columns), strict=True)
-                    ),
-                }
-            )
-        return features
 
 
 def _equals(column: np.ndarray, value: str, kind: str, name: str) -> np.ndarray:

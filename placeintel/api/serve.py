@@ -12,6 +12,7 @@ import ipaddress
 import json
 import os
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ import xstatic.pkg.leaflet_markercluster as xstatic_markercluster
 import yaml
 from flask import Flask, abort, redirect, request, send_file, send_from_directory
 
+from placeintel.api import encoder
 from placeintel.api.guard import QueryGuard
 from placeintel.api.headers import SecurityHeaders, page_policy, tile_origin
 from placeintel.api.limits import ServerLimits, allow_open_files
@@ -216,6 +218,7 @@ def create_app(
     from pygeoapi.util import render_j2_template
 
     configure(region, releases, url, config)
+    encoder.install()
     app = pygeoapi_app()
     link = (Path(releases) / region / "current").absolute()
     settings = sys.modules["pygeoapi.flask_app"].CONFIG
@@ -412,6 +415,32 @@ def _html_to(own: Callable[..., Any], pygeoapi: Callable[..., Any]) -> Callable[
     return view
 
 
+def default_workers() -> int:
+    """One worker per core this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def warm(app: Flask) -> list[str]:
+    """Load every layer served from the release's files, before workers are forked, so they
+    share it (copy-on-write) instead of each loading its own; returns the layers' names."""
+    from placeintel.api.provider import ReleaseProvider, load_layer
+
+    loaded = []
+    resources = sys.modules["pygeoapi.flask_app"].CONFIG.get("resources", {})
+    for name, resource in resources.items():
+        for provider in resource.get("providers", []):
+            if provider.get("name") != f"{ReleaseProvider.__module__}.ReleaseProvider":
+                continue
+            data = os.path.expandvars(str(provider.get("data", "")))
+            if Path(data).is_file():
+                load_layer(data, provider["id_field"], provider.get("options"))
+                loaded.append(name)
+    return loaded
+
+
 def run(
     region: str,
     releases: Path,
@@ -424,14 +453,20 @@ def run(
     url: str | None = None,
     limits: ServerLimits = DEFAULT_LIMITS,
     trusted_proxy: str | None = None,
+    workers: int | None = None,
 ) -> None:
-    """Serve with waitress, a production WSGI server, bound to loopback by default.
+    """Serve with waitress, a production WSGI server, bound to loopback by default: one
+    process per core (placeintel.api.workers), each with `threads` threads.
 
     `url` is the public base URL written into every link (behind a reverse proxy, the
     proxy's address); `trusted_proxy` is the proxy's address, whose X-Forwarded-*
-    headers waitress then honours (and drops from anyone else).
+    headers waitress then honours (and drops from anyone else). The connection limit is
+    the whole server's: each of the `workers` processes takes its share.
     """
     import waitress
+    import waitress.adjustments
+
+    from placeintel.api.workers import listening_socket, run_workers
 
     url = (url or f"http://{host}:{port}").rstrip("/")
     if not url.startswith(("http://", "https://")):
@@ -443,33 +478,56 @@ def run(
             raise UsageError(
                 f"--trusted-proxy takes the proxy's IP address, got {trusted_proxy!r}"
             ) from None
-    allow_open_files(limits.open_files())
+    workers = workers or default_workers()
+    share = max(1, limits.connection_limit // workers)
+    allow_open_files(limits.open_files())  # the whole limit: a worker never needs more
+    settings = ServerLimits(share, limits.channel_timeout, limits.max_request_body)
+    try:  # waitress's own checks, before any worker starts
+        waitress.adjustments.Adjustments(threads=threads, **settings.waitress(trusted_proxy))
+    except ValueError as error:  # waitress refusing a setting, e.g. --trusted-proxy
+        raise UsageError(f"cannot serve with these settings: {error}") from None
     app = create_app(region, releases, url, config)
     release = current_release(releases, region)
+    try:
+        sock = listening_socket(host, port)
+    except OSError as error:  # most often: the port is taken by another server
+        raise UsageError(
+            f"cannot listen on {host}:{port}: {error.strerror}; choose another with --port"
+        ) from None
+    started = time.perf_counter()
+    layers = warm(app)
     echo(f"Serving {region} release {release.name} (OGC API - Features) at {url}/")
     echo(f"  collections: {url}/collections")
     echo(f"  map:         {url}/map/   (file: {release / 'map.html'})")
     echo(f"  downloads:   {url}/release/   (the data package: {url}/release/datapackage.json)")
     echo(f"  catalogue:   {url}/catalog.jsonld   (DCAT, for data portals' harvesters)")
     echo(
-        f"Listening on {host}:{port}: at most {limits.connection_limit} connections, idle ones "
-        f"closed after {limits.channel_timeout} s, request bodies up to "
+        f"Loaded {len(layers)} layers in {time.perf_counter() - started:.1f} s; running "
+        f"{workers} waitress worker process{'es' if workers > 1 else ''} "
+        f"(--workers; default one per core) of {threads} threads each, sharing them"
+    )
+    echo(
+        f"Listening on {host}:{port}: at most {share * workers} connections"
+        + (f" ({share} per worker)" if workers > 1 else "")
+        + f", idle ones closed after {limits.channel_timeout} s, request bodies up to "
         f"{limits.max_request_body:,} bytes"
         + (f"; X-Forwarded-* trusted from {trusted_proxy}" if trusted_proxy else "")
     )
     echo("Press Ctrl+C to stop.")
-    try:
+
+    def worker() -> None:
         waitress.serve(
             app,
-            host=host,
-            port=port,
+            sockets=[sock],
             threads=threads,
             ident="placeintel",
-            **limits.waitress(trusted_proxy),
+            **settings.waitress(trusted_proxy),
         )
-    except OSError as error:  # most often: the port is taken by another server
-        raise UsageError(
-            f"cannot listen on {host}:{port}: {error.strerror}; choose another with --port"
-        ) from None
-    except ValueError as error:  # waitress refusing a setting, e.g. --trusted-proxy
-        raise UsageError(f"cannot serve with these settings: {error}") from None
+
+    try:
+        if workers == 1:
+            worker()
+        else:
+            run_workers(workers, worker, echo)
+    finally:
+        sock.close()
