@@ -28,8 +28,7 @@ import pandas as pd
 import shapely
 import xstatic.pkg.leaflet as xstatic_leaflet
 import xstatic.pkg.leaflet_markercluster as xstatic_markercluster
-from branca.element import MacroElement
-from jinja2 import Template
+from branca.element import Element, Figure, MacroElement
 from scipy.spatial import cKDTree
 
 from placeintel.index.classes import risk_classes
@@ -144,6 +143,61 @@ def _classes_by_district(
     return classes, bins
 
 
+def _numbers(frame: pd.DataFrame, column: str, digits: int) -> list[float | None]:
+    """`_number` over a whole column (None where it is missing): the same values, without a
+    Python call per cell, which at national scale (42,000 areas, 50 numbers each) was most
+    of the map's time."""
+    if column not in frame:
+        return [None] * len(frame)
+    series = frame[column]
+    if not (pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)):
+        return [_number(value, digits) for value in series.tolist()]
+    values = series.to_numpy(dtype=float, na_value=np.nan)
+    finite = np.isfinite(values)
+    # Python's round, not numpy's: np.round scales by 10**digits and can land one unit
+    # away in the last place, and the page must carry the numbers it always carried.
+    return [
+        round(value, digits) if ok else None
+        for value, ok in zip(values.tolist(), finite.tolist(), strict=True)
+    ]
+
+
+def _records(frame: pd.DataFrame, columns: dict[str, Any]) -> dict[str, list[Any]]:
+    """Each column as `frame.to_dict("records")` gives its cells (None for a missing
+    Int64, NaN for a missing text), or its default where the frame has no such column."""
+    present = [c for c in columns if c in frame]
+    out = frame[present].to_dict("list") if present else {}
+    return {c: out[c] if c in out else [default] * len(frame) for c, default in columns.items()}
+
+
+def _indicator_cells(frame: pd.DataFrame, indicators: list[Any]) -> list[list[Any]]:
+    """Per area, per indicator of meta.indicators: [value, 0-10 score, points], or None
+    where the area has no such column (or a None cell) at all."""
+    per_indicator = []
+    for i in indicators:
+        if i.key not in frame:
+            per_indicator.append([None] * len(frame))
+            continue
+        cells = zip(
+            _numbers(frame, i.key, 2),
+            _numbers(frame, f"{i.key}_scaled", 6),
+            _numbers(frame, f"{i.key}_contribution", 4),
+            strict=True,
+        )
+        if pd.api.types.is_float_dtype(frame[i.key]):  # a float cell is never None
+            per_indicator.append([list(c) for c in cells])
+        else:
+            given = [v is not None for v in _records(frame, {i.key: None})[i.key]]
+            per_indicator.append(
+                [list(c) if g else None for c, g in zip(cells, given, strict=True)]
+            )
+    return (
+        [list(row) for row in zip(*per_indicator, strict=True)]
+        if indicators
+        else [[] for _ in range(len(frame))]
+    )
+
+
 def _area_features(
     frame: gpd.GeoDataFrame,
     views: list[str],
@@ -156,7 +210,8 @@ def _area_features(
     district), the region's and each district's bins, and its shapes in CRS84.
 
     Scores and 0-10 indicator scores keep the release's six decimals, so a script that
-    re-ranks or re-weights in the browser gets exactly the published numbers back."""
+    re-ranks or re-weights in the browser gets exactly the published numbers back.
+    Built column by column (each column's cells once), then zipped into features."""
     classes, bins = {}, {}
     for view in views:
         classes[view], bins[view] = risk_classes(frame[view].to_numpy(dtype=float), scheme)
@@ -165,43 +220,64 @@ def _area_features(
     shapes = simplify_coverage(frame, tolerance).to_crs("OGC:CRS84")
     geometry = shapely.set_precision(shapes.geometry.to_numpy(), 1e-5)
     key, name = ("ward_code", "ward_name") if level == "ward" else ("lsoa21_code", "lsoa21_name")
+    cells = _records(
+        frame,
+        {
+            key: None,
+            name: None,
+            "lad_name": "",
+            "lad_code": "",
+            "deri_rank": None,
+            "deri_rank_low": None,
+            "deri_rank_high": None,
+            "hotspot": "not-significant",
+            "weight_sensitive": False,
+            **({"ward_name": ""} if level != "ward" else {}),
+        },
+    )
+    scores = list(zip(*(_numbers(frame, v, 6) for v in views), strict=True)) or [
+        () for _ in range(len(frame))
+    ]
+    region_classes = (
+        np.column_stack([classes[v] for v in views]).astype(int).tolist()
+        if views
+        else [[] for _ in range(len(frame))]
+    )
+    district_classes = own_classes.tolist()
+    district_ranks = [None if np.isnan(r) else int(r) for r in own_ranks.tolist()]
+    p_top = _numbers(frame, "p_top_decile", 3)
+    per_area = _indicator_cells(frame, indicators)
+    extra = (
+        ("hotShare", _numbers(frame, "hot_lsoa_share", 3))
+        if level == "ward"
+        else ("ward", cells["ward_name"])
+    )
+    geojson = shapely.to_geojson(geometry)
     features = []
-    for n, row in enumerate(frame.drop(columns="geometry").to_dict("records")):
+    for n in range(len(frame)):
         properties = {
-            "code": row[key],
-            "name": row[name],
-            "district": row.get("lad_name", ""),
-            "lad": row.get("lad_code", ""),
-            "scores": [_number(row.get(v), 6) for v in views],
-            "classes": [int(classes[v][n]) for v in views],
-            "districtClasses": [int(c) for c in own_classes[n]],
-            "rank": row.get("deri_rank"),
-            "districtRank": None if np.isnan(own_ranks[n]) else int(own_ranks[n]),
-            "rankLow": row.get("deri_rank_low"),
-            "rankHigh": row.get("deri_rank_high"),
-            "pTopDecile": _number(row.get("p_top_decile"), 3),
-            "hotspot": row.get("hotspot", "not-significant"),
-            "weightSensitive": bool(row.get("weight_sensitive", False)),
+            "code": cells[key][n],
+            "name": cells[name][n],
+            "district": cells["lad_name"][n],
+            "lad": cells["lad_code"][n],
+            "scores": list(scores[n]),
+            "classes": region_classes[n],
+            "districtClasses": district_classes[n],
+            "rank": cells["deri_rank"][n],
+            "districtRank": district_ranks[n],
+            "rankLow": cells["deri_rank_low"][n],
+            "rankHigh": cells["deri_rank_high"][n],
+            "pTopDecile": p_top[n],
+            "hotspot": cells["hotspot"][n],
+            "weightSensitive": bool(cells["weight_sensitive"][n]),
             # Per indicator of meta.indicators: [value, 0-10 score, points], as meta.columns says.
-            "indicators": [
-                [
-                    _number(row.get(i.key), 2),
-                    _number(row.get(f"{i.key}_scaled"), 6),
-                    _number(row.get(f"{i.key}_contribution"), 4),
-                ]
-                if row.get(i.key) is not None
-                else None
-                for i in indicators
-            ],
+            "indicators": per_area[n],
+            extra[0]: extra[1][n],
         }
-        if level == "ward":
-            properties["hotShare"] = _number(row.get("hot_lsoa_share"), 3)
-        else:
-            properties["ward"] = row.get("ward_name", "")
         features.append(
             {
                 "type": "Feature",
-                "geometry": json.loads(shapely.to_geojson(geometry[n])),
+                "geometry": json.loads(geojson[n]) if geojson[n] is not None else None,
                 "properties": properties,
             }
         )
@@ -410,19 +486,41 @@ def _plain(value: Any) -> Any:
     )
 
 
+class _Verbatim(Element):
+    """Text put into the page as it is.
+
+    branca adds each element's rendered script to the page as a new Jinja *template*
+    (`Element(script(...))`), so the map's data (60 MB at national scale) was lexed and
+    compiled as a template (11 s), and any `{{` or `{%` in a ward's name or a service's
+    address would have been run as template code. This element is rendered as its text."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def render(self, **kwargs: Any) -> str:
+        return self.text
+
+
 class _Init(MacroElement):
     """Calls placeintelMap() once folium has created the map and the layer control."""
-
-    _template = Template("""
-{% macro script(this, kwargs) %}
-placeintelMap({map: {{ this.map_name }}, control: {{ this.control_name }}, data: {{ this.data }}});
-{% endmacro %}
-""")
 
     def __init__(self, map_name: str, control_name: str, data: str) -> None:
         super().__init__()
         self._name = "PlaceintelInit"
         self.map_name, self.control_name, self.data = map_name, control_name, data
+
+    def render(self, **kwargs: Any) -> None:
+        """The script as folium's macro wrote it (less the newline Jinja drops at the end of
+        a template), but as text (`_Verbatim`)."""
+        figure = self.get_root()
+        if not isinstance(figure, Figure):
+            raise TypeError("the map's start script can only be rendered in a page")
+        script = (
+            f"\nplaceintelMap({{map: {self.map_name}, control: {self.control_name}, "
+            f"data: {self.data}}});"
+        )
+        figure.script.add_child(_Verbatim(script), name=self.get_name())
 
 
 def build_map(

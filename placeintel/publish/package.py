@@ -14,7 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from frictionless import Package
+import pyarrow as pa
+import pyarrow.compute as pc
+from frictionless import FrictionlessException, Package
+from frictionless.resources import TableResource
+from pyarrow import csv
 
 from placeintel.digest import sha256
 from placeintel.fetch.lock import package_fields
@@ -174,11 +178,107 @@ def write_datapackage(
     return path
 
 
-def validate_datapackage(path: Path) -> list[str]:
-    """Run frictionless over the written package; return its errors as readable lines."""
-    report = Package(str(path)).validate()
+#: Rows of each CSV that frictionless reads when the build checks its own package.
+SAMPLE_ROWS = 1_000
+
+
+def validate_datapackage(path: Path, sample_rows: int | None = SAMPLE_ROWS) -> list[str]:
+    """Check the written package with frictionless; return its errors as readable lines.
+
+    What the build checks, and why not every byte: the descriptor in full (the Data
+    Package profile, every resource's metadata and Table Schema); each CSV's header
+    against its schema and its first `sample_rows` rows against the field types and
+    constraints; each CSV's primary key on every row (present and unique: the one
+    property of a table that one row can break anywhere); and each file's size. What it
+    leaves to `frictionless validate` (which reads everything, and passes on a release):
+    the types of the rest of the rows, which come from the same frame column as the
+    sampled ones (the schema is that frame's dtypes, `table_schema`), and the sha256 of
+    each file, which `resource_descriptor` read from the file moments before. At
+    national scale the full read was 12 s of row-by-row Python over ~300,000 rows and
+    ~1 GB. `sample_rows=None` reads everything, as the CLI does.
+    """
+    package = Package(str(path))
+    if sample_rows is None:
+        return _messages(package.validate())
+    try:
+        package.to_descriptor(validate=True)
+    except FrictionlessException as exception:
+        return [error.message for error in exception.to_errors()]
+    problems: list[str] = []
+    for resource in package.resources:
+        if isinstance(resource, TableResource):
+            # limit_rows stops frictionless before its end-of-file checks (bytes, hash):
+            # for a table those are the file checks below.
+            rows = None if _row_constraints(resource) else sample_rows
+            problems += _messages(resource.validate(limit_rows=rows))
+            problems += _key_problems(resource, Path(path).parent)
+        problems += _size_problems(resource, Path(path).parent)
+    return problems
+
+
+def _messages(report: Any) -> list[str]:
     if report.valid:
         return []
     return [f"{task.name}: {error.message}" for task in report.tasks for error in task.errors] or [
         error.message for error in report.errors
     ]
+
+
+def _size_problems(resource: Any, root: Path) -> list[str]:
+    """The file is there and has the size the descriptor records."""
+    file = root / resource.path
+    if not file.is_file():
+        return [f"{resource.name}: {resource.path} is missing"]
+    if resource.bytes is not None and file.stat().st_size != resource.bytes:
+        return [
+            f"{resource.name}: {resource.path} has {file.stat().st_size} bytes, not the "
+            f"{resource.bytes} the descriptor records"
+        ]
+    return []
+
+
+def _row_constraints(resource: Any) -> bool:
+    """Whether the schema constrains a field other than the key's presence and uniqueness
+    (then any row may break it, and every row is read)."""
+    key = set(resource.schema.primary_key) if resource.schema else set()
+    for field in resource.schema.fields if resource.schema else []:
+        given = {k for k, v in field.constraints.items() if v not in (None, False)}
+        if given - ({"required", "unique"} if field.name in key else set()):
+            return True
+    return False
+
+
+def _arrow_encoding(encoding: str | None) -> str:
+    """pyarrow's name for UTF-8 ("utf8" reads natively; any other name is transcoded)."""
+    return "utf8" if (encoding or "utf-8").lower().replace("-", "") == "utf8" else encoding
+
+
+def _key_problems(resource: Any, root: Path) -> list[str]:
+    """Every row's primary key is present and unique, read with pyarrow as text (only the
+    key's columns), as frictionless' primary-key and required checks would find."""
+    key = list(resource.schema.primary_key) if resource.schema else []
+    if not key:
+        return []
+    columns = csv.read_csv(
+        root / resource.path,
+        read_options=csv.ReadOptions(encoding=_arrow_encoding(resource.encoding)),
+        parse_options=csv.ParseOptions(newlines_in_values=True),
+        convert_options=csv.ConvertOptions(
+            include_columns=key,
+            column_types=dict.fromkeys(key, pa.string()),
+            strings_can_be_null=False,
+        ),
+    )
+    missing = set(resource.schema.missing_values or [""])
+    blank = sum(
+        pc.sum(pc.is_in(columns[name], pa.array(sorted(missing)))).as_py() or 0 for name in key
+    )
+    problems = []
+    if blank:
+        problems.append(f"{resource.name}: {blank} row(s) without a {', '.join(key)}")
+    distinct = columns.group_by(key).aggregate([]).num_rows
+    if distinct != columns.num_rows:
+        problems.append(
+            f"{resource.name}: {columns.num_rows - distinct} row(s) repeat a {', '.join(key)}"
+        )
+    return problems

@@ -109,6 +109,16 @@ def test_dataset_text_cannot_break_out_of_the_page(demo_release: Release) -> Non
     assert script_json({"x": "<&>\u2028"}) == '{"x":"\\u003c\\u0026\\u003e\\u2028"}'
 
 
+def test_template_syntax_in_the_data_is_kept_as_text(demo_release: Release) -> None:
+    """folium renders each script as a Jinja template; the data must not be one."""
+    wards = demo_release.wards.copy()
+    wards.loc[wards.index[0], "ward_name"] = "{{ 7 * 7 }} {% if x %}"
+    wards.loc[wards.index[1], "ward_name"] = "{# not a comment"
+    html = build_map(wards, demo_release.services, "T", "attribution").get_root().render()
+    names = {f["properties"]["name"] for f in page_data(html)["wards"]["features"]}
+    assert {"{{ 7 * 7 }} {% if x %}", "{# not a comment"} <= names
+
+
 def test_one_map_with_every_district_and_links_that_open_it_filtered(
     demo_release: Release,
 ) -> None:
