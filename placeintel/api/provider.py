@@ -26,8 +26,10 @@ never a 500.
 
 from __future__ import annotations
 
+import enum
 import os
 import threading
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -123,7 +125,7 @@ class Layer:
     _ranks: dict[str, np.ndarray] = field(default_factory=dict)
     #: CQL2 filters' results by the parsed filter's text, newest last: the layer never
     #: changes, so a filter asked again (a client paging through it) is not evaluated again.
-    _masks: dict[str, np.ndarray] = field(default_factory=dict)
+    _masks: dict[Hashable, np.ndarray] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: str, id_field: str, precision: int = DEFAULT_PRECISION) -> Layer:
@@ -374,7 +376,7 @@ class ReleaseProvider(BaseProvider):
     @classmethod
     def _cached_cql(cls, layer: Layer, filterq: Any) -> np.ndarray:
         """`_cql`, kept for the last MAX_MASKS filters (a mask is one byte per row)."""
-        key = repr(filterq)
+        key = _filter_key(filterq)
         with _MASKS_LOCK:
             mask = layer._masks.pop(key, None)
         if mask is None:
@@ -455,3 +457,25 @@ def _equals(column: np.ndarray, value: str, kind: str, name: str) -> np.ndarray:
     except ValueError:
         raise ProviderInvalidQueryError(user_msg=f"{name} takes a {kind}, got {value!r}") from None
     return column == target
+
+
+def _filter_key(node: Any) -> Hashable:
+    """A filter's structure as a hashable value, the key of its cached mask.
+
+    Not `repr`: several pygeofilter nodes (`Not`, the combination and comparison bases)
+    keep object's default repr, `<pygeofilter.ast.Not object at 0x...>`, so two different
+    filters whose nodes reuse a freed address would share a mask. Scalars keep their type,
+    so `x = 1` and `x = '1'` differ.
+    """
+    if node is None or isinstance(node, str | int | float | bool):
+        return (type(node).__name__, node)
+    if isinstance(node, enum.Enum):
+        return (type(node).__name__, node.name)
+    if isinstance(node, list | tuple):
+        return ("seq", tuple(_filter_key(item) for item in node))
+    if isinstance(node, dict):
+        return ("map", tuple(sorted((str(k), _filter_key(v)) for k, v in node.items())))
+    if hasattr(node, "__dict__"):
+        fields = sorted(vars(node).items())
+        return (type(node).__name__, tuple((name, _filter_key(v)) for name, v in fields))
+    return (type(node).__name__, repr(node))  # dates, times, durations: value reprs

@@ -367,3 +367,24 @@ def test_a_filter_crs_in_metres_selects_what_geopandas_does(client, demo_release
     assert response.status_code == 200
     found = {f["id"] for f in response.get_json()["features"]}
     assert found == set(wards.loc[wards.intersects(point), "ward_code"])
+
+
+def test_cached_filter_masks_are_keyed_by_structure_not_object_address() -> None:
+    """pygeofilter's `Not` has object's default repr (`<... Not object at 0x...>`): a
+    mask cache keyed on repr gave one NOT filter another's rows once the address was
+    reused (seen as `lad_name NOT IN` answering with `NOT BETWEEN`'s wards)."""
+    from pygeofilter.parsers.cql2_text import parse
+
+    from placeintel.api.provider import _filter_key
+
+    texts = [
+        "NOT (lad_name = 'Eastwick')",
+        "NOT (deri_score BETWEEN 2 AND 4)",
+        "NOT (deri_score > 3)",
+        "NOT (deri_score > '3')",
+        "lad_name IN ('Eastwick')",
+        "lad_name NOT IN ('Eastwick')",
+    ]
+    keys = [_filter_key(parse(text)) for text in texts]
+    assert len(set(keys)) == len(texts)
+    assert all(_filter_key(parse(text)) == key for text, key in zip(texts, keys, strict=True))
