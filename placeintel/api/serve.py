@@ -23,7 +23,7 @@ import xstatic.pkg.leaflet_markercluster as xstatic_markercluster
 import yaml
 from flask import Flask, abort, redirect, request, send_file, send_from_directory
 
-from placeintel.api import encoder
+from placeintel.api import crs, encoder
 from placeintel.api.guard import QueryGuard
 from placeintel.api.headers import SecurityHeaders, page_policy, tile_origin
 from placeintel.api.limits import ServerLimits, allow_open_files
@@ -219,6 +219,7 @@ def create_app(
 
     configure(region, releases, url, config)
     encoder.install()
+    crs.install()
     app = pygeoapi_app()
     link = (Path(releases) / region / "current").absolute()
     settings = sys.modules["pygeoapi.flask_app"].CONFIG
