@@ -7,6 +7,8 @@ next to the releases, and (re)loads that module.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import importlib
 import ipaddress
 import json
@@ -24,6 +26,7 @@ import yaml
 from flask import Flask, abort, redirect, request, send_file, send_from_directory
 
 from placeintel.api import crs, encoder
+from placeintel.api.caching import ReleaseCaching
 from placeintel.api.guard import QueryGuard
 from placeintel.api.headers import SecurityHeaders, page_policy, tile_origin
 from placeintel.api.limits import ServerLimits, allow_open_files
@@ -372,6 +375,9 @@ def create_app(
     if not isinstance(app.wsgi_app, QueryGuard):
         app.wsgi_app = QueryGuard(app.wsgi_app)
     if not isinstance(app.wsgi_app, SecurityHeaders):
+        app.wsgi_app = ReleaseCaching(
+            app.wsgi_app, lambda: os.path.basename(os.path.realpath(link)), _fingerprint()
+        )
         app.wsgi_app = SecurityHeaders(app.wsgi_app, images)
     for rule in list(app.url_map.iter_rules()):
         if rule.rule.startswith("/TileMatrixSets"):
@@ -390,6 +396,18 @@ def create_app(
         vendor_file,
     )
     return app
+
+
+def _fingerprint() -> str:
+    """What shapes answers besides the release: the service's configuration (its URL,
+    collections, templates) and OpenAPI document, and pygeoapi's version."""
+    import pygeoapi
+
+    parts = [pygeoapi.__version__]
+    for variable in ("PYGEOAPI_CONFIG", "PYGEOAPI_OPENAPI"):
+        with contextlib.suppress(OSError):
+            parts.append(Path(os.environ[variable]).read_text(encoding="utf-8"))
+    return hashlib.blake2b("\n".join(parts).encode(), digest_size=16).hexdigest()
 
 
 def _csv_formulas(response: Any) -> Any:
