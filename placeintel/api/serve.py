@@ -477,6 +477,15 @@ def run(
     """Serve with waitress, a production WSGI server, bound to loopback by default: one
     process per core (placeintel.api.workers), each with `threads` threads.
 
+    Threads per worker (the CLI's default, 8, kept): issue 18 found 1 thread faster than
+    8 with a single process, but with a worker per core the measurement turns round.
+    wrk on the GM synthetic release, 2 workers, 5 s runs on a shared 2-core machine
+    (noisy; two rounds): 1 or 2 threads gave 0.3-0.7x the req/s of 4 or 8 on the
+    100-ward page, an output area by id and an output-area bbox page, at 16 and 64
+    connections, with worse p99 (up to 1.9 s at 64); 4 and 8 were within the noise of
+    each other. Threads also keep one slow query (a national CQL2 filter) or a slow
+    reader from holding up every other request of its worker.
+
     `url` is the public base URL written into every link (behind a reverse proxy, the
     proxy's address); `trusted_proxy` is the proxy's address, whose X-Forwarded-*
     headers waitress then honours (and drops from anyone else). The connection limit is
