@@ -7,6 +7,8 @@ next to the releases, and (re)loads that module.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import importlib
 import ipaddress
 import json
@@ -23,7 +25,8 @@ import xstatic.pkg.leaflet_markercluster as xstatic_markercluster
 import yaml
 from flask import Flask, abort, redirect, request, send_file, send_from_directory
 
-from placeintel.api import encoder
+from placeintel.api import crs, encoder
+from placeintel.api.caching import ReleaseCaching
 from placeintel.api.guard import QueryGuard
 from placeintel.api.headers import SecurityHeaders, page_policy, tile_origin
 from placeintel.api.limits import ServerLimits, allow_open_files
@@ -219,6 +222,7 @@ def create_app(
 
     configure(region, releases, url, config)
     encoder.install()
+    crs.install()
     app = pygeoapi_app()
     link = (Path(releases) / region / "current").absolute()
     settings = sys.modules["pygeoapi.flask_app"].CONFIG
@@ -371,6 +375,9 @@ def create_app(
     if not isinstance(app.wsgi_app, QueryGuard):
         app.wsgi_app = QueryGuard(app.wsgi_app)
     if not isinstance(app.wsgi_app, SecurityHeaders):
+        app.wsgi_app = ReleaseCaching(
+            app.wsgi_app, lambda: os.path.basename(os.path.realpath(link)), _fingerprint()
+        )
         app.wsgi_app = SecurityHeaders(app.wsgi_app, images)
     for rule in list(app.url_map.iter_rules()):
         if rule.rule.startswith("/TileMatrixSets"):
@@ -389,6 +396,18 @@ def create_app(
         vendor_file,
     )
     return app
+
+
+def _fingerprint() -> str:
+    """What shapes answers besides the release: the service's configuration (its URL,
+    collections, templates) and OpenAPI document, and pygeoapi's version."""
+    import pygeoapi
+
+    parts = [pygeoapi.__version__]
+    for variable in ("PYGEOAPI_CONFIG", "PYGEOAPI_OPENAPI"):
+        with contextlib.suppress(OSError):
+            parts.append(Path(os.environ[variable]).read_text(encoding="utf-8"))
+    return hashlib.blake2b("\n".join(parts).encode(), digest_size=16).hexdigest()
 
 
 def _csv_formulas(response: Any) -> Any:
@@ -457,6 +476,15 @@ def run(
 ) -> None:
     """Serve with waitress, a production WSGI server, bound to loopback by default: one
     process per core (placeintel.api.workers), each with `threads` threads.
+
+    Threads per worker (the CLI's default, 8, kept): issue 18 found 1 thread faster than
+    8 with a single process, but with a worker per core the measurement turns round.
+    wrk on the GM synthetic release, 2 workers, 5 s runs on a shared 2-core machine
+    (noisy; two rounds): 1 or 2 threads gave 0.3-0.7x the req/s of 4 or 8 on the
+    100-ward page, an output area by id and an output-area bbox page, at 16 and 64
+    connections, with worse p99 (up to 1.9 s at 64); 4 and 8 were within the noise of
+    each other. Threads also keep one slow query (a national CQL2 filter) or a slow
+    reader from holding up every other request of its worker.
 
     `url` is the public base URL written into every link (behind a reverse proxy, the
     proxy's address); `trusted_proxy` is the proxy's address, whose X-Forwarded-*
