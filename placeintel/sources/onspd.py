@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from placeintel.sources.arrow_text import without_spaces_upper
 from placeintel.sources.formats import Format
 from placeintel.sources.tables import find_column, read_csv, refuse_first
 
@@ -26,7 +27,7 @@ _WANTED = {*POSTCODE_COLUMNS, *OA_COLUMNS, "doterm", "lsoa21", "lsoa21cd", *GRID
 
 def normalise(postcodes: pd.Series) -> pd.Series:
     """'QA1 0AA', 'qa10aa' and 'QA1  0AA' are one postcode: upper case without spaces."""
-    return postcodes.str.replace(r"\s+", "", regex=True).str.upper()
+    return without_spaces_upper(postcodes)
 
 
 def read_onspd(path: Path, role: str, options: dict) -> pd.DataFrame:

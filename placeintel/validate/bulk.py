@@ -40,6 +40,7 @@ from placeintel.sources.tables import (
     open_text,
     read_head,
 )
+from placeintel.validate.well_formed import certainly_well_formed
 
 #: Files larger than this are checked column-wise: above ~20,000 rows the column-wise pass
 #: is the faster one (the demo's largest CSV is 0.2 MB, so tests exercise both).
@@ -89,7 +90,10 @@ def bulk_findings(
     wanted = {f.name for f in checked}
     missing = list(schema.missing_values)
     dialect = _dialect(path, encoding, layout)
-    found, blank = _structure(path, encoding, dialect, labels, layout, set(missing), limit)
+    if certainly_well_formed(path, encoding, dialect, labels, layout, set(missing)):
+        found, blank = [], []  # nothing for the row-by-row pass below to find
+    else:
+        found, blank = _structure(path, encoding, dialect, labels, layout, set(missing), limit)
     frame = pd.read_csv(
         path,
         dtype=str,

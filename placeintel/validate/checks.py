@@ -14,6 +14,7 @@ import shapely
 
 from placeintel.region import Source
 from placeintel.sources import FORMATS, RegionData
+from placeintel.sources.arrow_text import isin
 from placeintel.sources.tables import rows_where
 from placeintel.validate.controls import remove_control_characters
 from placeintel.validate.privacy import personal_data, public_values
@@ -156,7 +157,7 @@ def _foreign_keys(data: RegionData, report: Report) -> None:
             target_column = key["reference"]["fields"][0]
             if column not in frame or target is None or target_column not in target:
                 continue
-            dangling = frame[column].notna() & ~frame[column].isin(target[target_column])
+            dangling = frame[column].notna() & ~isin(frame[column], target[target_column])
             _report_codes(
                 data,
                 source,
@@ -201,7 +202,7 @@ def _area_codes(data: RegionData, report: Report) -> None:
                 continue
             if not known:
                 continue
-            dangling = ~frame["area_code"].isin(known)
+            dangling = pd.Series(~isin(frame["area_code"], known), index=frame.index)
             _report_codes(
                 data,
                 source,
@@ -231,7 +232,7 @@ def _postcodes(
             hint="add a source with role lookup-postcode and reader onspd",
         )
         return
-    dangling = ~frame["area_code"].isin(lookup["postcode"])
+    dangling = pd.Series(~isin(frame["area_code"], lookup["postcode"]), index=frame.index)
     _report_codes(
         data,
         source,

@@ -1,0 +1,83 @@
+"""The Arrow screen passes a file only when the exact csv pass would find nothing.
+
+It may send a clean file to the exact pass (that costs time), but never wave
+through a file with a blank, short or long row, or a cell over the limit.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from placeintel.errors import DataError
+from placeintel.sources.tables import PLAIN, detect_encoding, read_header
+from placeintel.validate.bulk import _dialect, _structure
+from placeintel.validate.well_formed import certainly_well_formed
+from tests.validate.test_corpus import CASES, Case, _broken_region
+
+
+def _agrees(path: Path, missing: set[str]) -> bool:
+    """Whether the screen's verdict is safe for this file; True if it passes it."""
+    try:
+        header, encoding = read_header(path)
+        dialect = _dialect(path, encoding, PLAIN)
+    except DataError:
+        return False  # refused before either pass runs
+    labels = [h.strip() for h in header]
+    passed = certainly_well_formed(path, encoding, dialect, labels, PLAIN, missing)
+    if passed:
+        assert _structure(path, encoding, dialect, labels, PLAIN, missing, 100) == ([], [])
+    return passed
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.file.endswith(".csv")], ids=lambda c: c.id)
+def test_corpus_files(case: Case, tmp_path: Path) -> None:
+    region = _broken_region(tmp_path, case.mutate)
+    _agrees(region / case.file, {""})
+
+
+def test_clean_file_passes(tmp_path: Path) -> None:
+    path = tmp_path / "clean.csv"
+    path.write_text('code,name\nE1,"a, b"\nE2,"say ""hi"""\n', encoding="utf-8")
+    assert _agrees(path, {""})
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "code,name\nE1,a\n\nE2,b\n",  # an empty line
+        "code,name\nE1,a\n,\n",  # a row of missing cells
+        "code,name\nE1\n",  # short
+        "code,name\nE1,a,b\n",  # long
+        'code,name\n"E1,a\n',  # a quote never closed: one short row
+        "code,name\nE1," + "x" * 70_000 + "\n",  # near the cell limit
+    ],
+)
+def test_damaged_file_goes_to_the_exact_pass(text: str, tmp_path: Path) -> None:
+    path = tmp_path / "damaged.csv"
+    path.write_text(text, encoding="utf-8")
+    assert detect_encoding(path) == "utf-8-sig"
+    assert not _agrees(path, {""})
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.sampled_from(["", "a", "x y", '"', '""', ",", "\n", "\r", " ", "n/a"])),
+        min_size=1,
+        max_size=8,
+    ),
+    st.sampled_from([{""}, {"", "n/a"}, {"n/a"}]),
+)
+def test_random_text_is_never_waved_through_wrongly(
+    rows: list[list[str]], missing: set[str]
+) -> None:
+    text = "code,name,value\n" + "".join("".join(row) + "\n" for row in rows)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "random.csv"
+        path.write_text(text, encoding="utf-8")
+        _agrees(path, missing)
