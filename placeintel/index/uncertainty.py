@@ -15,14 +15,18 @@ import math
 
 import numpy as np
 import pandas as pd
+from scipy.stats import scoreatpercentile
 
-from placeintel.index.classes import risk_classes
+from placeintel.index.classes import CLASSES, risk_classes
 from placeintel.index.deri import IndexSettings, combine, layout, ranks
 
 DRAWS = 1_000
 SPREAD = 0.5
 SEED = 20231
 SENSITIVE_SHARE = 0.10
+#: Draws scored, ranked and classed at a time: (areas x CHUNK) arrays, not (areas x DRAWS)
+#: ones (England's LSOAs x 1,000 draws is 280 MB per array, and the index makes several).
+CHUNK = 50
 
 
 def weight_uncertainty(
@@ -41,25 +45,76 @@ def weight_uncertainty(
     base_cw = np.array([settings.component_weights.get(c, 0) for c in plan.components], float)
     w = base_w * rng.uniform(1 - spread, 1 + spread, size=(draws, base_w.size))
     cw = base_cw * rng.uniform(1 - spread, 1 + spread, size=(draws, base_cw.size))
-    _, deri = combine(scaled.to_numpy(dtype=float), plan, w, cw)  # (wards, draws)
-    drawn_ranks = ranks(deri)
+    values = scaled.to_numpy(dtype=float)
+    default_class, _ = risk_classes(wards["deri_score"].to_numpy(dtype=float))
+    # Ranks are whole numbers below 2**24, exact in float32: half the memory of float64.
+    drawn_ranks = np.empty((len(wards), draws), dtype=np.float32)
+    moved = np.zeros(len(wards), dtype=np.int64)
+    for start in range(0, draws, CHUNK):
+        part = slice(start, min(start + CHUNK, draws))
+        # Each draw's scores depend on its own weights only: chunks give the same numbers.
+        _, deri = combine(values, plan, w[part], cw[part])  # (wards, draws in the chunk)
+        drawn_ranks[:, part] = ranks(deri)
+        moved += _class_changes(deri, default_class)
     scored = np.isfinite(wards["deri_score"].to_numpy(dtype=float))
     top = math.ceil(scored.sum() / 10)
     out = pd.DataFrame(index=wards.index)
-    with np.errstate(invalid="ignore"):
-        out["deri_rank_low"] = pd.array(
-            np.round(np.nanpercentile(drawn_ranks, 5, axis=1)), dtype="Int64"
-        )
-        out["deri_rank_high"] = pd.array(
-            np.round(np.nanpercentile(drawn_ranks, 95, axis=1)), dtype="Int64"
-        )
+    low, high = _rank_interval(drawn_ranks)
+    out["deri_rank_low"] = pd.array(np.round(low), dtype="Int64")
+    out["deri_rank_high"] = pd.array(np.round(high), dtype="Int64")
     out["p_top_decile"] = np.round((drawn_ranks <= top).mean(axis=1), 4)
-    default_class, _ = risk_classes(wards["deri_score"].to_numpy(dtype=float))
-    moved = np.zeros(len(wards))
-    for d in range(draws):
-        drawn_class, _ = risk_classes(deri[:, d])
-        moved += drawn_class != default_class
     out["weight_sensitive"] = (moved / draws >= SENSITIVE_SHARE) & scored
     out.loc[~scored, ["deri_rank_low", "deri_rank_high"]] = pd.NA
     out.loc[~scored, "p_top_decile"] = np.nan
     return out
+
+
+def _rank_interval(drawn_ranks: np.ndarray, rows: int = 2_000) -> tuple[np.ndarray, np.ndarray]:
+    """Each area's 5th and 95th percentile rank over the draws (NaN when never ranked).
+
+    np.nanpercentile along rows runs a Python function per row; an area is ranked in
+    every draw or in none (its weights are never drawn to 0), so the rows ranked in
+    every draw go through np.percentile at once, which takes the same steps per row."""
+    n = len(drawn_ranks)
+    low, high = np.full(n, np.nan), np.full(n, np.nan)
+    missing = np.isnan(drawn_ranks).any(axis=1)
+    complete = np.flatnonzero(~missing)
+    for start in range(0, len(complete), rows):
+        chunk = complete[start : start + rows]
+        ranked = drawn_ranks[chunk].astype(float)
+        low[chunk], high[chunk] = np.percentile(ranked, [5, 95], axis=1)
+    partial = np.flatnonzero(missing & ~np.isnan(drawn_ranks).all(axis=1))
+    if partial.size:  # not expected (see above), but kept exact if it happens
+        ranked = drawn_ranks[partial].astype(float)
+        low[partial], high[partial] = np.nanpercentile(ranked, [5, 95], axis=1)
+    return low, high
+
+
+def _class_changes(deri: np.ndarray, default_class: np.ndarray) -> np.ndarray:
+    """Per area, in how many of these draws its risk class differs from `default_class`.
+
+    The classes are `risk_classes`' (mapclassify's quantiles: scipy's scoreatpercentile
+    at 20, 40, ... 100 %, duplicates dropped, an area in the first class whose bound it
+    does not exceed), for all draws at once: calling mapclassify once per draw spent most
+    of its time on summaries the build never reads."""
+    finite = np.isfinite(deri)
+    if not (finite == finite[:, :1]).all():  # scored in some draws only: one by one
+        return sum(
+            (risk_classes(deri[:, d])[0] != default_class).astype(np.int64)
+            for d in range(deri.shape[1])
+        )
+    rows = finite[:, 0] if deri.shape[1] else finite.any(axis=1)
+    classes = np.full(deri.shape, -1)
+    if rows.sum() >= CLASSES:
+        y = deri[rows]
+        step = 100.0 / CLASSES
+        percents = np.arange(step, 100 + step, step)  # as mapclassify.classifiers.quantile
+        percents[-1] = min(percents[-1], 100.0)
+        bounds = np.sort(scoreatpercentile(y, list(percents), axis=0), axis=0)
+        distinct = np.ones(bounds.shape, dtype=bool)
+        distinct[1:] = bounds[1:] != bounds[:-1]
+        counted = np.zeros(y.shape, dtype=np.int64)
+        for bound, keep in zip(bounds, distinct, strict=True):
+            counted += (y > bound) & keep
+        classes[rows] = counted
+    return (classes != default_class[:, None]).sum(axis=1)
