@@ -27,6 +27,7 @@ can differ from esda's in its last bits; the counts use the same relative tolera
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 import numpy as np
@@ -75,13 +76,17 @@ def tail_counts(
     scaling: float,
     ids: np.ndarray,
     block: int = BLOCK,
+    every_pair: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per area, how many simulated statistics are >= and <= the observed one (within TIE).
 
     `statistic` is esda's conditional-randomisation formula for Gi* ("gi_star":
     (sum + own * z_i) / scaling) or local Moran ("moran": z_i * (sum + own * z_i) *
     scaling), where sum is the weighted sum of the drawn neighbours' z; `own` and
-    `others` come from `neighbour_weights`, `ids` from `permuted_ids`.
+    `others` come from `neighbour_weights`, `ids` from `permuted_ids`. Equal weights
+    within each area (the hot spots' binary and row-standardised ones) take the sorted
+    route (`_SortedTails`); `every_pair` computes every simulated statistic instead, as
+    other weights do.
     """
     n = len(z)
     observed = np.asarray(observed, dtype=float)
@@ -90,6 +95,10 @@ def tail_counts(
     ids = ids[:, : others.shape[0]]
     sums = _NeighbourSums(z, others, ids)
     own_term = own * z
+    finite = np.isfinite(scaling) and scaling != 0 and np.isfinite(z).all()
+    if sums.uniform and finite and not every_pair:
+        tails = _SortedTails(statistic, z, own_term, scaling, sums)
+        return tails.counts(at_least, at_most, block)
     upper = np.zeros(n, dtype=np.int64)
     lower = np.zeros(n, dtype=np.int64)
     # The in-block corrections grow as block^2 x neighbours / n: on a small map, small
@@ -159,6 +168,115 @@ class _NeighbourSums:
             change *= above
             rows, first = np.unique(draw, return_index=True)
             out[rows] += np.add.reduceat(change, first, axis=0)
+
+
+class _SortedTails:
+    """Tail counts without simulating every (area, permutation) pair.
+
+    With equal weights within each area, area i's sums for a block are one column of
+    the running sums (the one for its number of neighbours), the same column for every
+    area in the block with that many neighbours, except at the few draws that the
+    in-block shift corrects. esda's statistic is a monotone function of the sum (an
+    addition, then a division or multiplications by constants: rounding keeps order), so
+    how many permutations reach a threshold is found by bisection in that column, sorted
+    once per block; the corrected draws then move the counts one by one. Same counts as
+    evaluating every pair (tests/index/test_permutation.py checks both against esda).
+    """
+
+    def __init__(
+        self,
+        statistic: Statistic,
+        z: np.ndarray,
+        own_term: np.ndarray,
+        scaling: float,
+        sums: _NeighbourSums,
+    ) -> None:
+        self.statistic, self.z, self.own_term, self.scaling = statistic, z, own_term, scaling
+        self.sums = sums
+
+    def _weighted(self, x: np.ndarray, areas: np.ndarray) -> np.ndarray:
+        return x if self.sums.binary else x * self.sums.weight[areas]
+
+    def _statistic(self, sums: np.ndarray, areas: np.ndarray) -> np.ndarray:
+        """esda's statistic from the weighted sums of `areas`, in esda's order."""
+        if self.statistic == "gi_star":
+            return (sums + self.own_term[areas]) / self.scaling
+        return self.z[areas] * (sums + self.own_term[areas]) * self.scaling
+
+    def counts(
+        self, at_least: np.ndarray, at_most: np.ndarray, block: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        n = len(self.z)
+        upper = np.zeros(n, dtype=np.int64)
+        lower = np.zeros(n, dtype=np.int64)
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            for start in range(0, n, block):
+                stop = min(start + block, n)
+                self._block(start, stop, at_least, at_most, upper, lower)
+        return upper, lower
+
+    def _block(
+        self,
+        start: int,
+        stop: int,
+        at_least: np.ndarray,
+        at_most: np.ndarray,
+        upper: np.ndarray,
+        lower: np.ndarray,
+    ) -> None:
+        ids, z = self.sums.ids, self.z
+        draws = len(ids)
+        areas = np.arange(start, stop)
+        shifted = ids >= start
+        running = np.zeros((draws, ids.shape[1] + 1))
+        np.cumsum(z[ids + shifted], axis=1, out=running[:, 1:])
+        count = self.sums.count[areas]
+        used, column = np.unique(count, return_inverse=True)
+        ordered = np.sort(running[:, used], axis=0)  # (draws, distinct neighbour counts)
+
+        def at(k: np.ndarray) -> np.ndarray:  # each area's statistic at sorted position k
+            return self._statistic(self._weighted(ordered[k, column], areas), areas)
+
+        rising = at(np.full(len(areas), draws - 1)) >= at(np.zeros(len(areas), dtype=int))
+        low, high = at_least[areas], at_most[areas]
+        # A rising statistic reaches `low` from some position on: count the rest; a
+        # falling one up to some position. Likewise for `high` from the other side.
+        size = len(areas)
+        first = _first_true(lambda k: np.where(rising, at(k) >= low, at(k) < low), draws, size)
+        upper[areas] = np.where(rising, draws - first, first)
+        first = _first_true(lambda k: np.where(rising, at(k) > high, at(k) <= high), draws, size)
+        lower[areas] = np.where(rising, first, draws - first)
+        draw, slot = np.nonzero(shifted & (ids < stop))
+        if not draw.size:
+            return
+        position = ids[draw, slot]
+        weights = self.sums.others[slot, start:stop]
+        above = areas[None, :] > position[:, None]
+        change = (z[position] - z[position + 1])[:, None] * weights * above
+        rows, first_entry = np.unique(draw, return_index=True)
+        delta = np.add.reduceat(change, first_entry, axis=0)
+        moved = np.logical_or.reduceat((weights != 0) & above, first_entry, axis=0)
+        row, area = np.nonzero(moved)
+        base = self._weighted(running[rows[row], count[area]], areas[area])
+        before = self._statistic(base, areas[area])
+        after = self._statistic(base + delta[row, area], areas[area])
+        up = (after >= low[area]).astype(int) - (before >= low[area])
+        down = (after <= high[area]).astype(int) - (before <= high[area])
+        upper[areas] += np.bincount(area, weights=up, minlength=size).astype(np.int64)
+        lower[areas] += np.bincount(area, weights=down, minlength=size).astype(np.int64)
+
+
+def _first_true(test: Callable[[np.ndarray], np.ndarray], size: int, areas: int) -> np.ndarray:
+    """Per area, the first position in 0..size at which `test` holds (false, then true
+    along the positions), by bisection: log2(size) evaluations per area."""
+    low = np.zeros(areas, dtype=np.intp)
+    high = np.full(areas, size, dtype=np.intp)
+    while (open_ := low < high).any():
+        middle = (low + high) // 2
+        hit = test(np.minimum(middle, size - 1))
+        high = np.where(open_ & hit, middle, high)
+        low = np.where(open_ & ~hit, middle + 1, low)
+    return low
 
 
 def two_sided_from_counts(upper: np.ndarray, lower: np.ndarray, permutations: int) -> np.ndarray:

@@ -73,8 +73,11 @@ def test_streamed_p_values_are_esdas_kept_ones(statistic: str, seed: int) -> Non
     expected = two_sided(observed, simulated)
     assert expected.min() < 0.01 and (expected == 1).sum() > 1  # both tails and ties occur
     for block in (16, 100, 256):  # blocks never change a count
-        upper, lower = tail_counts(statistic, observed, z, own, others, scaling, ids, block)
-        assert np.array_equal(two_sided_from_counts(upper, lower, PERMUTATIONS), expected)
+        for every_pair in (False, True):  # sorted and bisected, or every pair evaluated
+            upper, lower = tail_counts(
+                statistic, observed, z, own, others, scaling, ids, block, every_pair
+            )
+            assert np.array_equal(two_sided_from_counts(upper, lower, PERMUTATIONS), expected)
 
 
 def test_unequal_weights_take_the_general_path() -> None:
