@@ -15,10 +15,9 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy.stats import scoreatpercentile
 
 from placeintel.index.classes import CLASSES, risk_classes
-from placeintel.index.deri import IndexSettings, combine, layout, ranks
+from placeintel.index.deri import IndexSettings, combine, layout
 
 DRAWS = 1_000
 SPREAD = 0.5
@@ -54,8 +53,9 @@ def weight_uncertainty(
         part = slice(start, min(start + CHUNK, draws))
         # Each draw's scores depend on its own weights only: chunks give the same numbers.
         _, deri = combine(values, plan, w[part], cw[part])  # (wards, draws in the chunk)
-        drawn_ranks[:, part] = ranks(deri)
-        moved += _class_changes(deri, default_class)
+        ranked, ascending = _ranks_and_order(deri)
+        drawn_ranks[:, part] = ranked
+        moved += _class_changes(deri, ascending, default_class)
     scored = np.isfinite(wards["deri_score"].to_numpy(dtype=float))
     top = math.ceil(scored.sum() / 10)
     out = pd.DataFrame(index=wards.index)
@@ -90,15 +90,64 @@ def _rank_interval(drawn_ranks: np.ndarray, rows: int = 2_000) -> tuple[np.ndarr
     return low, high
 
 
-def _class_changes(deri: np.ndarray, default_class: np.ndarray) -> np.ndarray:
+def _ranks_and_order(deri: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """`deri.ranks` of each draw (a column of `deri`), and each draw's finite scores in
+    ascending order (draws x scored areas), from one sort per draw.
+
+    scipy's rankdata spends half its time beyond the sort, and the quintile bounds would
+    sort every draw again; here one argsort of each draw serves both. The order is None
+    when draws score different numbers of areas (see `_class_changes`)."""
+    unranked = np.isnan(deri)
+    # As deri.ranks: rank 1 = highest; a NaN sorts last (as -inf), then gets no rank.
+    keys = np.ascontiguousarray(-np.where(unranked, -np.inf, deri).T)  # (draws, areas)
+    order = np.argsort(keys, axis=1)
+    ordered = np.take_along_axis(keys, order, axis=1)
+    first = np.ones(ordered.shape, dtype=bool)
+    first[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
+    position = np.where(first, np.arange(ordered.shape[1]), 0)
+    np.maximum.accumulate(position, axis=1, out=position)  # ties share their first position
+    ranked = np.empty(keys.shape)
+    np.put_along_axis(ranked, order, position + 1.0, axis=1)
+    ranked[unranked.T] = np.nan
+    scored = (~unranked).sum(axis=0)
+    if deri.shape[1] == 0 or not (scored == scored[0]).all():
+        return ranked.T, None
+    # Negating back is exact: the finite scores, highest first, reversed.
+    return ranked.T, -ordered[:, scored[0] - 1 :: -1] if scored[0] else ordered[:, :0]
+
+
+def _quintile_bounds(ascending: np.ndarray) -> np.ndarray:
+    """Each draw's (row's) class bounds as mapclassify's quantiles compute them: scipy's
+    scoreatpercentile at 20, 40, ... 100 % ("fraction" interpolation), term for term,
+    on rows already sorted. Returns (CLASSES, draws)."""
+    size = ascending.shape[1]
+    step = 100.0 / CLASSES
+    percents = np.arange(step, 100 + step, step)  # as mapclassify.classifiers.quantile
+    percents[-1] = min(percents[-1], 100.0)
+    bounds = []
+    for per in percents:
+        idx = per / 100.0 * (size - 1)
+        i = int(idx)
+        if i == idx:
+            bounds.append(ascending[:, i] * np.array(1) / 1.0)
+        else:
+            weights = np.array([(i + 1 - idx), (idx - i)], float)
+            pair = ascending[:, i] * weights[0] + ascending[:, i + 1] * weights[1]
+            bounds.append(pair / weights.sum())
+    return np.array(bounds)
+
+
+def _class_changes(
+    deri: np.ndarray, ascending: np.ndarray | None, default_class: np.ndarray
+) -> np.ndarray:
     """Per area, in how many of these draws its risk class differs from `default_class`.
 
-    The classes are `risk_classes`' (mapclassify's quantiles: scipy's scoreatpercentile
-    at 20, 40, ... 100 %, duplicates dropped, an area in the first class whose bound it
-    does not exceed), for all draws at once: calling mapclassify once per draw spent most
-    of its time on summaries the build never reads."""
+    The classes are `risk_classes`' (mapclassify's quantiles, duplicate bounds dropped,
+    an area in the first class whose bound it does not exceed), for all draws at once:
+    calling mapclassify once per draw spent most of its time on summaries the build
+    never reads. `ascending` is each draw's finite scores in order (`_ranks_and_order`)."""
     finite = np.isfinite(deri)
-    if not (finite == finite[:, :1]).all():  # scored in some draws only: one by one
+    if ascending is None or not (finite == finite[:, :1]).all():  # one by one
         return sum(
             (risk_classes(deri[:, d])[0] != default_class).astype(np.int64)
             for d in range(deri.shape[1])
@@ -107,10 +156,7 @@ def _class_changes(deri: np.ndarray, default_class: np.ndarray) -> np.ndarray:
     classes = np.full(deri.shape, -1)
     if rows.sum() >= CLASSES:
         y = deri[rows]
-        step = 100.0 / CLASSES
-        percents = np.arange(step, 100 + step, step)  # as mapclassify.classifiers.quantile
-        percents[-1] = min(percents[-1], 100.0)
-        bounds = np.sort(scoreatpercentile(y, list(percents), axis=0), axis=0)
+        bounds = np.sort(_quintile_bounds(ascending), axis=0)
         distinct = np.ones(bounds.shape, dtype=bool)
         distinct[1:] = bounds[1:] != bounds[:-1]
         counted = np.zeros(y.shape, dtype=np.int64)

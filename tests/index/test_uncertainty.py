@@ -100,7 +100,7 @@ def test_classes_and_intervals_of_all_draws_at_once_are_the_per_draw_ones() -> N
 
     from placeintel.index.classes import risk_classes
     from placeintel.index.deri import ranks
-    from placeintel.index.uncertainty import _class_changes, _rank_interval
+    from placeintel.index.uncertainty import _class_changes, _rank_interval, _ranks_and_order
 
     rng = np.random.default_rng(3)
     deri = np.round(rng.gamma(2.0, 1.5, size=(500, 40)), 1)  # rounded: many ties
@@ -108,8 +108,10 @@ def test_classes_and_intervals_of_all_draws_at_once_are_the_per_draw_ones() -> N
     deri[:, 5] = 2.0  # a draw where every area scores the same: one class
     default = risk_classes(np.round(rng.gamma(2.0, 1.5, size=500), 1))[0]
     expected = sum((risk_classes(deri[:, d])[0] != default).astype(int) for d in range(40))
-    assert np.array_equal(_class_changes(deri, default), expected)
-    drawn = ranks(deri).astype(np.float32)
+    ranked, ascending = _ranks_and_order(deri)
+    assert np.array_equal(ranked, ranks(deri), equal_nan=True)
+    assert np.array_equal(_class_changes(deri, ascending, default), expected)
+    drawn = ranked.astype(np.float32)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # all-NaN rows
         low, high = np.nanpercentile(ranks(deri), [5, 95], axis=1)
