@@ -321,7 +321,12 @@ def _by_pattern(present: np.ndarray, weights: np.ndarray) -> np.ndarray:
     each pattern's sums are made once (adding a weight of 0 for a missing term, exactly
     as the ward-by-ward sum does) and handed to its wards. present: (wards, terms);
     weights: (draws, terms)."""
-    patterns, which = np.unique(present, axis=0, return_inverse=True)
+    if present.shape[1] < 63:  # each row as the bits of one integer: a fast 1-d unique
+        codes = present.astype(np.int64) @ (np.int64(1) << np.arange(present.shape[1]))
+        _, first, which = np.unique(codes, return_index=True, return_inverse=True)
+        patterns = present[first]
+    else:
+        patterns, which = np.unique(present, axis=0, return_inverse=True)
     sums = np.zeros((len(patterns), weights.shape[0]))
     for t in range(present.shape[1]):
         sums += patterns[:, t, None] * weights[None, :, t]
