@@ -95,15 +95,15 @@ def tail_counts(
     ids = ids[:, : others.shape[0]]
     sums = _NeighbourSums(z, others, ids)
     own_term = own * z
+    # The in-block corrections grow as block^2 x neighbours / n: on a small map, small
+    # blocks keep them a fraction of the block's own work.
+    block = int(np.clip(n // (4 * max(1, ids.shape[1])), 16, block))
     finite = np.isfinite(scaling) and scaling != 0 and np.isfinite(z).all()
     if sums.uniform and finite and not every_pair:
         tails = _SortedTails(statistic, z, own_term, scaling, sums)
         return tails.counts(at_least, at_most, block)
     upper = np.zeros(n, dtype=np.int64)
     lower = np.zeros(n, dtype=np.int64)
-    # The in-block corrections grow as block^2 x neighbours / n: on a small map, small
-    # blocks keep them a fraction of the block's own work.
-    block = int(np.clip(n // (4 * max(1, ids.shape[1])), 16, block))
     values = np.empty((len(ids), block))  # reused: fresh pages for every block cost more
     hits = np.empty((len(ids), block), dtype=bool)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
