@@ -6,10 +6,12 @@ import mapclassify
 import numpy as np
 
 SCHEMES = ("quantiles", "natural-breaks")
+#: Risk classes (quintiles by default).
+CLASSES = 5
 
 
 def risk_classes(
-    values: np.ndarray, scheme: str = "quantiles", k: int = 5
+    values: np.ndarray, scheme: str = "quantiles", k: int = CLASSES
 ) -> tuple[np.ndarray, list[float]]:
     """Class index per value (0 = lowest risk, -1 for missing) and each class's upper bound."""
     values = np.asarray(values, dtype=float)

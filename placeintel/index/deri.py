@@ -288,23 +288,49 @@ def combine(
     filled = np.where(present, values, 0.0)
     shape = (values.shape[0], weights.shape[0])
     components = np.empty((len(plan.components), *shape))
+    term = np.empty(shape)
     for c, positions in enumerate(plan.members):
-        numerator, denominator = np.zeros(shape), np.zeros(shape)
+        numerator = np.zeros(shape)
         for position in positions:
-            w = weights[None, :, position]  # (1, draws)
-            numerator += filled[:, position, None] * w
-            denominator += present[:, position, None] * w
+            np.multiply(filled[:, position, None], weights[None, :, position], out=term)
+            numerator += term
+        denominator = _by_pattern(present[:, positions], weights[:, positions])
         with np.errstate(invalid="ignore", divide="ignore"):
             components[c] = np.where(denominator > 0, numerator / denominator, np.nan)
-    numerator, total = np.zeros(shape), np.zeros(shape)
+    has = ~np.isnan(components)  # (components, wards, draws)
+    numerator = np.zeros(shape)
     for c in range(len(plan.components)):
-        has = ~np.isnan(components[c])
-        weight = component_weights[None, :, c] * has  # (wards, draws)
-        numerator += np.where(has, components[c], 0.0) * weight
-        total += weight
+        weight = component_weights[None, :, c] * has[c]  # (wards, draws)
+        numerator += np.where(has[c], components[c], 0.0) * weight
+    if len(plan.components) and shape[1] and (has == has[:, :, :1]).all():
+        # A ward has a component in every draw or in none (weights are never drawn to 0)
+        total = _by_pattern(has[:, :, 0].T, component_weights)
+    else:
+        total = np.zeros(shape)
+        for c in range(len(plan.components)):
+            total += component_weights[None, :, c] * has[c]
     with np.errstate(invalid="ignore", divide="ignore"):
         deri = np.where(total > 0, numerator / total, np.nan)
     return components, deri
+
+
+def _by_pattern(present: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """(wards, draws): each ward's sum of the weights of what it has, one term at a time.
+
+    Only which terms a ward has matters, and wards share a handful of such patterns, so
+    each pattern's sums are made once (adding a weight of 0 for a missing term, exactly
+    as the ward-by-ward sum does) and handed to its wards. present: (wards, terms);
+    weights: (draws, terms)."""
+    if present.shape[1] < 63:  # each row as the bits of one integer: a fast 1-d unique
+        codes = present.astype(np.int64) @ (np.int64(1) << np.arange(present.shape[1]))
+        _, first, which = np.unique(codes, return_index=True, return_inverse=True)
+        patterns = present[first]
+    else:
+        patterns, which = np.unique(present, axis=0, return_inverse=True)
+    sums = np.zeros((len(patterns), weights.shape[0]))
+    for t in range(present.shape[1]):
+        sums += patterns[:, t, None] * weights[None, :, t]
+    return sums[which.reshape(-1)]
 
 
 def ranks(scores: np.ndarray) -> np.ndarray:

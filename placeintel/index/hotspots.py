@@ -43,6 +43,14 @@ from esda import G_Local, Moran_Local
 from libpysal.weights import Queen
 from scipy.stats import false_discovery_control
 
+from placeintel.index.permutation import (
+    Statistic,
+    neighbour_weights,
+    permuted_ids,
+    tail_counts,
+    two_sided_from_counts,
+)
+
 PERMUTATIONS = 9_999
 SEED = 20231
 LEVELS = ((0.01, "99"), (0.05, "95"), (0.10, "90"))
@@ -100,17 +108,50 @@ def gi_star(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Gi* z-scores (binary weights, self included) and their BH-adjusted two-sided
     conditional-permutation p-values."""
-    gi = G_Local(
-        values,
-        weights,
-        transform="B",
-        permutations=permutations,
-        star=True,
-        n_jobs=1,
-        seed=seed,
-        keep_simulations=True,
-    )
-    return np.asarray(gi.Zs, dtype=float), fdr(two_sided(gi.Gs, gi.rGs))
+    tests = _LocalTests(values, weights, permutations, seed)
+    z, p, _, _ = tests.run()
+    return z, p
+
+
+class _LocalTests:
+    """Gi* and local Moran on one set of values and weights, sharing one set of draws.
+
+    esda computes the observed statistics and the analytic Gi* z (no permutations
+    asked of it); the permutation tails are counted by `permutation.tail_counts` from
+    esda's own draws, which both statistics share as they do in esda (same seed, same
+    neighbour counts), so they are drawn once.
+    """
+
+    def __init__(self, values: np.ndarray, weights, permutations: int, seed: int) -> None:
+        self.values = values
+        self.weights = weights
+        self.permutations = permutations
+        self.seed = seed
+        self._ids: np.ndarray | None = None
+
+    def _draws(self, max_neighbours: int) -> np.ndarray:
+        if self._ids is None or self._ids.shape[1] < max_neighbours:
+            self._ids = permuted_ids(len(self.values), max_neighbours, self.permutations, self.seed)
+        return self._ids
+
+    def _p_values(
+        self, statistic: Statistic, observed: np.ndarray, z: np.ndarray, w, scaling: float
+    ) -> np.ndarray:
+        own, others = neighbour_weights(w.sparse)
+        ids = self._draws(others.shape[0])
+        upper, lower = tail_counts(statistic, observed, z, own, others, scaling, ids)
+        return fdr(two_sided_from_counts(upper, lower, self.permutations))
+
+    def run(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Gi* z and FDR p; local Moran quadrant and FDR p (row-standardised weights)."""
+        y = self.values
+        gi = G_Local(y, self.weights, transform="B", permutations=0, star=True)
+        gi_p = self._p_values("gi_star", gi.Gs, y, gi.w, y.sum())
+        self.weights.transform = "R"
+        lisa = Moran_Local(y, self.weights, permutations=0)
+        scaling = (len(y) - 1) / (lisa.z * lisa.z).sum()  # esda crand's, for Moran
+        lisa_p = self._p_values("moran", lisa.Is, lisa.z, lisa.w, scaling)
+        return np.asarray(gi.Zs, dtype=float), gi_p, np.asarray(lisa.q), lisa_p
 
 
 def hotspots(
@@ -148,20 +189,15 @@ def _statistics(
     weights = Queen.from_dataframe(scored, use_index=False)
     islands = np.array([weights.cardinalities[i] == 0 for i in range(len(scored))])
     y = scored[column].to_numpy(dtype=float)
-    z, gi_p = gi_star(y, weights, permutations, seed)
+    z, gi_p, quadrant, lisa_p = _LocalTests(y, weights, permutations, seed).run()
     gi_p[islands] = 1.0  # an area with no neighbours has no neighbourhood to test
     out.loc[scored.index, "gi_z"] = np.round(z, 6)
     out.loc[scored.index, "gi_p_fdr"] = np.round(gi_p, 6)
     out.loc[scored.index, "hotspot"] = [_hot_or_cold(a, b) for a, b in zip(z, gi_p, strict=True)]
-    weights.transform = "R"
-    lisa = Moran_Local(
-        y, weights, permutations=permutations, n_jobs=1, seed=seed, keep_simulations=True
-    )
-    lisa_p = fdr(two_sided(lisa.Is, lisa.rlisas))
     lisa_p[islands] = 1.0
     out.loc[scored.index, "lisa_p_fdr"] = np.round(lisa_p, 6)
     out.loc[scored.index, "lisa_cluster"] = [
-        QUADRANTS[q] if p < 0.05 else NOT_SIGNIFICANT for q, p in zip(lisa.q, lisa_p, strict=True)
+        QUADRANTS[q] if p < 0.05 else NOT_SIGNIFICANT for q, p in zip(quadrant, lisa_p, strict=True)
     ]
     return out
 

@@ -16,13 +16,16 @@ import math
 import numpy as np
 import pandas as pd
 
-from placeintel.index.classes import risk_classes
-from placeintel.index.deri import IndexSettings, combine, layout, ranks
+from placeintel.index.classes import CLASSES, risk_classes
+from placeintel.index.deri import IndexSettings, combine, layout
 
 DRAWS = 1_000
 SPREAD = 0.5
 SEED = 20231
 SENSITIVE_SHARE = 0.10
+#: Draws scored, ranked and classed at a time: (areas x CHUNK) arrays, not (areas x DRAWS)
+#: ones (England's LSOAs x 1,000 draws is 280 MB per array, and the index makes several).
+CHUNK = 50
 
 
 def weight_uncertainty(
@@ -41,25 +44,123 @@ def weight_uncertainty(
     base_cw = np.array([settings.component_weights.get(c, 0) for c in plan.components], float)
     w = base_w * rng.uniform(1 - spread, 1 + spread, size=(draws, base_w.size))
     cw = base_cw * rng.uniform(1 - spread, 1 + spread, size=(draws, base_cw.size))
-    _, deri = combine(scaled.to_numpy(dtype=float), plan, w, cw)  # (wards, draws)
-    drawn_ranks = ranks(deri)
+    values = scaled.to_numpy(dtype=float)
+    default_class, _ = risk_classes(wards["deri_score"].to_numpy(dtype=float))
+    # Ranks are whole numbers below 2**24, exact in float32: half the memory of float64.
+    drawn_ranks = np.empty((len(wards), draws), dtype=np.float32)
+    moved = np.zeros(len(wards), dtype=np.int64)
+    for start in range(0, draws, CHUNK):
+        part = slice(start, min(start + CHUNK, draws))
+        # Each draw's scores depend on its own weights only: chunks give the same numbers.
+        _, deri = combine(values, plan, w[part], cw[part])  # (wards, draws in the chunk)
+        ranked, ascending = _ranks_and_order(deri)
+        drawn_ranks[:, part] = ranked
+        moved += _class_changes(deri, ascending, default_class)
     scored = np.isfinite(wards["deri_score"].to_numpy(dtype=float))
     top = math.ceil(scored.sum() / 10)
     out = pd.DataFrame(index=wards.index)
-    with np.errstate(invalid="ignore"):
-        out["deri_rank_low"] = pd.array(
-            np.round(np.nanpercentile(drawn_ranks, 5, axis=1)), dtype="Int64"
-        )
-        out["deri_rank_high"] = pd.array(
-            np.round(np.nanpercentile(drawn_ranks, 95, axis=1)), dtype="Int64"
-        )
+    low, high = _rank_interval(drawn_ranks)
+    out["deri_rank_low"] = pd.array(np.round(low), dtype="Int64")
+    out["deri_rank_high"] = pd.array(np.round(high), dtype="Int64")
     out["p_top_decile"] = np.round((drawn_ranks <= top).mean(axis=1), 4)
-    default_class, _ = risk_classes(wards["deri_score"].to_numpy(dtype=float))
-    moved = np.zeros(len(wards))
-    for d in range(draws):
-        drawn_class, _ = risk_classes(deri[:, d])
-        moved += drawn_class != default_class
     out["weight_sensitive"] = (moved / draws >= SENSITIVE_SHARE) & scored
     out.loc[~scored, ["deri_rank_low", "deri_rank_high"]] = pd.NA
     out.loc[~scored, "p_top_decile"] = np.nan
     return out
+
+
+def _rank_interval(drawn_ranks: np.ndarray, rows: int = 2_000) -> tuple[np.ndarray, np.ndarray]:
+    """Each area's 5th and 95th percentile rank over the draws (NaN when never ranked).
+
+    np.nanpercentile along rows runs a Python function per row; an area is ranked in
+    every draw or in none (its weights are never drawn to 0), so the rows ranked in
+    every draw go through np.percentile at once, which takes the same steps per row."""
+    n = len(drawn_ranks)
+    low, high = np.full(n, np.nan), np.full(n, np.nan)
+    missing = np.isnan(drawn_ranks).any(axis=1)
+    complete = np.flatnonzero(~missing)
+    for start in range(0, len(complete), rows):
+        chunk = complete[start : start + rows]
+        ranked = drawn_ranks[chunk].astype(float)
+        low[chunk], high[chunk] = np.percentile(ranked, [5, 95], axis=1)
+    partial = np.flatnonzero(missing & ~np.isnan(drawn_ranks).all(axis=1))
+    if partial.size:  # not expected (see above), but kept exact if it happens
+        ranked = drawn_ranks[partial].astype(float)
+        low[partial], high[partial] = np.nanpercentile(ranked, [5, 95], axis=1)
+    return low, high
+
+
+def _ranks_and_order(deri: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """`deri.ranks` of each draw (a column of `deri`), and each draw's finite scores in
+    ascending order (draws x scored areas), from one sort per draw.
+
+    scipy's rankdata spends half its time beyond the sort, and the quintile bounds would
+    sort every draw again; here one argsort of each draw serves both. The order is None
+    when draws score different numbers of areas (see `_class_changes`)."""
+    unranked = np.isnan(deri)
+    # As deri.ranks: rank 1 = highest; a NaN sorts last (as -inf), then gets no rank.
+    keys = np.ascontiguousarray(-np.where(unranked, -np.inf, deri).T)  # (draws, areas)
+    order = np.argsort(keys, axis=1)
+    ordered = np.take_along_axis(keys, order, axis=1)
+    first = np.ones(ordered.shape, dtype=bool)
+    first[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
+    position = np.where(first, np.arange(ordered.shape[1]), 0)
+    np.maximum.accumulate(position, axis=1, out=position)  # ties share their first position
+    ranked = np.empty(keys.shape)
+    np.put_along_axis(ranked, order, position + 1.0, axis=1)
+    ranked[unranked.T] = np.nan
+    scored = (~unranked).sum(axis=0)
+    if deri.shape[1] == 0 or not (scored == scored[0]).all():
+        return ranked.T, None
+    # Negating back is exact: the finite scores, highest first, reversed.
+    return ranked.T, -ordered[:, scored[0] - 1 :: -1] if scored[0] else ordered[:, :0]
+
+
+def _quintile_bounds(ascending: np.ndarray) -> np.ndarray:
+    """Each draw's (row's) class bounds as mapclassify's quantiles compute them: scipy's
+    scoreatpercentile at 20, 40, ... 100 % ("fraction" interpolation), term for term,
+    on rows already sorted. Returns (CLASSES, draws)."""
+    size = ascending.shape[1]
+    step = 100.0 / CLASSES
+    percents = np.arange(step, 100 + step, step)  # as mapclassify.classifiers.quantile
+    percents[-1] = min(percents[-1], 100.0)
+    bounds = []
+    for per in percents:
+        idx = per / 100.0 * (size - 1)
+        i = int(idx)
+        if i == idx:
+            bounds.append(ascending[:, i] * np.array(1) / 1.0)
+        else:
+            weights = np.array([(i + 1 - idx), (idx - i)], float)
+            pair = ascending[:, i] * weights[0] + ascending[:, i + 1] * weights[1]
+            bounds.append(pair / weights.sum())
+    return np.array(bounds)
+
+
+def _class_changes(
+    deri: np.ndarray, ascending: np.ndarray | None, default_class: np.ndarray
+) -> np.ndarray:
+    """Per area, in how many of these draws its risk class differs from `default_class`.
+
+    The classes are `risk_classes`' (mapclassify's quantiles, duplicate bounds dropped,
+    an area in the first class whose bound it does not exceed), for all draws at once:
+    calling mapclassify once per draw spent most of its time on summaries the build
+    never reads. `ascending` is each draw's finite scores in order (`_ranks_and_order`)."""
+    finite = np.isfinite(deri)
+    if ascending is None or not (finite == finite[:, :1]).all():  # one by one
+        return sum(
+            (risk_classes(deri[:, d])[0] != default_class).astype(np.int64)
+            for d in range(deri.shape[1])
+        )
+    rows = finite[:, 0] if deri.shape[1] else finite.any(axis=1)
+    classes = np.full(deri.shape, -1)
+    if rows.sum() >= CLASSES:
+        y = deri[rows]
+        bounds = np.sort(_quintile_bounds(ascending), axis=0)
+        distinct = np.ones(bounds.shape, dtype=bool)
+        distinct[1:] = bounds[1:] != bounds[:-1]
+        counted = np.zeros(y.shape, dtype=np.int64)
+        for bound, keep in zip(bounds, distinct, strict=True):
+            counted += (y > bound) & keep
+        classes[rows] = counted
+    return (classes != default_class[:, None]).sum(axis=1)

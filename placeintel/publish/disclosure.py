@@ -186,33 +186,44 @@ class DisclosureRule:
         ward_blank: dict[str, pd.Series],
     ) -> tuple[pd.Series, pd.Series]:
         """Complementary suppression of one count within each ward: the LSOA cells to blank,
-        and the wards whose own count must go because no LSOA was left to blank."""
-        blank = primary.copy()
+        and the wards whose own count must go because no LSOA was left to blank.
+
+        Each ward's LSOAs are found once, by grouping (not by comparing every LSOA's ward
+        with each ward in turn, which grew as wards x LSOAs: minutes for England), and the
+        checks run on plain arrays, positions standing for LSOAs."""
         ward_extra = pd.Series(False, index=wards.index)
         if count not in wards:
-            return blank, ward_extra
-        values = pd.to_numeric(lsoas[count], errors="coerce").astype(float)
-        bounds = _upper_bounds(count, lsoas)
-        ward_hidden = ward_blank.get(count, pd.Series(False, index=wards.index))
-        ward_values = pd.to_numeric(wards[count], errors="coerce")
+            return primary.copy(), ward_extra
+        values = pd.to_numeric(lsoas[count], errors="coerce").astype(float).to_numpy()
+        bounds = _upper_bounds(count, lsoas).to_numpy(dtype=float)
+        blank = primary.to_numpy(dtype=bool, copy=True)
+        ward_hidden = ward_blank.get(count, pd.Series(False, index=wards.index)).to_numpy()
+        no_total = pd.to_numeric(wards[count], errors="coerce").isna().to_numpy()
+        groups = lsoas.groupby("ward_code", sort=False).indices  # ward -> positions, in order
+        nowhere = np.array([], dtype=np.intp)
+        codes = lsoas.get("lsoa21_code")
         for position, ward in enumerate(wards["ward_code"]):
-            if ward_hidden.iloc[position] or pd.isna(ward_values.iloc[position]):
+            if ward_hidden[position] or no_total[position]:
                 continue  # no published total to take the published LSOAs from
-            members = lsoas.index[(lsoas["ward_code"] == ward) & values.notna()]
-            hidden = [m for m in members if blank[m]]
+            members = groups.get(ward, nowhere)
+            members = members[~np.isnan(values[members])]
+            hidden = [int(m) for m in members[blank[members]]]
             while hidden and not self._safe(values, bounds, members, hidden):
                 # The next smallest published count; a zero that is published as zero adds
                 # nothing to hide behind.
-                shown = [m for m in members if not blank[m] and values[m] > 0]
+                shown = [int(m) for m in members if not blank[m] and values[m] > 0]
                 if not shown:
                     ward_extra.iloc[position] = True
                     break
-                nearest = min(shown, key=lambda m: (values[m], str(lsoas.at[m, "lsoa21_code"])))
+                assert codes is not None  # LSOAs grouped into wards carry their codes
+                nearest = min(shown, key=lambda m: (values[m], str(codes.iloc[m])))
                 blank[nearest] = True
                 hidden.append(nearest)
-        return blank, ward_extra
+        return pd.Series(blank, index=primary.index, name=primary.name), ward_extra
 
-    def _safe(self, values: pd.Series, bounds: pd.Series, members: pd.Index, hidden: list) -> bool:
+    def _safe(
+        self, values: np.ndarray, bounds: np.ndarray, members: np.ndarray, hidden: list[int]
+    ) -> bool:
         """Whether the blanked cells of one ward hold, its total being published.
 
         A reader knows their sum (the ward's total less the published LSOAs), that each is
@@ -220,7 +231,8 @@ class DisclosureRule:
         being perhaps a complementary cell, the smallest count still published in the
         ward; a share's numerator is at most its base. The interval each cell can then
         take is [max(low, S - sum of the others' highs), min(its high, S - sum of the
-        others' lows)]: exactly what those facts allow, for a single sum."""
+        others' lows)]: exactly what those facts allow, for a single sum. `values` and
+        `bounds` are per LSOA position; `members` and `hidden` are positions."""
         if len(hidden) < 2:
             return False
         total = float(values[hidden].sum())
@@ -230,7 +242,7 @@ class DisclosureRule:
         shown = values[[m for m in members if m not in hidden]]
         shown = shown[shown > 0]
         ceiling = max(self.minimum_count - 1, float(shown.min())) if len(shown) else math.inf
-        highs = np.minimum(bounds[hidden].to_numpy(dtype=float), ceiling)
+        highs = np.minimum(bounds[hidden], ceiling)
         others_low = low * (len(hidden) - 1)
         for n in range(len(hidden)):
             lowest = max(low, total - float(np.delete(highs, n).sum()))

@@ -88,3 +88,34 @@ def test_published_wards_carry_the_analysis(demo_release: Release) -> None:
     assert (wards["deri_rank_low"] <= wards["deri_rank"]).all()
     contributions = wards.filter(like="_contribution").sum(axis=1)
     assert contributions.tolist() == pytest.approx(wards["deri_score"].tolist(), abs=1e-4)
+
+
+@pytest.mark.filterwarnings("ignore:Not enough unique values")
+def test_classes_and_intervals_of_all_draws_at_once_are_the_per_draw_ones() -> None:
+    """The vectorised quintile classes and rank percentiles equal mapclassify's and
+    np.nanpercentile's, draw by draw, with ties (repeated scores) and unscored areas."""
+    import warnings
+
+    import numpy as np
+
+    from placeintel.index.classes import risk_classes
+    from placeintel.index.deri import ranks
+    from placeintel.index.uncertainty import _class_changes, _rank_interval, _ranks_and_order
+
+    rng = np.random.default_rng(3)
+    deri = np.round(rng.gamma(2.0, 1.5, size=(500, 40)), 1)  # rounded: many ties
+    deri[[7, 99, 250]] = np.nan
+    deri[:, 5] = 2.0  # a draw where every area scores the same: one class
+    default = risk_classes(np.round(rng.gamma(2.0, 1.5, size=500), 1))[0]
+    expected = sum((risk_classes(deri[:, d])[0] != default).astype(int) for d in range(40))
+    ranked, ascending = _ranks_and_order(deri)
+    assert np.array_equal(ranked, ranks(deri), equal_nan=True)
+    assert np.array_equal(_class_changes(deri, ascending, default), expected)
+    drawn = ranked.astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # all-NaN rows
+        low, high = np.nanpercentile(ranks(deri), [5, 95], axis=1)
+    assert all(
+        np.array_equal(a, b, equal_nan=True)
+        for a, b in zip(_rank_interval(drawn), (low, high), strict=True)
+    )
