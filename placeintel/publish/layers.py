@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,7 @@ import pyarrow.parquet as pq
 from pyproj import CRS as ProjCRS
 from pyproj import Transformer
 
+from placeintel.publish import geojson_jobs
 from placeintel.publish.columns import descriptions
 from placeintel.publish.descriptors import Dataset
 from placeintel.publish.package import ResourceSpec
@@ -45,6 +47,9 @@ CRS = [
 STORAGE_CRS = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 #: Until a release says its own extent, a collection claims the United Kingdom's.
 UK_BBOX = [-8.65, 49.86, 1.77, 60.86]
+#: A layer with this many rows or more has its GeoJSON written in a worker process: below
+#: it, the worker's reading and imports (about 1 CPU second) cost more than they save.
+GEOJSON_WORKER_ROWS = 10_000
 
 
 @dataclass
@@ -144,37 +149,46 @@ BY_NAME = {layer.name: layer for layer in LAYERS}
 
 
 def write_layers(root: Path, published: Published) -> list[ResourceSpec]:
-    """Every layer in CSV (with its Table Schema), GeoJSON, GeoPackage and GeoParquet."""
+    """Every layer in CSV (with its Table Schema), GeoJSON, GeoPackage and GeoParquet.
+
+    GeoParquet first; then large layers' GeoJSON is written from it in worker processes
+    (`geojson_jobs`) while this process writes the CSVs and GeoPackages."""
+    frames = {layer.name: layer.build(published) for layer in LAYERS}
+    parquet = {
+        name: write_parquet(frame, root / f"{name}.parquet") for name, frame in frames.items()
+    }
+    geojson = {name: root / f"{name}.geojson" for name in frames}
+    large = [name for name, frame in frames.items() if len(frame) >= GEOJSON_WORKER_ROWS]
     specs = []
-    for layer in LAYERS:
-        frame = layer.build(published)
-        described = layer.columns(published) if layer.columns else None
-        name, title = layer.name, layer.title
-        specs += [
-            ResourceSpec(
-                f"{name}-csv",
-                write_csv(frame, root / f"{name}.csv"),
-                f"{title} (CSV, no geometry)",
-                frame.drop(columns="geometry"),
-                layer.key,
-                described,
-            ),
-            ResourceSpec(
-                f"{name}-geojson",
-                write_geojson(frame, root / f"{name}.geojson"),
-                f"{title} (GeoJSON)",
-            ),
-            ResourceSpec(
-                f"{name}-gpkg",
-                write_gpkg(frame, root / f"{name}.gpkg", name),
-                f"{title} (GeoPackage, EPSG:27700)",
-            ),
-            ResourceSpec(
-                f"{name}-parquet",
-                write_parquet(frame, root / f"{name}.parquet"),
-                f"{title} (GeoParquet, EPSG:27700)",
-            ),
-        ]
+    with ThreadPoolExecutor(geojson_jobs.workers()) as pool:
+        pending = geojson_jobs.start(
+            pool, [(parquet[name], geojson[name], len(frames[name])) for name in large]
+        )
+        for layer in LAYERS:
+            frame = frames[layer.name]
+            described = layer.columns(published) if layer.columns else None
+            name, title = layer.name, layer.title
+            if name not in large:
+                write_geojson(frame, geojson[name])
+            specs += [
+                ResourceSpec(
+                    f"{name}-csv",
+                    write_csv(frame, root / f"{name}.csv"),
+                    f"{title} (CSV, no geometry)",
+                    frame.drop(columns="geometry"),
+                    layer.key,
+                    described,
+                ),
+                ResourceSpec(f"{name}-geojson", geojson[name], f"{title} (GeoJSON)"),
+                ResourceSpec(
+                    f"{name}-gpkg",
+                    write_gpkg(frame, root / f"{name}.gpkg", name),
+                    f"{title} (GeoPackage, EPSG:27700)",
+                ),
+                ResourceSpec(f"{name}-parquet", parquet[name], f"{title} (GeoParquet, EPSG:27700)"),
+            ]
+        for future in pending:
+            future.result()
     return specs
 
 

@@ -15,6 +15,10 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
+from placeintel.publish.geojson import write_geojson
+
+__all__ = ["write_csv", "write_geojson", "write_gpkg", "write_parquet"]
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -55,22 +59,6 @@ def _formula_like(cell: str) -> bool:
 def write_csv(frame: pd.DataFrame, path: Path) -> Path:
     table = frame.drop(columns="geometry", errors="ignore")
     neutralise_formulas(pd.DataFrame(table)).to_csv(path, index=False, lineterminator="\n")
-    return path
-
-
-def write_geojson(frame: gpd.GeoDataFrame, path: Path) -> Path:
-    """RFC 7946: WGS84 coordinates and counter-clockwise exterior rings (GDAL does both).
-
-    Through Arrow (GDAL's columnar write): the same bytes as feature by feature, in about
-    half the time (190,000 output areas at national scale: 66 s -> 34 s on a busy machine).
-    """
-    pyogrio.write_dataframe(
-        frame.to_crs("OGC:CRS84"),
-        path,
-        driver="GeoJSON",
-        layer_options={"RFC7946": "YES", "WRITE_BBOX": "YES"},
-        use_arrow=True,
-    )
     return path
 
 
