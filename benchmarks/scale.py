@@ -39,6 +39,7 @@ class Run:
     scale: str
     engine: str
     seconds: float
+    floor: float
     peak_mb: float
     stages: dict[str, float]
     wards: int
@@ -77,6 +78,38 @@ def region(scale: str) -> Path:
     return folder
 
 
+def io_floor(scale: str) -> float:
+    """Seconds to read every input of the region with pyarrow, pyogrio and rasterio, and do
+    nothing else: the floor any build stands on (the issue's "I/O floor"), in a fresh process.
+    """
+    code = f"""
+import time, pyarrow.csv as pc, pyogrio, rasterio
+from placeintel.region import load_manifest
+m = load_manifest({str(region(scale) / "region.yml")!r})
+files = [m.source_path(s) for s in m.sources if not s.is_absent(m.data_dir)]
+n = m.nation_manifest()
+files += [n.source_path(s) for s in n.sources if not s.is_absent(n.data_dir)] if n else []
+started = time.perf_counter()
+for path in files:
+    name = path.name.lower()
+    if name.endswith((".csv", ".csv.gz")):
+        try:
+            pc.read_csv(path, read_options=pc.ReadOptions(block_size=1 << 24))
+        except Exception:  # a preamble above the header: read the bytes
+            path.read_bytes()
+    elif name.endswith((".geojson", ".gpkg", ".shp", ".json")):
+        pyogrio.read_arrow(path)
+    elif name.endswith((".tif", ".tiff")):
+        with rasterio.open(path) as raster:
+            raster.read()
+    else:
+        path.read_bytes()
+print(time.perf_counter() - started)
+"""
+    done = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    return float(done.stdout.strip().splitlines()[-1])
+
+
 def build(scale: str, engine: str) -> Run:
     with tempfile.TemporaryDirectory() as out:
         command = [
@@ -106,7 +139,7 @@ def build(scale: str, engine: str) -> Run:
         for name, value in re.findall(r"\[\d/\d\] (.+?) done in ([\d.]+)s", output)
     }
     wards = int(re.search(r"([\d,]+) wards", output).group(1).replace(",", ""))
-    return Run(scale, engine, seconds, peak[0] / 1e6, stages, wards)
+    return Run(scale, engine, seconds, io_floor(scale), peak[0] / 1e6, stages, wards)
 
 
 def main() -> None:
@@ -124,6 +157,7 @@ def main() -> None:
             runs.append(run)
             print(
                 f"  {scale:<9} {engine:<8} {run.seconds:8.1f}s {run.peak_mb:8.0f} MB  "
+                f"I/O floor {run.floor:.1f}s ({run.seconds / run.floor:.1f}x)  "
                 + ", ".join(f"{k} {v:.1f}s" for k, v in run.stages.items()),
                 flush=True,
             )
@@ -135,7 +169,7 @@ def report(runs: list[Run]) -> None:
     default = {r.scale: r for r in runs if r.engine == "default"}
     print(
         f"\n{'scale':<10}{'engine':<9}{'wards':>7}{'x wards':>9}{'time s':>9}{'x time':>8}"
-        f"{'peak MB':>9}{'x mem':>7}{'vs default':>12}"
+        f"{'peak MB':>9}{'x mem':>7}{'vs default':>12}{'I/O floor s':>13}{'/ floor':>9}"
     )
     for run in runs:
         first = base[run.engine]
@@ -144,6 +178,7 @@ def report(runs: list[Run]) -> None:
             f"{run.scale:<10}{run.engine:<9}{run.wards:>7,}{run.wards / first.wards:>8.1f}x"
             f"{run.seconds:>9.1f}{run.seconds / first.seconds:>7.1f}x{run.peak_mb:>9,.0f}"
             f"{run.peak_mb / first.peak_mb:>6.1f}x{versus:>11.2f}x"
+            f"{run.floor:>13.1f}{run.seconds / run.floor:>8.1f}x"
         )
     slowest = max(runs, key=lambda r: r.seconds)
     print(f"\nstage times of the slowest run ({slowest.scale}, {slowest.engine}):")
