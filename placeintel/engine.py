@@ -19,7 +19,8 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-Chunk = Callable[[gpd.GeoDataFrame], pd.DataFrame]
+#: A chunk is rows of a GeoDataFrame, or of a plain DataFrame when no geometry is needed.
+Chunk = Callable[[pd.DataFrame], pd.DataFrame]
 
 
 class LocalEngine:
@@ -27,7 +28,7 @@ class LocalEngine:
 
     name = "default"
 
-    def apply(self, frame: gpd.GeoDataFrame, func: Chunk, meta: pd.DataFrame) -> pd.DataFrame:
+    def apply(self, frame: pd.DataFrame, func: Chunk, meta: pd.DataFrame) -> pd.DataFrame:
         return func(frame)
 
     def close(self) -> None:
@@ -53,12 +54,17 @@ class DaskEngine:
         workers = max(1, len(self.client.scheduler_info().get("workers", {})))
         self.partitions = partitions or 4 * workers
 
-    def apply(self, frame: gpd.GeoDataFrame, func: Chunk, meta: pd.DataFrame) -> pd.DataFrame:
+    def apply(self, frame: pd.DataFrame, func: Chunk, meta: pd.DataFrame) -> pd.DataFrame:
+        import dask.dataframe
         import dask_geopandas
 
         if frame.empty:
             return func(frame)
-        chunks = dask_geopandas.from_geopandas(frame, npartitions=min(self.partitions, len(frame)))
+        partitions = min(self.partitions, len(frame))
+        if isinstance(frame, gpd.GeoDataFrame):
+            chunks = dask_geopandas.from_geopandas(frame, npartitions=partitions)
+        else:  # plain columns (points as x and y): no geometry to partition
+            chunks = dask.dataframe.from_pandas(frame, npartitions=partitions)
         return chunks.map_partitions(func, meta=meta).compute()
 
     def close(self) -> None:
