@@ -33,7 +33,7 @@ from placeintel.indicators.catalogue import BY_KEY, INDICATORS
 from placeintel.indicators.geography import WARD_COLUMNS, lsoa_frame, ward_frame, ward_of
 from placeintel.indicators.small_areas import SmallAreaCounts, deprivation_table, lsoa_counts
 from placeintel.indicators.values import indicator_values, inputs, resolve, rolled_counts
-from placeintel.indicators.zonal import zonal
+from placeintel.indicators.zonal import forget_rasters, zonal
 from placeintel.sources import RegionData
 from placeintel.sources.services import DIGITAL_SUPPORT, SERVICE_COLUMNS
 
@@ -72,6 +72,13 @@ class AreaIndicators:
 
 def area_indicators(data: RegionData, engine=LOCAL) -> AreaIndicators:
     """Compute every indicator the region's sources allow, for LSOAs and for wards."""
+    try:
+        return _area_indicators(data, engine)
+    finally:
+        forget_rasters()
+
+
+def _area_indicators(data: RegionData, engine=LOCAL) -> AreaIndicators:
     wards = ward_frame(data)
     lsoas = lsoa_frame(data, wards)
     small = lsoa_counts(data, engine)
@@ -131,7 +138,10 @@ def area_indicators(data: RegionData, engine=LOCAL) -> AreaIndicators:
 def nation_indicators(nation: RegionData, engine=LOCAL) -> tuple[pd.DataFrame, str]:
     """Every LSOA indicator the nation base's files allow (indexed by LSOA code), and the
     deprivation edition they carry: the same code as the region's LSOAs, without wards."""
-    small = lsoa_counts(nation, engine)
+    try:
+        small = lsoa_counts(nation, engine)
+    finally:
+        forget_rasters()
     counts = small.table.loc[:, small.table.notna().any()]
     return indicator_values(counts, resolve(counts.columns).used), small.edition
 

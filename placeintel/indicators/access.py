@@ -131,13 +131,31 @@ def _raster_points(
         held |= of_cell > 0
         zone_of_cell.append(of_cell)
     rows, cols = np.nonzero(populated & held)
-    x, y = rasterio.transform.xy(transform, rows, cols)
+    x, y = _centres(transform, rows, cols)
     return (
-        np.asarray(x, dtype=float),
-        np.asarray(y, dtype=float),
+        x,
+        y,
         people[rows, cols],
         [of_cell[rows, cols] for of_cell in zone_of_cell],
     )
+
+
+def _centres(
+    transform: rasterio.Affine, rows: np.ndarray, cols: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cell centres, as rasterio.transform.xy gives them. On a north-up grid a centre's x
+    depends on its column only and y on its row only (the other term is an exact zero),
+    so xy is asked once per column and once per row, not once per cell (15M at national
+    scale), and the results are spread over the cells."""
+    if transform.b != 0 or transform.d != 0:
+        x, y = rasterio.transform.xy(transform, rows, cols)
+        return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if len(rows) == 0:
+        return np.zeros(0), np.zeros(0)
+    width, height = int(cols.max()) + 1, int(rows.max()) + 1
+    x, _ = rasterio.transform.xy(transform, np.zeros(width, dtype=int), np.arange(width))
+    _, y = rasterio.transform.xy(transform, np.arange(height), np.zeros(height, dtype=int))
+    return np.asarray(x, dtype=float)[cols], np.asarray(y, dtype=float)[rows]
 
 
 def _places(
@@ -220,7 +238,8 @@ def _nearest_chunk(points: pd.DataFrame, services: np.ndarray) -> pd.DataFrame:
     x, y = points["x"].to_numpy(), points["y"].to_numpy()
     if shapely.get_type_id(services).max(initial=0) == 0 and not shapely.is_empty(services).any():
         tree = cKDTree(np.column_stack([shapely.get_x(services), shapely.get_y(services)]))
-        distances, _ = tree.query(np.column_stack([x, y]), k=1)
+        # workers=-1: the query runs on every core, outside the GIL, each point alone.
+        distances, _ = tree.query(np.column_stack([x, y]), k=1, workers=-1)
     else:
         _, distances = shapely.STRtree(services).query_nearest(
             shapely.points(x, y), return_distance=True, all_matches=False

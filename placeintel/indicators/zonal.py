@@ -18,6 +18,8 @@ are exact), so the statistics are the same, computed the same way.
 
 from __future__ import annotations
 
+import functools
+import os
 from collections.abc import Iterator
 from functools import partial
 
@@ -79,7 +81,24 @@ class _Zones(FeatureSource):
         return self._srs_wkt
 
 
+@functools.lru_cache(maxsize=2)
+def _cells(path: str, mtime_ns: int) -> NumPyRasterSource:
+    """The raster at `path` as it was at `mtime_ns`, kept while the stage sums it several
+    times (population and coverage, for wards, LSOAs and interpolation pieces);
+    `forget_rasters` lets it go."""
+    return _read(path)
+
+
+def forget_rasters() -> None:
+    """Drop the rasters kept in memory for zonal statistics (end of the indicator stage)."""
+    _cells.cache_clear()
+
+
 def _in_memory(path: str) -> NumPyRasterSource:
+    return _cells(path, os.stat(path).st_mtime_ns)
+
+
+def _read(path: str) -> NumPyRasterSource:
     """The whole first band, masked where it is nodata, on the file's own extent: what
     exactextract's rasterio source reads window by window, read in one go."""
     with rasterio.open(path) as dataset:
