@@ -13,22 +13,37 @@ LocalCluster on this machine when no scheduler is given, or the cluster at
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
-Chunk = Callable[[gpd.GeoDataFrame], pd.DataFrame]
+#: A chunk is rows of a GeoDataFrame, or of a plain DataFrame when no geometry is needed.
+Chunk = Callable[[pd.DataFrame], pd.DataFrame]
 
 
 class LocalEngine:
-    """Everything in this process, in one chunk."""
+    """Everything in this process: in one chunk, or in one chunk per core on threads when
+    the chunk's work releases the GIL (shapely's set operations do)."""
 
     name = "default"
 
-    def apply(self, frame: gpd.GeoDataFrame, func: Chunk, meta: pd.DataFrame) -> pd.DataFrame:
-        return func(frame)
+    def __init__(self, threads: int | None = None) -> None:
+        self.threads = threads or os.cpu_count() or 1
+
+    def apply(
+        self, frame: pd.DataFrame, func: Chunk, meta: pd.DataFrame, *, releases_gil: bool = False
+    ) -> pd.DataFrame:
+        if not releases_gil or self.threads < 2 or len(frame) < 2 * self.threads:
+            return func(frame)
+        cuts = np.linspace(0, len(frame), self.threads + 1).astype(int)
+        chunks = [frame.iloc[a:b] for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
+        with ThreadPoolExecutor(self.threads) as pool:
+            return pd.concat(list(pool.map(func, chunks)))  # rows stay in order
 
     def close(self) -> None:
         return None
@@ -53,12 +68,20 @@ class DaskEngine:
         workers = max(1, len(self.client.scheduler_info().get("workers", {})))
         self.partitions = partitions or 4 * workers
 
-    def apply(self, frame: gpd.GeoDataFrame, func: Chunk, meta: pd.DataFrame) -> pd.DataFrame:
+    def apply(
+        self, frame: pd.DataFrame, func: Chunk, meta: pd.DataFrame, *, releases_gil: bool = False
+    ) -> pd.DataFrame:
+        """Chunks on the cluster's workers (`releases_gil` is for the local engine)."""
+        import dask.dataframe
         import dask_geopandas
 
         if frame.empty:
             return func(frame)
-        chunks = dask_geopandas.from_geopandas(frame, npartitions=min(self.partitions, len(frame)))
+        partitions = min(self.partitions, len(frame))
+        if isinstance(frame, gpd.GeoDataFrame):
+            chunks = dask_geopandas.from_geopandas(frame, npartitions=partitions)
+        else:  # plain columns (points as x and y): no geometry to partition
+            chunks = dask.dataframe.from_pandas(frame, npartitions=partitions)
         return chunks.map_partitions(func, meta=meta).compute()
 
     def close(self) -> None:

@@ -4,7 +4,8 @@ Counts, scores and rates are first brought to 2021 LSOAs (`small_areas`); each
 LSOA's indicators come straight from them and each ward's from its LSOAs
 (`values`), so both levels share one table and one arithmetic. Measures that
 depend on shapes (distance to help, raster summaries) are made for each level
-from its own boundaries. The result says, per indicator, how it was computed,
+from its own boundaries, from one set of population points: each point's distance
+to help is computed once. The result says, per indicator, how it was computed,
 why it is missing, or which substitute stands in, so the index can share weight
 openly and the release can record the method.
 """
@@ -19,18 +20,20 @@ import pandas as pd
 
 from placeintel.engine import LOCAL
 from placeintel.indicators.access import (
+    Places,
     PopulationPoints,
     access_measures,
     from_areas,
     from_grid,
-    from_raster,
+    from_raster_levels,
+    level_distances,
 )
 from placeintel.indicators.areas import broadband_layer, deprivation_layer
 from placeintel.indicators.catalogue import BY_KEY, INDICATORS
 from placeintel.indicators.geography import WARD_COLUMNS, lsoa_frame, ward_frame, ward_of
 from placeintel.indicators.small_areas import SmallAreaCounts, deprivation_table, lsoa_counts
 from placeintel.indicators.values import indicator_values, inputs, resolve, rolled_counts
-from placeintel.indicators.zonal import zonal
+from placeintel.indicators.zonal import forget_rasters, zonal
 from placeintel.sources import RegionData
 from placeintel.sources.services import DIGITAL_SUPPORT, SERVICE_COLUMNS
 
@@ -69,6 +72,13 @@ class AreaIndicators:
 
 def area_indicators(data: RegionData, engine=LOCAL) -> AreaIndicators:
     """Compute every indicator the region's sources allow, for LSOAs and for wards."""
+    try:
+        return _area_indicators(data, engine)
+    finally:
+        forget_rasters()
+
+
+def _area_indicators(data: RegionData, engine=LOCAL) -> AreaIndicators:
     wards = ward_frame(data)
     lsoas = lsoa_frame(data, wards)
     small = lsoa_counts(data, engine)
@@ -78,8 +88,12 @@ def area_indicators(data: RegionData, engine=LOCAL) -> AreaIndicators:
     services = _services(data)
     shaped = lsoas[~(lsoas.geometry.isna() | lsoas.geometry.is_empty)]
     people = _population_points(data, counts, lsoas)
-    ward_place, place_methods = _place_measures(data, wards, "ward_code", services, people, engine)
-    lsoa_place, _ = _place_measures(data, shaped, "lsoa21_code", services, people, engine)
+    support = services[services["digital_support"]]
+    ward_access, lsoa_access = _access(data, [wards, shaped], support, people, engine)
+    ward_place, place_methods = _place_measures(
+        data, wards, "ward_code", support, ward_access, engine
+    )
+    lsoa_place, _ = _place_measures(data, shaped, "lsoa21_code", support, lsoa_access, engine)
     resolution = resolve(set(counts.columns) | set(ward_place.columns))
     rollable = [k for k in resolution.used if set(inputs(BY_KEY[k])) <= set(counts.columns)]
     local = [k for k in resolution.used if k not in rollable]
@@ -124,7 +138,10 @@ def area_indicators(data: RegionData, engine=LOCAL) -> AreaIndicators:
 def nation_indicators(nation: RegionData, engine=LOCAL) -> tuple[pd.DataFrame, str]:
     """Every LSOA indicator the nation base's files allow (indexed by LSOA code), and the
     deprivation edition they carry: the same code as the region's LSOAs, without wards."""
-    small = lsoa_counts(nation, engine)
+    try:
+        small = lsoa_counts(nation, engine)
+    finally:
+        forget_rasters()
     counts = small.table.loc[:, small.table.notna().any()]
     return indicator_values(counts, resolve(counts.columns).used), small.edition
 
@@ -191,8 +208,8 @@ def _place_measures(
     data: RegionData,
     zones: gpd.GeoDataFrame,
     key: str,
-    services: gpd.GeoDataFrame,
-    people: PopulationPoints | None,
+    support: gpd.GeoDataFrame,
+    access: tuple[PopulationPoints, np.ndarray] | None,
     engine=LOCAL,
 ) -> tuple[pd.DataFrame, dict[str, str]]:
     """Measures that depend on each area's shape: access to help and raster summaries."""
@@ -200,10 +217,9 @@ def _place_measures(
     methods: dict[str, str] = {}
     if zones.empty:
         return table, methods
-    support = services[services["digital_support"]]
-    if not support.empty:
-        points = _points_for(data, zones, people)
-        measures, method = access_measures(zones, support, points, engine, key=key)
+    if access is not None:
+        points, distances = access
+        measures, method = access_measures(zones, support, points, engine, key, distances)
         table = table.join(measures)
         methods.update({m: method for m in measures.columns})
     for source, raster in data.role("population-raster"):
@@ -233,12 +249,41 @@ def _population_points(
     if shaped.empty:
         return None
     weights = counts["population"].reindex(shaped["lsoa21_code"]).fillna(0)
+    x, y = _points(shaped)
     return PopulationPoints(
-        *_points(shaped),
+        x,
+        y,
         weights.to_numpy(dtype=float),
         np.arange(len(shaped)),
         "weighted by the 2021 LSOAs' Census population, each at a point inside its LSOA",
+        Places(x, y),
+        np.arange(len(shaped)),
     )
+
+
+def _access(
+    data: RegionData,
+    levels: list[gpd.GeoDataFrame],
+    support: gpd.GeoDataFrame,
+    people: PopulationPoints | None,
+    engine=LOCAL,
+) -> list[tuple[PopulationPoints, np.ndarray] | None]:
+    """Where people live in each level (None for a level without shapes, or when no
+    service offers digital support), with each point's distance to help: computed once
+    for a point both levels use."""
+    shaped = [i for i, zones in enumerate(levels) if not zones.empty]
+    out: list[tuple[PopulationPoints, np.ndarray] | None] = [None] * len(levels)
+    if support.empty or not shaped:
+        return out
+    raster = data.one("population-raster")
+    if raster is not None:
+        points = from_raster_levels([levels[i] for i in shaped], raster)
+    else:
+        points = [_points_for(data, levels[i], people) for i in shaped]
+    distances = level_distances(points, support, engine)
+    for i, found, distance in zip(shaped, points, distances, strict=True):
+        out[i] = (found, distance)
+    return out
 
 
 def _points(areas: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -249,10 +294,11 @@ def _points(areas: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
 def _points_for(
     data: RegionData, zones: gpd.GeoDataFrame, people: PopulationPoints | None
 ) -> PopulationPoints:
-    """The best available stand-in for where people live, assigned to these zones."""
+    """The best available stand-in for where people live, assigned to these zones (a
+    population raster is handled for all levels at once, by `from_raster_levels`)."""
     raster = data.one("population-raster")
     if raster is not None:
-        return from_raster(zones, raster)
+        return from_raster_levels([zones], raster)[0]
     if people is not None:
         return _reassign(people, zones)
     lsoa11 = data.one("lsoa11")
@@ -274,7 +320,8 @@ def _points_for(
 
 
 def _reassign(people: PopulationPoints, zones: gpd.GeoDataFrame) -> PopulationPoints:
-    """The same population points, each given the zone (ward or LSOA) that holds it."""
+    """The same population points, each given the zone (ward or LSOA) that holds it (and
+    still known as the same places, so both levels share their distances)."""
     points = gpd.GeoDataFrame(
         {"weight": people.weight},
         geometry=gpd.points_from_xy(people.x, people.y),
@@ -288,6 +335,8 @@ def _reassign(people: PopulationPoints, zones: gpd.GeoDataFrame) -> PopulationPo
         people.weight[joined.index],
         joined["index_right"].to_numpy(),
         people.method,
+        people.places,
+        None if people.place is None else people.place[joined.index],
     )
 
 

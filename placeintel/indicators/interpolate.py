@@ -25,28 +25,17 @@ from placeintel.indicators.zonal import zonal_sums
 from placeintel.sources.raster import RasterSource
 
 
-def _pieces(
-    sources: gpd.GeoDataFrame, targets: gpd.GeoDataFrame, raster: RasterSource
-) -> pd.DataFrame:
-    """People in each intersection of these source areas with every target (one chunk)."""
+def _pieces(sources: gpd.GeoDataFrame, targets: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Each intersection of these source areas with every target (one chunk)."""
     if sources.empty:
         return _PIECES.copy()
     pieces = gpd.overlay(sources, targets, how="intersection", keep_geom_type=True)
-    return pd.DataFrame(
-        {
-            "_s": pieces["_s"].to_numpy(dtype="int64"),
-            "_t": pieces["_t"].to_numpy(dtype="int64"),
-            "people": zonal_sums(raster, pieces),
-        }
-    )
+    return pieces[["_s", "_t", "geometry"]]
 
 
-_PIECES = pd.DataFrame(
-    {
-        "_s": pd.Series(dtype="int64"),
-        "_t": pd.Series(dtype="int64"),
-        "people": pd.Series(dtype="float64"),
-    }
+_PIECES = gpd.GeoDataFrame(
+    {"_s": pd.Series(dtype="int64"), "_t": pd.Series(dtype="int64")},
+    geometry=gpd.GeoSeries([], crs="EPSG:27700"),
 )
 
 
@@ -63,9 +52,14 @@ def population_table(
     right = gpd.GeoDataFrame(
         {"_t": np.arange(len(target))}, geometry=target.geometry.values, crs=target.crs
     )
-    pieces = engine.apply(left, partial(_pieces, targets=right, raster=raster), _PIECES)
+    meta = _PIECES.set_crs(source.crs, allow_override=True)
+    # The intersections (GEOS, outside the GIL) run on threads in the default engine;
+    # the people in them are summed after, one exactextract pass for all pieces.
+    pieces = engine.apply(left, partial(_pieces, targets=right), meta, releases_gil=True)
+    people = zonal_sums(raster, pieces, engine)
     table = sparse.coo_matrix(
-        (pieces["people"], (pieces["_s"], pieces["_t"])), shape=(len(source), len(target))
+        (people, (pieces["_s"].to_numpy(), pieces["_t"].to_numpy())),
+        shape=(len(source), len(target)),
     ).tocsr()
     # A source with no raster people (a sliver, or an area the raster misses) still
     # has to hand its counts on: fall back to its area shares for that row only.

@@ -195,3 +195,51 @@ def test_intersection_areas_by_hand() -> None:
         [30_000.0, 10_000.0],
         [0.0, 10_000.0],
     ]
+
+
+def test_nearest_service_by_kd_tree_matches_geos() -> None:
+    """Point services go to a KD-tree, others to GEOS's STRtree: the same distances."""
+    from placeintel.indicators.access import _nearest_chunk
+
+    rng = np.random.default_rng(18)
+    points = pd.DataFrame({"_p": np.arange(500), "x": rng.uniform(0, 5e4, 500)})
+    points["y"] = rng.uniform(0, 5e4, 500)
+    services = shapely.points(rng.uniform(0, 5e4, (40, 2)))
+    by_tree = _nearest_chunk(points, services)["distance"].to_numpy()
+    _, by_geos = shapely.STRtree(services).query_nearest(
+        shapely.points(points["x"], points["y"]), return_distance=True
+    )
+    np.testing.assert_array_equal(by_tree, by_geos)
+    # A line among the services: the STRtree answers, distances to its nearest part.
+    line = np.append(services, shapely.linestrings([[0, 0], [5e4, 0]]))
+    assert (_nearest_chunk(points, line)["distance"].to_numpy() <= by_geos).all()
+
+
+def test_levels_share_the_raster_points_they_would_get_alone(demo_data, demo_indicators) -> None:
+    """Wards and LSOAs read the raster once and share places, with the points (and order)
+    each would get from the raster alone."""
+    from placeintel.indicators.access import from_raster, from_raster_levels
+
+    raster = demo_data.one("population-raster")
+    wards = demo_indicators.wards[["ward_code", "geometry"]]
+    lsoas = demo_indicators.lsoas[["lsoa21_code", "geometry"]]
+    together = from_raster_levels([wards, lsoas], raster)
+    assert together[0].places is together[1].places
+    for level, shared in zip([wards, lsoas], together, strict=True):
+        alone = from_raster(level, raster)
+        for part in ("x", "y", "weight", "ward"):
+            np.testing.assert_array_equal(getattr(shared, part), getattr(alone, part))
+        np.testing.assert_array_equal(shared.places.x[shared.place], alone.x)
+
+
+def test_zonal_sums_as_exactextract_gives_them_from_the_file(demo_data, demo_indicators) -> None:
+    """The raster in memory and the zones as WKB give exactly what exactextract gives from
+    the file and the GeoDataFrame."""
+    from exactextract import exact_extract
+
+    from placeintel.indicators.zonal import zonal
+
+    raster = demo_data.one("population-raster")
+    lsoas = demo_indicators.lsoas[["geometry"]].to_crs(raster.crs)
+    stock = exact_extract(str(raster.path), lsoas, ["sum"], output="pandas")["sum"]
+    np.testing.assert_array_equal(zonal(raster, lsoas, "sum"), stock.to_numpy())
