@@ -34,6 +34,7 @@ from placeintel.limits import (
     shorten,
     source_bytes,
 )
+from placeintel.sources.arrow_csv import read_plain
 from placeintel.sources.arrow_text import plain_numbers
 
 #: Cells that official files use for "no value" (suppressed, not applicable).
@@ -55,9 +56,29 @@ def read_csv(
     if not path.is_file():
         raise DataError("file not found", file=path)
     encoding = detect_encoding(path)
-    read_header(path, header_row, encoding)  # refuses a header too wide to parse
+    header, _ = read_header(path, header_row, encoding)  # refuses a header too wide to parse
+    # Arrow's parser where it certainly reads what pandas would (sources/arrow_csv.py).
+    frame = read_plain(path, encoding, header, columns) if header_row == 1 else None
+    if frame is None:
+        frame = _read_with_pandas(path, encoding, columns, header_row)
+    frame.columns = [str(c).strip() for c in frame.columns]
+    # Index rows by their number in the file (header = row 1), so every later filter,
+    # merge or check can still name the row a user must fix.
+    frame.index = pd.RangeIndex(header_row + 1, len(frame) + header_row + 1)
+    # Blank lines are kept while reading so that row numbers stay true; drop them now.
+    frame = frame[~frame.eq("").all(axis=1)] if len(frame.columns) else frame
+    _refuse_long_cells(frame, path)
+    frame.attrs["encoding"] = encoding
+    frame.attrs["path"] = str(path)
+    return frame
+
+
+def _read_with_pandas(
+    path: Path, encoding: str, columns: Callable[[str], bool] | None, header_row: int
+) -> pd.DataFrame:
+    """Any CSV, every cell as text; a file pandas cannot split is a DataError."""
     try:
-        frame = pd.read_csv(
+        return pd.read_csv(
             path,
             dtype=str,
             keep_default_na=False,
@@ -69,16 +90,6 @@ def read_csv(
         )
     except (pd.errors.ParserError, UnicodeDecodeError, EOFError, OSError) as exc:
         raise DataError(f"cannot parse CSV: {exc}", file=path) from None
-    frame.columns = [str(c).strip() for c in frame.columns]
-    # Index rows by their number in the file (header = row 1), so every later filter,
-    # merge or check can still name the row a user must fix.
-    frame.index = pd.RangeIndex(header_row + 1, len(frame) + header_row + 1)
-    # Blank lines are kept while reading so that row numbers stay true; drop them now.
-    frame = frame[~frame.eq("").all(axis=1)] if len(frame.columns) else frame
-    _refuse_long_cells(frame, path)
-    frame.attrs["encoding"] = encoding
-    frame.attrs["path"] = str(path)
-    return frame
 
 
 def is_gzip(path: Path) -> bool:

@@ -40,7 +40,7 @@ from placeintel.sources.tables import (
     open_text,
     read_head,
 )
-from placeintel.validate.well_formed import certainly_well_formed
+from placeintel.validate.well_formed import well_formed_columns
 
 #: Files larger than this are checked column-wise: above ~20,000 rows the column-wise pass
 #: is the faster one (the demo's largest CSV is 0.2 MB, so tests exercise both).
@@ -90,24 +90,28 @@ def bulk_findings(
     wanted = {f.name for f in checked}
     missing = list(schema.missing_values)
     dialect = _dialect(path, encoding, layout)
-    if certainly_well_formed(path, encoding, dialect, labels, layout, set(missing)):
-        found, blank = [], []  # nothing for the row-by-row pass below to find
+    keep = [label for label in labels if label in wanted]
+    clean, frame = well_formed_columns(path, encoding, dialect, labels, layout, set(missing), keep)
+    if clean:
+        blank: list[int] = []
+        found: list[Found] = []  # nothing for the row-by-row pass below to find
     else:
         found, blank = _structure(path, encoding, dialect, labels, layout, set(missing), limit)
-    frame = pd.read_csv(
-        path,
-        dtype=str,
-        keep_default_na=False,
-        encoding=encoding,
-        sep=dialect.delimiter,
-        quotechar=dialect.quotechar,
-        escapechar=dialect.escapechar,
-        doublequote=dialect.doublequote,
-        skipinitialspace=dialect.skipinitialspace,
-        skip_blank_lines=False,
-        skiprows=layout.header_row - 1,
-        usecols=lambda label: str(label).strip() in wanted,
-    )
+    if frame is None:  # the screen's parse is used when it certainly splits as pandas does
+        frame = pd.read_csv(
+            path,
+            dtype=str,
+            keep_default_na=False,
+            encoding=encoding,
+            sep=dialect.delimiter,
+            quotechar=dialect.quotechar,
+            escapechar=dialect.escapechar,
+            doublequote=dialect.doublequote,
+            skipinitialspace=dialect.skipinitialspace,
+            skip_blank_lines=False,
+            skiprows=layout.header_row - 1,
+            usecols=lambda label: str(label).strip() in wanted,
+        )
     frame.columns = [str(c).strip() for c in frame.columns]
     first = layout.header_row + 1
     frame.index = pd.RangeIndex(first, len(frame) + first)

@@ -16,15 +16,14 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 
 from placeintel.limits import CELL_CHARS
+from placeintel.sources.arrow_csv import Irregular, ends_cleanly, text_batches, text_column
 from placeintel.sources.tables import PLAIN, TableLayout
 
-#: Bytes per parsed block: small enough that 52 columns of text stay a few MB at a time.
-BLOCK_BYTES = 8 * 1024 * 1024
 #: Cells longer than this send the file to the exact pass, which names the long cell;
 #: half the limit, so that no difference of quoting between the parsers can matter.
 SCREEN_CHARS = CELL_CHARS // 2
@@ -39,54 +38,61 @@ def certainly_well_formed(
     missing: set[str],
 ) -> bool:
     """True only if the csv pass over the file's data rows would find nothing at all."""
+    return well_formed_columns(path, encoding, dialect, labels, layout, missing, [])[0]
+
+
+def well_formed_columns(
+    path: Path,
+    encoding: str,
+    dialect: type[csv.Dialect],
+    labels: list[str],
+    layout: TableLayout,
+    missing: set[str],
+    keep: list[str],
+) -> tuple[bool, pd.DataFrame | None]:
+    """Whether the csv pass would find nothing at all, and if so the columns `keep` (in
+    the file's order) of the data rows, as `pd.read_csv(dtype=str)` reads them with the
+    file's dialect, or None where they could be read otherwise.
+
+    The screen has read every cell already, so the cell checks need no second parse.
+    Arrow splits the cells as pandas does on a file that passes (sources/arrow_csv.py),
+    and the header as the csv module read `labels`, when the dialect is its own (comma
+    and double quote); with any other dialect the columns are not kept (pandas reads
+    them), though the verdict stands.
+    """
     if not _screenable(encoding, dialect, labels, layout):
-        return False
+        return False, None
     width = len(labels)
-    names = [f"c{i}" for i in range(width)]
-    irregular: list[object] = []
-
-    def note(row: object) -> str:  # a row of the wrong width: the exact pass names it
-        irregular.append(row)
-        return "skip"
-
+    read = dialect.delimiter == "," and dialect.quotechar == '"' and len(set(labels)) == width
+    last = labels[-1]  # the last row's last cell, for ends_cleanly
+    positions = [labels.index(name) for name in keep]
+    kept: dict[int, list[pa.Array]] = {i: [] for i in positions}
+    # An empty line reads as a row of empty cells here, and as blank in the csv
+    # pass: "" counts as missing for the screen whatever the schema says.
+    absent = pa.array(sorted(missing | {""}), type=pa.large_string())
     try:
-        reader = pacsv.open_csv(
-            str(path),  # a .gz is decompressed as it is read
-            read_options=pacsv.ReadOptions(
-                skip_rows=layout.header_row, column_names=names, block_size=BLOCK_BYTES
-            ),
-            parse_options=pacsv.ParseOptions(
-                delimiter=dialect.delimiter,
-                quote_char=dialect.quotechar,
-                double_quote=True,
-                escape_char=False,
-                newlines_in_values=True,
-                ignore_empty_lines=False,
-                invalid_row_handler=note,
-            ),
-            convert_options=pacsv.ConvertOptions(
-                column_types={name: pa.large_string() for name in names},
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
-        # An empty line reads as a row of empty cells here, and as blank in the csv
-        # pass: "" counts as missing for the screen whatever the schema says.
-        absent = pa.array(sorted(missing | {""}), type=pa.large_string())
-        for batch in reader:
-            if irregular:
-                return False
+        for batch in text_batches(
+            path, width, dialect.delimiter, dialect.quotechar, layout.header_row
+        ):
             blank = None
             for column in batch.columns:
                 if (pc.max(pc.utf8_length(column)).as_py() or 0) > SCREEN_CHARS:
-                    return False
+                    return False, None
                 gone = pc.is_in(column, value_set=absent)
                 blank = gone if blank is None else pc.and_(blank, gone)
             if blank is not None and pc.any(blank).as_py():
-                return False
-    except (pa.ArrowException, OSError, UnicodeError):
-        return False  # the exact pass reads it, and names what is wrong
-    return not irregular
+                return False, None
+            if not read:
+                continue
+            for i in positions:
+                kept[i].append(batch.column(i))
+            if batch.num_rows:
+                last = batch.column(width - 1)[-1].as_py()
+    except (Irregular, pa.ArrowException, OSError, UnicodeError):
+        return False, None  # the exact pass reads it, and names what is wrong
+    if not read or not ends_cleanly(path, last):
+        return True, None
+    return True, pd.DataFrame({labels[i]: text_column(kept[i]) for i in positions}, columns=keep)
 
 
 def _screenable(

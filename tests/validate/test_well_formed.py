@@ -9,6 +9,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -16,7 +17,7 @@ from hypothesis import strategies as st
 from placeintel.errors import DataError
 from placeintel.sources.tables import PLAIN, detect_encoding, read_header
 from placeintel.validate.bulk import _dialect, _structure
-from placeintel.validate.well_formed import certainly_well_formed
+from placeintel.validate.well_formed import certainly_well_formed, well_formed_columns
 from tests.validate.test_corpus import CASES, Case, _broken_region
 
 
@@ -31,6 +32,21 @@ def _agrees(path: Path, missing: set[str]) -> bool:
     passed = certainly_well_formed(path, encoding, dialect, labels, PLAIN, missing)
     if passed:
         assert _structure(path, encoding, dialect, labels, PLAIN, missing, 100) == ([], [])
+    clean, frame = well_formed_columns(path, encoding, dialect, labels, PLAIN, missing, labels)
+    assert clean == passed
+    if frame is not None:  # the cells the bulk checks read are pandas' very cells
+        expected = pd.read_csv(
+            path,
+            dtype=str,
+            keep_default_na=False,
+            encoding=encoding,
+            sep=dialect.delimiter,
+            quotechar=dialect.quotechar,
+            doublequote=dialect.doublequote,
+            skip_blank_lines=False,
+        )
+        expected.columns = [str(c).strip() for c in expected.columns]
+        pd.testing.assert_frame_equal(frame, expected, check_exact=True)
     return passed
 
 
