@@ -45,7 +45,7 @@ def gi_star(adjacency: sparse.csr_array, y: np.ndarray) -> GiStar:
     queen_adjacency`); libpysal's `fill_diagonal(w, 1)` puts a 1 on every diagonal,
     islands included, and its W's sparse matrix keeps columns sorted, as here."""
     n = adjacency.shape[0]
-    weights = sparse.csr_array(adjacency + sparse.eye_array(n, format="csr"), dtype=float)
+    weights = sparse.csr_array(adjacency + sparse.identity(n, format="csr"), dtype=float)
     weights.sort_indices()
     weights.data[:] = 1.0
     # esda's G_Local.calc with remove_self = False, in its order.
