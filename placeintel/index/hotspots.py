@@ -6,8 +6,9 @@ The method, and why (docs/method.md has the full account, with references):
   LSOAs against 215 wards: neighbourhoods of a few hundred households, where a
   cluster is a cluster rather than an average over a ward that mixes an estate
   with its suburbs, and enough areas for a correction over all of them to leave
-  power. Neighbours share a border or a corner (queen contiguity, libpysal); each
-  area's own value is in its neighbourhood (the "star"), with binary weights.
+  power. Neighbours share a border or a corner (queen contiguity, libpysal's
+  definition, found by `contiguity.py`); each area's own value is in its
+  neighbourhood (the "star"), with binary weights.
 - **Conditional permutation inference** (Anselin 1995), as GeoDa and PySAL do:
   9,999 seeded permutations, two-sided, ties counted in both tails. Not the
   analytic normal z-scores that ArcGIS uses: DERI-like scores are skewed, and with
@@ -39,10 +40,12 @@ import warnings
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from esda import G_Local, Moran_Local
-from libpysal.weights import Queen
+from scipy import sparse
 from scipy.stats import false_discovery_control
 
+from placeintel.index.contiguity import queen_adjacency
+from placeintel.index.local import gi_star as gi_star_statistic
+from placeintel.index.local import local_moran
 from placeintel.index.permutation import (
     Statistic,
     neighbour_weights,
@@ -104,27 +107,32 @@ def two_sided(observed: np.ndarray, simulated: np.ndarray) -> np.ndarray:
 
 
 def gi_star(
-    values: np.ndarray, weights, permutations: int = PERMUTATIONS, seed: int = SEED
+    values: np.ndarray,
+    adjacency: sparse.csr_array,
+    permutations: int = PERMUTATIONS,
+    seed: int = SEED,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Gi* z-scores (binary weights, self included) and their BH-adjusted two-sided
-    conditional-permutation p-values."""
-    tests = _LocalTests(values, weights, permutations, seed)
+    conditional-permutation p-values; `adjacency` as `contiguity.queen_adjacency`."""
+    tests = _LocalTests(values, adjacency, permutations, seed)
     z, p, _, _ = tests.run()
     return z, p
 
 
 class _LocalTests:
-    """Gi* and local Moran on one set of values and weights, sharing one set of draws.
+    """Gi* and local Moran on one set of values and contiguity, sharing one set of draws.
 
-    esda computes the observed statistics and the analytic Gi* z (no permutations
-    asked of it); the permutation tails are counted by `permutation.tail_counts` from
-    esda's own draws, which both statistics share as they do in esda (same seed, same
-    neighbour counts), so they are drawn once.
+    `local.py` computes the observed statistics and the analytic Gi* z as esda does;
+    the permutation tails are counted by `permutation.tail_counts` from esda's own
+    draws, which both statistics share as they do in esda (same seed, same neighbour
+    counts), so they are drawn once.
     """
 
-    def __init__(self, values: np.ndarray, weights, permutations: int, seed: int) -> None:
+    def __init__(
+        self, values: np.ndarray, adjacency: sparse.csr_array, permutations: int, seed: int
+    ) -> None:
         self.values = values
-        self.weights = weights
+        self.adjacency = adjacency
         self.permutations = permutations
         self.seed = seed
         self._ids: np.ndarray | None = None
@@ -135,9 +143,14 @@ class _LocalTests:
         return self._ids
 
     def _p_values(
-        self, statistic: Statistic, observed: np.ndarray, z: np.ndarray, w, scaling: float
+        self,
+        statistic: Statistic,
+        observed: np.ndarray,
+        z: np.ndarray,
+        weights: sparse.csr_array,
+        scaling: float,
     ) -> np.ndarray:
-        own, others = neighbour_weights(w.sparse)
+        own, others = neighbour_weights(weights)
         ids = self._draws(others.shape[0])
         upper, lower = tail_counts(statistic, observed, z, own, others, scaling, ids)
         return fdr(two_sided_from_counts(upper, lower, self.permutations))
@@ -145,13 +158,12 @@ class _LocalTests:
     def run(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Gi* z and FDR p; local Moran quadrant and FDR p (row-standardised weights)."""
         y = self.values
-        gi = G_Local(y, self.weights, transform="B", permutations=0, star=True)
-        gi_p = self._p_values("gi_star", gi.Gs, y, gi.w, y.sum())
-        self.weights.transform = "R"
-        lisa = Moran_Local(y, self.weights, permutations=0)
+        gi = gi_star_statistic(self.adjacency, y)
+        gi_p = self._p_values("gi_star", gi.statistic, y, gi.weights, y.sum())
+        lisa = local_moran(self.adjacency, y)
         scaling = (len(y) - 1) / (lisa.z * lisa.z).sum()  # esda crand's, for Moran
-        lisa_p = self._p_values("moran", lisa.Is, lisa.z, lisa.w, scaling)
-        return np.asarray(gi.Zs, dtype=float), gi_p, np.asarray(lisa.q), lisa_p
+        lisa_p = self._p_values("moran", lisa.statistic, lisa.z, lisa.weights, scaling)
+        return np.asarray(gi.z, dtype=float), gi_p, np.asarray(lisa.quadrant), lisa_p
 
 
 def hotspots(
@@ -186,10 +198,10 @@ def hotspots(
 def _statistics(
     out: pd.DataFrame, scored: gpd.GeoDataFrame, column: str, permutations: int, seed: int
 ) -> pd.DataFrame:
-    weights = Queen.from_dataframe(scored, use_index=False)
-    islands = np.array([weights.cardinalities[i] == 0 for i in range(len(scored))])
+    adjacency = queen_adjacency(scored.geometry.to_numpy())
+    islands = np.diff(adjacency.indptr) == 0
     y = scored[column].to_numpy(dtype=float)
-    z, gi_p, quadrant, lisa_p = _LocalTests(y, weights, permutations, seed).run()
+    z, gi_p, quadrant, lisa_p = _LocalTests(y, adjacency, permutations, seed).run()
     gi_p[islands] = 1.0  # an area with no neighbours has no neighbourhood to test
     out.loc[scored.index, "gi_z"] = np.round(z, 6)
     out.loc[scored.index, "gi_p_fdr"] = np.round(gi_p, 6)

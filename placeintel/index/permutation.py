@@ -95,9 +95,12 @@ def tail_counts(
     ids = ids[:, : others.shape[0]]
     sums = _NeighbourSums(z, others, ids)
     own_term = own * z
-    # The in-block corrections grow as block^2 x neighbours / n: on a small map, small
-    # blocks keep them a fraction of the block's own work.
-    block = int(np.clip(n // (4 * max(1, ids.shape[1])), 16, block))
+    # A block's own work (one gather, running sums and sort of permutations x neighbours)
+    # is the same whatever its size, its in-block corrections grow as that x block^2 / n:
+    # the total, n / block x (1 + block^2 / n), is least near block = sqrt(n). Measured
+    # nationally (CPU, Gi* tails): 7,047 wards 1.09 s at 220 areas a block, 0.44 s at 84;
+    # 35,316 LSOAs 1.0-1.1 s at 141-256.
+    block = int(np.clip(np.sqrt(n), 16, block))
     finite = np.isfinite(scaling) and scaling != 0 and np.isfinite(z).all()
     if sums.uniform and finite and not every_pair:
         tails = _SortedTails(statistic, z, own_term, scaling, sums)

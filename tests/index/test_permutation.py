@@ -18,6 +18,7 @@ from esda import G_Local, Moran_Local
 from libpysal.weights import Queen, W
 
 from placeintel.index import hotspots as hot
+from placeintel.index.contiguity import queen_adjacency
 from placeintel.index.hotspots import two_sided
 from placeintel.index.permutation import (
     neighbour_weights,
@@ -29,8 +30,9 @@ from placeintel.index.permutation import (
 PERMUTATIONS = 999
 
 
-def _map(count: int = 1_200, seed: int = 5) -> tuple[W, np.ndarray]:
-    """Voronoi cells shaped like LSOAs plus one island, and rounded skewed scores."""
+def _map(count: int = 1_200, seed: int = 5, with_areas: bool = False):
+    """Voronoi cells shaped like LSOAs plus one island, and rounded skewed scores: their
+    libpysal weights and scores, and with `with_areas` the areas too."""
     rng = np.random.default_rng(seed)
     side = 1_000 * np.sqrt(count)
     points = shapely.multipoints(rng.uniform(0, side, size=(count, 2)))
@@ -44,7 +46,8 @@ def _map(count: int = 1_200, seed: int = 5) -> tuple[W, np.ndarray]:
     scores[: count // 10] = np.round(scores[: count // 10], 1)  # discrete ones tie often
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return Queen.from_dataframe(areas, use_index=False), scores
+        weights = Queen.from_dataframe(areas, use_index=False)
+    return (weights, areas, scores) if with_areas else (weights, scores)
 
 
 def _esda(statistic: str, y: np.ndarray, weights: W, seed: int, permutations: int = PERMUTATIONS):
@@ -106,10 +109,11 @@ def test_unequal_weights_take_the_general_path() -> None:
 def test_hotspots_leave_the_global_random_state_where_esda_did() -> None:
     """Seedless code after the hot spots (mapclassify's natural breaks) sees the same
     NumPy global random state as when esda drew the permutations itself."""
-    weights, y = _map(300)
+    weights, areas, y = _map(300, with_areas=True)
     _esda("gi_star", y, weights, hot.SEED)
     expected = np.random.get_state()[1].copy()
     np.random.seed(0)
-    tests = hot._LocalTests(y, weights, PERMUTATIONS, hot.SEED)
+    adjacency = queen_adjacency(areas.geometry.to_numpy())
+    tests = hot._LocalTests(y, adjacency, PERMUTATIONS, hot.SEED)
     tests.run()
     assert np.array_equal(np.random.get_state()[1], expected)
