@@ -34,6 +34,7 @@ from typing import Any
 #: A child that dies within this many seconds of starting is not restarted again and
 #: again; the server stops instead (it would die the same way every time).
 FAST_FAILURE = 5.0
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
 def listening_socket(host: str, port: int, backlog: int = 1024) -> socket.socket:
@@ -65,10 +66,20 @@ def run_workers(
     stopping = False
 
     def start() -> None:
-        pid = os.fork()
+        # SIGINT/SIGTERM are held back across the fork: arriving between the fork and the
+        # pid being recorded, stop() would miss the new worker and the parent would wait
+        # for it for ever; arriving in the child before its handlers are reset, the child
+        # would run the parent's stop(). Held signals are delivered on unblocking.
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        try:
+            pid = os.fork()
+        except BaseException:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+            raise
         if pid == 0:  # the worker
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
             code = 0
             try:
                 child()
@@ -82,6 +93,7 @@ def run_workers(
                 sys.stderr.flush()
                 os._exit(code)
         children[pid] = time.monotonic()
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
 
     def stop(signum: int, frame: Any) -> None:
         nonlocal stopping
@@ -93,6 +105,8 @@ def run_workers(
     previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         for _ in range(workers):
+            if stopping:
+                break
             start()
         while children:
             try:
