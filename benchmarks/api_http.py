@@ -146,9 +146,11 @@ def tipg_python() -> Path:
     python = TIPG_VENV / "bin" / "python"
     if not python.exists():
         subprocess.run([sys.executable, "-m", "venv", str(TIPG_VENV)], check=True)
-    if subprocess.run([str(python), "-c", "import tipg, uvicorn"]).returncode:
+    probe = [str(python), "-c", "import tipg, uvicorn"]
+    if subprocess.run(probe, capture_output=True).returncode:  # not installed yet
         subprocess.run(
-            [str(python), "-m", "pip", "install", "-q", "tipg", "uvicorn[standard]"], check=True
+            [str(python), "-m", "pip", "install", "-q", "tipg", "uvicorn[standard]"],
+            check=True,
         )
     return python
 
