@@ -29,18 +29,6 @@ from placeintel.sources.tables import PLAIN, TableLayout
 SCREEN_CHARS = CELL_CHARS // 2
 
 
-def certainly_well_formed(
-    path: Path,
-    encoding: str,
-    dialect: type[csv.Dialect],
-    labels: list[str],
-    layout: TableLayout,
-    missing: set[str],
-) -> bool:
-    """True only if the csv pass over the file's data rows would find nothing at all."""
-    return well_formed_columns(path, encoding, dialect, labels, layout, missing, [])[0]
-
-
 def well_formed_columns(
     path: Path,
     encoding: str,

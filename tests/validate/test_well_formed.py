@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from placeintel.errors import DataError
 from placeintel.sources.tables import PLAIN, detect_encoding, read_header
 from placeintel.validate.bulk import _dialect, _structure
-from placeintel.validate.well_formed import certainly_well_formed, well_formed_columns
+from placeintel.validate.well_formed import well_formed_columns
 from tests.validate.test_corpus import CASES, Case, _broken_region
 
 
@@ -29,7 +29,7 @@ def _agrees(path: Path, missing: set[str]) -> bool:
     except DataError:
         return False  # refused before either pass runs
     labels = [h.strip() for h in header]
-    passed = certainly_well_formed(path, encoding, dialect, labels, PLAIN, missing)
+    passed, _ = well_formed_columns(path, encoding, dialect, labels, PLAIN, missing, [])
     if passed:
         assert _structure(path, encoding, dialect, labels, PLAIN, missing, 100) == ([], [])
     clean, frame = well_formed_columns(path, encoding, dialect, labels, PLAIN, missing, labels)
