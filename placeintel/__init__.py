@@ -12,15 +12,72 @@ The Python API, the same functions the `placeintel` command calls::
     placeintel.diff("demo", "20261101T000000Z")   # what changed since an earlier release
 """
 
-from placeintel import public_api
-from placeintel.errors import DataError, PlaceintelError, UsageError
-from placeintel.pipeline import ValidationFailed
-from placeintel.public_api import *  # noqa: F403 - the API is public_api's, listed once there
+from __future__ import annotations
 
-__all__ = [
-    *public_api.__all__,
-    "DataError",
-    "PlaceintelError",
-    "UsageError",
-    "ValidationFailed",
-]
+import importlib
+import sys
+import types
+from typing import Any
+
+#: Where each public name lives. The API is imported on first use, not with the package:
+#: it pulls in geopandas, folium, scipy, esda and mapclassify (about 3 s), which a
+#: submodule imported on its own (a publish worker process, `placeintel --help`) should
+#: not pay for.
+_PUBLIC_API = (
+    "Release",
+    "Report",
+    "build",
+    "current",
+    "demo_data",
+    "describe",
+    "diff",
+    "explore",
+    "find_area",
+    "list_datasets",
+    "load_region",
+    "load_release",
+    "publish",
+    "releases",
+    "save_map",
+    "serve",
+    "validate",
+)
+_HOMES = {
+    **dict.fromkeys(_PUBLIC_API, "placeintel.public_api"),
+    "DataError": "placeintel.errors",
+    "PlaceintelError": "placeintel.errors",
+    "UsageError": "placeintel.errors",
+    "ValidationFailed": "placeintel.pipeline",
+}
+
+__all__ = [*_PUBLIC_API, "DataError", "PlaceintelError", "UsageError", "ValidationFailed"]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'placeintel' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value  # once found, a plain attribute: no second lookup
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
+
+class _Package(types.ModuleType):
+    """`placeintel.validate` and `placeintel.publish` are functions and also subpackages.
+
+    Importing a subpackage sets the parent's attribute to the module, which would hide the
+    function until something looked it up again. The functions win, as they did when this
+    package imported the API eagerly: a submodule never takes a public name's place.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _HOMES and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

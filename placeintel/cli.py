@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 
 import click
-import pandas as pd
 
 import placeintel
 from placeintel.api.limits import ServerLimits
@@ -338,6 +337,8 @@ def explain(region: str, area: str, releases: Path) -> None:
         f"({row['deri_rank_low']}-{row['deri_rank_high']} across weightings; "
         f"top decile in {row['p_top_decile']:.0%} of them); hotspot: {row['hotspot']}"
     )
+    import pandas as pd  # here, not at the top: `placeintel --help` need not load pandas
+
     table = release.explain(row[code])
     click.echo(f"{'indicator':<62}{'value':>10}{'0-10':>7}{'points':>8}")
     for item in table.itertuples():

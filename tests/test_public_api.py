@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import doctest
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -271,3 +273,26 @@ def test_build_without_a_folder_leaves_nothing_behind(
         placeintel.build(region, echo=said.append)
     assert str(tmp_path) in said[0]  # it had made its temporary folder ...
     assert _leftovers(tmp_path) == []  # ... and removed it
+
+
+def test_package_names_every_public_function_and_imports_it_on_first_use() -> None:
+    """`import placeintel` is light (a publish worker, `--help`), yet every name is there."""
+    assert set(placeintel.__all__) >= set(placeintel.public_api.__all__)
+    for name in placeintel.__all__:
+        assert getattr(placeintel, name) is not None
+    assert placeintel.build is placeintel.public_api.build
+    with pytest.raises(AttributeError, match="no attribute 'nonesuch'"):
+        placeintel.nonesuch  # noqa: B018 - the lookup itself is the test
+    probe = (
+        "import sys, placeintel; heavy = {'geopandas', 'folium', 'scipy.stats', 'mapclassify'}; "
+        "print(sorted(heavy & set(sys.modules)))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+    # A subpackage of the same name imported first does not hide the function.
+    probe = (
+        "import placeintel.validate, placeintel.publish, placeintel; "
+        "print(callable(placeintel.validate), callable(placeintel.publish))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "True True"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import mapclassify
 import numpy as np
 
 SCHEMES = ("quantiles", "natural-breaks")
@@ -19,6 +18,8 @@ def risk_classes(
     classes = np.full(values.shape, -1)
     if finite.sum() < k:
         return classes, []
+    import mapclassify  # imports matplotlib (~0.5 s): only when classes are made
+
     classifier = (
         mapclassify.NaturalBreaks(values[finite], k=k)
         if scheme == "natural-breaks"
