@@ -59,6 +59,28 @@ def isin(values: pd.Series, allowed: Iterable[object] | pd.Series) -> np.ndarray
     return values.isin(allowed).to_numpy(dtype=bool)
 
 
+def map_text(keys: pd.Series, index: pd.Series, values: pd.Series) -> pd.Series:
+    """`keys.map(pd.Series(values.to_numpy(), index=index))` with Arrow's hash kernel.
+
+    pandas builds a hash table of Python strings for the index (and checks it is
+    unique) before looking 1.7 million postcodes up in it: about 7 s at national scale,
+    against under a second for `pyarrow.compute.index_in` and `take`. The Arrow path
+    is taken only where it gives pandas' very result: text keys and values, and an
+    index of distinct, present codes (pandas refuses a repeated one); anything else
+    goes to pandas itself. A key not in the index (or missing) maps to NaN.
+    """
+    left, right, found = arrow_strings(keys), arrow_strings(index), arrow_strings(values)
+    if left is not None and right is not None and found is not None:
+        right = right.combine_chunks()
+        if right.null_count == 0 and pc.count_distinct(right).as_py() == len(right):
+            positions = pc.index_in(left, value_set=right, skip_nulls=True)
+            mapped = pc.take(found, positions)
+            return pd.Series(
+                ArrowStringArray(mapped, dtype=values.dtype), index=keys.index, name=keys.name
+            )
+    return keys.map(pd.Series(values.to_numpy(), index=index))
+
+
 def without_spaces_upper(values: pd.Series) -> pd.Series:
     """`values.str.replace(r"\\s+", "", regex=True).str.upper()`, in Arrow for ASCII text.
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from placeintel.sources.arrow_text import without_spaces_upper
+from placeintel.sources.arrow_text import map_text, without_spaces_upper
 from placeintel.sources.formats import Format
 from placeintel.sources.tables import find_column, read_csv, refuse_first
 
@@ -83,7 +83,7 @@ def to_output_areas(frame: pd.DataFrame, lookup: pd.DataFrame, path: Path | str)
     A postcode the directory does not know is an error naming the row: dropping it
     would quietly remove premises from a ward.
     """
-    oa = frame["area_code"].map(lookup.set_index("postcode")["oa21_code"])
+    oa = map_text(frame["area_code"], lookup["postcode"], lookup["oa21_code"])
     unknown = oa.isna()
     refuse_first(
         unknown,
