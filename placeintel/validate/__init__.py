@@ -20,7 +20,7 @@ from placeintel.sources import (
     reader_options,
     source_file,
 )
-from placeintel.sources.tables import read_header
+from placeintel.sources.tables import encodings_remembered, read_header
 from placeintel.validate.checks import check_region
 from placeintel.validate.report import Finding, Report
 from placeintel.validate.tables import load_schema, validate_table, validate_with_own_schema
@@ -142,10 +142,11 @@ def validate_sources(manifest: Manifest) -> tuple[RegionData, Report]:
     data = RegionData(manifest)
     report = Report(manifest.name)
     _check_contact(manifest, report)
-    for source in manifest.sources:
-        frame = validate_source(manifest, source, report)
-        if frame is not None:
-            data.frames[source.id] = frame
+    with encodings_remembered():  # the checks and the reader look at each file's once
+        for source in manifest.sources:
+            frame = validate_source(manifest, source, report)
+            if frame is not None:
+                data.frames[source.id] = frame
     check_region(data, report)
     nation = manifest.nation_manifest()
     if nation is not None:
