@@ -30,9 +30,14 @@ def normalise(postcodes: pd.Series) -> pd.Series:
     return without_spaces_upper(postcodes)
 
 
+def _wanted(label: str) -> bool:
+    """The columns read of ONSPD's 52, by trimmed header."""
+    return label.lower() in _WANTED
+
+
 def read_onspd(path: Path, role: str, options: dict) -> pd.DataFrame:
     """Postcode -> 2021 output area, one row per postcode (live and terminated)."""
-    frame = read_csv(path, columns=lambda label: label.lower() in _WANTED)
+    frame = read_csv(path, columns=_wanted)
     postcode = find_column(frame, *POSTCODE_COLUMNS, path=path)
     oa = find_column(frame, *OA_COLUMNS, path=path)
     out = pd.DataFrame(
@@ -110,4 +115,4 @@ def to_output_areas(frame: pd.DataFrame, lookup: pd.DataFrame, path: Path | str)
     return out
 
 
-FORMAT = Format("onspd", read_onspd, header_map, schema="onspd")
+FORMAT = Format("onspd", read_onspd, header_map, schema="onspd", shares_parse=True, reads=_wanted)

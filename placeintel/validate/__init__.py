@@ -20,6 +20,7 @@ from placeintel.sources import (
     reader_options,
     source_file,
 )
+from placeintel.sources.arrow_csv import parses_shared
 from placeintel.sources.tables import encodings_remembered, read_header
 from placeintel.validate.checks import check_region
 from placeintel.validate.report import Finding, Report
@@ -130,7 +131,15 @@ def _check_file(manifest: Manifest, source: Source, report: Report) -> bool:
             row=None,
         )
         return False
-    return validate_table(path, load_schema(name), mapping, report, layout=layout)
+    return validate_table(
+        path,
+        load_schema(name),
+        mapping,
+        report,
+        layout=layout,
+        hand_on=form.shares_parse,
+        reads=form.reads,
+    )
 
 
 def validate_sources(manifest: Manifest) -> tuple[RegionData, Report]:
@@ -142,7 +151,8 @@ def validate_sources(manifest: Manifest) -> tuple[RegionData, Report]:
     data = RegionData(manifest)
     report = Report(manifest.name)
     _check_contact(manifest, report)
-    with encodings_remembered():  # the checks and the reader look at each file's once
+    # The checks and the reader find each file's encoding once, and parse it once.
+    with encodings_remembered(), parses_shared():
         for source in manifest.sources:
             frame = validate_source(manifest, source, report)
             if frame is not None:

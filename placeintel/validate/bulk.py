@@ -34,6 +34,7 @@ from frictionless.error import Error
 
 from placeintel.errors import DataError
 from placeintel.limits import BLANK_ROWS
+from placeintel.sources.arrow_csv import Wanted
 from placeintel.sources.arrow_text import arrow_strings
 from placeintel.sources.tables import (
     PLAIN,
@@ -83,9 +84,14 @@ def bulk_findings(
     descriptor: dict[str, Any],
     layout: TableLayout = PLAIN,
     limit: int = 100,
+    hand_on: bool = False,
+    reads: Wanted = None,
 ) -> list[list[Any]]:
     """The first `limit` findings, as frictionless's `flatten` gives them
-    (row, field, cell, type, message, note), in frictionless's order."""
+    (row, field, cell, type, message, note), in frictionless's order.
+
+    `hand_on` and `reads` let the screen leave its parse for the file's reader
+    (`well_formed_columns`)."""
     supported(descriptor)
     schema = Schema.from_descriptor(descriptor)
     labels = [h.strip() for h in header]
@@ -94,7 +100,9 @@ def bulk_findings(
     missing = list(schema.missing_values)
     dialect = _dialect(path, encoding, layout)
     keep = [label for label in labels if label in wanted]
-    clean, frame = well_formed_columns(path, encoding, dialect, labels, layout, set(missing), keep)
+    clean, frame = well_formed_columns(
+        path, encoding, dialect, labels, layout, set(missing), keep, hand_on, reads
+    )
     if clean:
         blank: list[int] = []
         found: list[Found] = []  # nothing for the row-by-row pass below to find
