@@ -26,6 +26,8 @@ _ASCII_SPACE = r"[\t\n\x0b\x0c\r\x1c-\x1f ]+"
 #: A plain decimal that Arrow's cast and Python's float() read alike (both round
 #: correctly); anything else is left to the caller's slower, stricter reading.
 _PLAIN_NUMBER = r"^-?[0-9]+(\.[0-9]+)?$"
+#: An integer int64 holds whatever its digits, read alike by Arrow's cast and pandas.
+_PLAIN_INTEGER = r"^-?[0-9]{1,18}$"
 
 
 def arrow_strings(values: pd.Series) -> pa.ChunkedArray | None:
@@ -96,6 +98,35 @@ def without_spaces_upper(values: pd.Series) -> pd.Series:
     return pd.Series(
         ArrowStringArray(spelled, dtype=values.dtype), index=values.index, name=values.name
     )
+
+
+def duplicated(values: pd.Series) -> pd.Series:
+    """`values.duplicated()`: at once when Arrow counts every value distinct (a missing
+    value counts once, as pandas counts a second NaN a repeat), which is the case of
+    every valid file; pandas finds the repeats otherwise (1.7 s for ONSPD's postcodes)."""
+    array = arrow_strings(values)
+    if array is not None and pc.count_distinct(array, mode="all").as_py() == len(array):
+        return pd.Series(False, index=values.index, name=values.name)
+    return values.duplicated()
+
+
+def to_numeric(values: pd.Series) -> pd.Series:
+    """`pd.to_numeric(values, errors="coerce")`, in Arrow when every cell is a plain
+    integer of at most 18 digits (ONSPD's grid references: 1.5 s a column in pandas).
+
+    pandas gives such a column as int64, which Arrow's cast does exactly; a column with
+    any other cell (blank, a decimal, a sign "+", a longer number) goes to pandas.
+    """
+    array = arrow_strings(values)
+    if (
+        array is not None
+        and len(array)
+        and array.null_count == 0
+        and pc.all(pc.match_substring_regex(array, _PLAIN_INTEGER)).as_py()
+    ):
+        numbers = pc.cast(array, pa.int64()).to_numpy(zero_copy_only=False)
+        return pd.Series(numbers, index=values.index, name=values.name)
+    return pd.to_numeric(values, errors="coerce")
 
 
 def plain_numbers(values: pd.Series) -> np.ndarray | None:

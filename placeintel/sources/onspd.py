@@ -12,7 +12,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from placeintel.sources.arrow_text import map_text, without_spaces_upper
+from placeintel.sources.arrow_text import (
+    duplicated,
+    map_text,
+    to_numeric,
+    without_spaces_upper,
+)
 from placeintel.sources.formats import Format
 from placeintel.sources.tables import find_column, read_csv, refuse_first
 
@@ -48,15 +53,15 @@ def read_onspd(path: Path, role: str, options: dict) -> pd.DataFrame:
     out["terminated"] = frame[terminated].str.strip() != "" if terminated else False
     east, north = (find_column(frame, c, required=False) for c in GRID_COLUMNS)
     if east and north:  # blank for postcodes ONS could not grid-reference
-        out["easting"] = pd.to_numeric(frame[east].str.strip(), errors="coerce")
-        out["northing"] = pd.to_numeric(frame[north].str.strip(), errors="coerce")
+        out["easting"] = to_numeric(frame[east].str.strip())
+        out["northing"] = to_numeric(frame[north].str.strip())
     blank = out["oa21_code"] == ""
     if blank.any():
         # ONSPD leaves OA blank for a few non-geographic postcodes (e.g. large users' PO
         # boxes); they cannot be placed, and Ofcom has no premises for them.
         out = out[~blank]
     refuse_first(
-        out["postcode"].duplicated(),
+        duplicated(out["postcode"]),
         lambda row: f"postcode {out['postcode'][row]!r} appears more than once",
         file=path,
         field=postcode,
