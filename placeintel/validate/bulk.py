@@ -129,13 +129,17 @@ def bulk_findings(
     # A short row's absent cells read as NaN here and as None in frictionless.
     frame = _without_rows(frame, layout.skip_rows)
     rows = _without_rows(frame, blank)
-    for field in checked:
-        position = labels.index(field.name) + 1
-        found += _cell_findings(rows[field.name], field, position, missing, limit)
-        if field.constraints.get("unique"):
-            found += _unique_findings(rows[field.name], field.name, position, missing, limit)
-    if schema.primary_key:
-        found += _primary_key_findings(frame[schema.primary_key], missing, limit)
+    try:
+        for field in checked:
+            position = labels.index(field.name) + 1
+            key = rows is frame and field.name in schema.primary_key
+            found += _cell_findings(rows[field.name], field, position, missing, limit, key)
+            if field.constraints.get("unique"):
+                found += _unique_findings(rows[field.name], field.name, position, missing, limit)
+        if schema.primary_key:
+            found += _primary_key_findings(frame[schema.primary_key], missing, limit)
+    finally:
+        _key_columns.clear()
     found.sort(key=lambda item: item[:3])
     return [
         [
@@ -282,7 +286,12 @@ def _structure(
 
 
 def _cell_findings(
-    cells: pd.Series, field: Any, position: int, missing: list[str], limit: int
+    cells: pd.Series,
+    field: Any,
+    position: int,
+    missing: list[str],
+    limit: int,
+    key: bool = False,
 ) -> Iterator[Found]:
     """Type and constraint errors, each distinct value judged once by frictionless.
 
@@ -290,7 +299,7 @@ def _cell_findings(
     values have failed, any later failure falls after `limit` findings of this column.
     An absent cell (a short row) is frictionless's None, code -1 here, judged last.
     """
-    codes, distinct = _distinct(cells)
+    codes, distinct = _distinct(cells, remember=key)
     absent = len(distinct)  # the code of None, judged after every distinct value
     read = field.create_cell_reader()
     notes: dict[int, dict[str, str]] = {}
@@ -328,7 +337,7 @@ def _cell_findings(
             yield (int(row), _CELL, position, error)
 
 
-def _distinct(cells: pd.Series) -> tuple[np.ndarray, pa.Array | np.ndarray]:
+def _distinct(cells: pd.Series, remember: bool = False) -> tuple[np.ndarray, pa.Array | np.ndarray]:
     """Each cell's code and the distinct values in order of first appearance (an absent
     cell, NaN, is -1), as `pd.factorize` gives them: with Arrow's hash kernel for Arrow
     text, which keeps the distinct values in Arrow rather than as Python strings."""
@@ -336,9 +345,19 @@ def _distinct(cells: pd.Series) -> tuple[np.ndarray, pa.Array | np.ndarray]:
     if array is None:
         codes, values = pd.factorize(cells, sort=False)
         return codes, np.asarray(values, dtype=object)
+    held = _key_columns.get(id(array))
+    if held is not None and held[0] is array:  # a key column, encoded for its cells
+        return held[1]
     encoded = pc.dictionary_encode(array.combine_chunks(), null_encoding="mask")
     codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    if remember:  # Arrow arrays never change; one held here cannot be freed and its id reused
+        _key_columns[id(array)] = (array, (codes, encoded.dictionary))
     return codes, encoded.dictionary
+
+
+#: Primary-key columns `_distinct` encoded for their cell checks, for the key check to
+#: use again (a second for ONSPD's postcodes); emptied as each file's checks end.
+_key_columns: dict[int, tuple[pa.ChunkedArray, tuple[np.ndarray, pa.Array]]] = {}
 
 
 def _python_values(distinct: pa.Array | np.ndarray, positions: np.ndarray) -> list[Any]:
@@ -486,10 +505,10 @@ def _primary_key_findings(keys: pd.DataFrame, missing: list[str], limit: int) ->
     seen on an earlier row (a missing cell reads as None, equal to another None)."""
     absent = keys.isna() | keys.isin(missing)
     empty = absent.all(axis=1)
-    marked = keys.mask(absent, "\0")
+    marked = keys.mask(absent, "\0") if absent.to_numpy().any() else keys
     columns = [marked[c] for c in marked.columns]
     key = columns[0].str.cat(columns[1:], sep="\x1f") if len(columns) > 1 else columns[0]
-    earlier = _earlier_row(key[~empty]).reindex(keys.index)
+    earlier = _earlier_row(key[~empty] if empty.any() else key).reindex(keys.index)
     for row in keys.index[(empty | earlier.notna()).to_numpy()][:limit]:
         note = (
             'cells composing the primary keys are all "None"'
@@ -507,7 +526,9 @@ def _earlier_row(values: pd.Series) -> pd.Series:
     so each row's predecessor in that order is its earlier row: `groupby().shift()` did
     the same through pandas' grouping machinery, seconds on a national file.
     """
-    codes, _ = _distinct(values)
+    codes, distinct = _distinct(values)
+    if len(distinct) == len(codes):  # every value once (and none missing): no earlier row
+        return pd.Series(np.nan, index=values.index)
     rows = values.index.to_numpy(dtype=float)
     order = np.argsort(codes, kind="stable")
     ordered = codes[order]
