@@ -110,7 +110,9 @@ def to_output_areas(frame: pd.DataFrame, lookup: pd.DataFrame, path: Path | str)
     work = speed_weights(frame).drop(
         columns=["area_code", "median_download_mbit", "avg_download_mbit"], errors="ignore"
     )
-    sums = work.groupby(oa.to_numpy(), sort=True).sum(min_count=1)
+    # Grouped by the Arrow text itself: pandas factorises it with Arrow's hash kernel
+    # rather than one Python string per postcode (0.5 s -> 0.1 s a national file).
+    sums = work.groupby(oa.rename(None), sort=True).sum(min_count=1)
     if "download_mbit_x_connections" in sums:
         sums["avg_download_mbit"] = average_speed(sums)
     out = sums.rename_axis("area_code").reset_index()
