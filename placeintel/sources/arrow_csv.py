@@ -13,7 +13,10 @@ pandas as before, so this changes the speed, never a value.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import os
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +32,106 @@ BLOCK_BYTES = 8 * 1024 * 1024
 ARROW_ENCODINGS = ("utf-8", "utf-8-sig")
 #: The dtype `pd.read_csv(dtype=str)` gives a column.
 TEXT = pd.StringDtype("pyarrow", na_value=np.nan)
+
+
+#: What a reader reads of a file, by trimmed header: a test of the label, or every column.
+Wanted = Callable[[str], bool] | None
+
+
+@dataclass(frozen=True)
+class SharedParse:
+    """Columns of a file the validation screen parsed, left for the reader.
+
+    The screen keeps them only for a file `read_plain` would read with Arrow (every row
+    of the header's width, none ending in an open quote, no cell beginning with a space),
+    so the reader's frame is the one it would have parsed itself.
+    """
+
+    key: tuple[object, ...]
+    #: The header as the csv module read it, trimmed (what the screen was given).
+    labels: list[str]
+    #: Position in the header -> the column's data rows (the header row excluded).
+    columns: dict[int, list[pa.Array]]
+
+
+#: The parse left by the screen, inside `parses_shared()`; None outside it (nothing kept).
+_shared: dict[str, SharedParse | None] | None = None
+
+
+@contextmanager
+def parses_shared() -> Iterator[None]:
+    """Let the validation screen hand its parse of a file to the file's reader.
+
+    A national CSV was parsed twice by Arrow, by the screen and by `read_plain` (3.7 s of
+    the 0.8 GB postcode directory and the Ofcom files). One parse at a time is kept, and
+    only while the block runs (one validation run), for the file as it then is.
+    """
+    global _shared
+    outer = _shared
+    if outer is None:
+        _shared = {"parse": None}
+    try:
+        yield
+    finally:
+        if outer is None:
+            _shared = None
+
+
+def sharing() -> bool:
+    """Whether a parse may be handed on (`parses_shared` is running)."""
+    return _shared is not None
+
+
+def file_key(path: Path, encoding: str) -> tuple[object, ...]:
+    """The file as it is now: a parse is handed on only for the very same file."""
+    info = os.stat(path)
+    return (
+        str(Path(path).resolve()),
+        info.st_dev,
+        info.st_ino,
+        info.st_size,
+        info.st_mtime_ns,
+        info.st_ctime_ns,
+        encoding,
+    )
+
+
+def share(parse: SharedParse) -> None:
+    """Leave `parse` for the reader (replacing any parse left before)."""
+    if _shared is not None:
+        _shared["parse"] = parse
+
+
+def _take_shared(
+    path: Path, encoding: str, header: list[str], columns: Wanted
+) -> pd.DataFrame | None:
+    """The reader's frame from the screen's parse of this very file, or None.
+
+    `header` is the header row as the csv module reads it. The frame is the one
+    `read_plain` gives, whose columns are Arrow's header cells: the csv module's, for a
+    file the screen passed in the plain dialect. None (read_plain parses the file) when
+    no parse was left for the file, or it lacks a column the reader wants, or the header
+    is one read_plain leaves to pandas (a repeated or empty label, a leading space).
+    """
+    if _shared is None or _shared["parse"] is None:
+        return None
+    parse = _shared["parse"]
+    _shared["parse"] = None  # read once: the reader's frame holds the columns from now
+    width = len(header)
+    if (
+        parse.key != file_key(path, encoding)
+        or [h.strip() for h in header] != parse.labels
+        or len(set(header)) < width
+        or "" in header
+        or any(h.startswith(" ") for h in header)
+    ):
+        return None
+    keep = [i for i, name in enumerate(header) if not columns or columns(name.strip())]
+    if not keep or any(i not in parse.columns for i in keep):
+        return None
+    return pd.DataFrame(
+        {header[i]: text_column(parse.columns[i]) for i in keep}, columns=[header[i] for i in keep]
+    )
 
 
 class Irregular(Exception):
@@ -104,7 +207,7 @@ def text_column(chunks: list[pa.Array]) -> ArrowStringArray:
 
 
 def read_plain(
-    path: Path, encoding: str, header: list[str], columns: Callable[[str], bool] | None
+    path: Path, encoding: str, header: list[str], columns: Wanted
 ) -> pd.DataFrame | None:
     """`pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True,
     skip_blank_lines=False, usecols=...)` for a header on line 1, or None when Arrow's
@@ -118,6 +221,9 @@ def read_plain(
     width = len(header)
     if encoding not in ARROW_ENCODINGS or width < 2:  # one column: a blank line is a row
         return None
+    shared = _take_shared(path, encoding, header, columns)
+    if shared is not None:  # the validation screen's parse of this very file
+        return shared
     labels: list[str] | None = None
     last: str | None = None
     keep: list[int] = []

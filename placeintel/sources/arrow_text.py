@@ -26,6 +26,8 @@ _ASCII_SPACE = r"[\t\n\x0b\x0c\r\x1c-\x1f ]+"
 #: A plain decimal that Arrow's cast and Python's float() read alike (both round
 #: correctly); anything else is left to the caller's slower, stricter reading.
 _PLAIN_NUMBER = r"^-?[0-9]+(\.[0-9]+)?$"
+#: An integer int64 holds whatever its digits, read alike by Arrow's cast and pandas.
+_PLAIN_INTEGER = r"^-?[0-9]{1,18}$"
 
 
 def arrow_strings(values: pd.Series) -> pa.ChunkedArray | None:
@@ -59,6 +61,28 @@ def isin(values: pd.Series, allowed: Iterable[object] | pd.Series) -> np.ndarray
     return values.isin(allowed).to_numpy(dtype=bool)
 
 
+def map_text(keys: pd.Series, index: pd.Series, values: pd.Series) -> pd.Series:
+    """`keys.map(pd.Series(values.to_numpy(), index=index))` with Arrow's hash kernel.
+
+    pandas builds a hash table of Python strings for the index (and checks it is
+    unique) before looking 1.7 million postcodes up in it: about 7 s at national scale,
+    against under a second for `pyarrow.compute.index_in` and `take`. The Arrow path
+    is taken only where it gives pandas' very result: text keys and values, and an
+    index of distinct, present codes (pandas refuses a repeated one); anything else
+    goes to pandas itself. A key not in the index (or missing) maps to NaN.
+    """
+    left, right, found = arrow_strings(keys), arrow_strings(index), arrow_strings(values)
+    if left is not None and right is not None and found is not None:
+        right = right.combine_chunks()
+        if right.null_count == 0 and pc.count_distinct(right).as_py() == len(right):
+            positions = pc.index_in(left, value_set=right, skip_nulls=True)
+            mapped = pc.take(found, positions)
+            return pd.Series(
+                ArrowStringArray(mapped, dtype=values.dtype), index=keys.index, name=keys.name
+            )
+    return keys.map(pd.Series(values.to_numpy(), index=index))
+
+
 def without_spaces_upper(values: pd.Series) -> pd.Series:
     """`values.str.replace(r"\\s+", "", regex=True).str.upper()`, in Arrow for ASCII text.
 
@@ -74,6 +98,35 @@ def without_spaces_upper(values: pd.Series) -> pd.Series:
     return pd.Series(
         ArrowStringArray(spelled, dtype=values.dtype), index=values.index, name=values.name
     )
+
+
+def duplicated(values: pd.Series) -> pd.Series:
+    """`values.duplicated()`: at once when Arrow counts every value distinct (a missing
+    value counts once, as pandas counts a second NaN a repeat), which is the case of
+    every valid file; pandas finds the repeats otherwise (1.7 s for ONSPD's postcodes)."""
+    array = arrow_strings(values)
+    if array is not None and pc.count_distinct(array, mode="all").as_py() == len(array):
+        return pd.Series(False, index=values.index, name=values.name)
+    return values.duplicated()
+
+
+def to_numeric(values: pd.Series) -> pd.Series:
+    """`pd.to_numeric(values, errors="coerce")`, in Arrow when every cell is a plain
+    integer of at most 18 digits (ONSPD's grid references: 1.5 s a column in pandas).
+
+    pandas gives such a column as int64, which Arrow's cast does exactly; a column with
+    any other cell (blank, a decimal, a sign "+", a longer number) goes to pandas.
+    """
+    array = arrow_strings(values)
+    if (
+        array is not None
+        and len(array)
+        and array.null_count == 0
+        and pc.all(pc.match_substring_regex(array, _PLAIN_INTEGER)).as_py()
+    ):
+        numbers = pc.cast(array, pa.int64()).to_numpy(zero_copy_only=False)
+        return pd.Series(numbers, index=values.index, name=values.name)
+    return pd.to_numeric(values, errors="coerce")
 
 
 def plain_numbers(values: pd.Series) -> np.ndarray | None:

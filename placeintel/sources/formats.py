@@ -41,6 +41,11 @@ class Format:
     locate: Callable[[Path], TableLayout] | None = None
     #: The deprivation edition the format holds (role imd).
     edition: str | None = None
+    #: Whether the reader reads the file with `tables.read_csv` (header on line 1), so
+    #: validation's parse of a large file can be handed to it, and which columns it
+    #: reads by trimmed header (None: every column).
+    shares_parse: bool = False
+    reads: Callable[[str], bool] | None = None
 
     def schema_for(self, source: Source) -> str | None:
         """The schema the raw file is validated against, or None when no schema applies."""

@@ -97,4 +97,5 @@ FORMAT = Format(
     schema=lambda source: (
         source.role if source.role in ("lookup-oa-lsoa", "lookup-lsoa-ward") else None
     ),
+    shares_parse=True,
 )

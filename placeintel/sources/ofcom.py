@@ -165,6 +165,12 @@ def header_map(columns: list[str], role: str, options: dict) -> dict[str, list[s
 
 
 FORMATS = (
-    Format("ofcom-coverage", read_coverage, header_map, schema="ofcom-coverage"),
-    Format("ofcom-performance", read_performance, header_map, schema="ofcom-performance"),
+    Format("ofcom-coverage", read_coverage, header_map, schema="ofcom-coverage", shares_parse=True),
+    Format(
+        "ofcom-performance",
+        read_performance,
+        header_map,
+        schema="ofcom-performance",
+        shares_parse=True,
+    ),
 )

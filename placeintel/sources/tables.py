@@ -202,7 +202,58 @@ ENCODING_CHUNK = 16 * 1024 * 1024
 _BLANK = b" \t\n\r\x0b\x0c"
 
 
+#: Encodings found during `encodings_remembered()`, by file identity and state; None
+#: outside it, where every call examines the file afresh.
+_ENCODINGS: dict[tuple[object, ...], str] | None = None
+
+
+@contextmanager
+def encodings_remembered() -> Iterator[None]:
+    """Find each file's encoding once while the block runs (one validation run).
+
+    Validation and the reader each ask for it (the header check, the schema check, the
+    read), and finding it decodes the whole file: 1 s for the 0.8 GB postcode directory
+    each time. Only inside the block, where nothing rewrites the sources, is an answer
+    kept, and then for the file as it is (device, inode, size, change and modification
+    times, the size limit): a file's timestamps are too coarse to tell two quick
+    rewrites of the same size apart, which a remembered answer outside the block would
+    have to.
+    """
+    global _ENCODINGS
+    outer = _ENCODINGS
+    if outer is None:
+        _ENCODINGS = {}
+    try:
+        yield
+    finally:
+        if outer is None:
+            _ENCODINGS = None
+
+
 def detect_encoding(path: Path) -> str:
+    """The file's encoding (see `_detect_encoding`), once per file inside
+    `encodings_remembered()`; a file that is refused is never remembered."""
+    check_file(path)
+    if _ENCODINGS is None:
+        return _detect_encoding(path)
+    info = os.stat(path)
+    key = (
+        str(Path(path).resolve()),
+        info.st_dev,
+        info.st_ino,
+        info.st_size,
+        info.st_mtime_ns,
+        info.st_ctime_ns,
+        source_bytes(),
+    )
+    found = _ENCODINGS.get(key)
+    if found is None:
+        found = _detect_encoding(path)
+        _ENCODINGS[key] = found
+    return found
+
+
+def _detect_encoding(path: Path) -> str:
     """UTF-16 or UTF-32 by their byte-order mark, else UTF-8 (with or without a mark), else
     cp1252; an empty file is an error.
 

@@ -6,6 +6,7 @@ file with schema errors is not read further, since its values cannot be trusted.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from placeintel.datasets.checks import validate_datasets
@@ -20,7 +21,8 @@ from placeintel.sources import (
     reader_options,
     source_file,
 )
-from placeintel.sources.tables import read_header
+from placeintel.sources.arrow_csv import parses_shared
+from placeintel.sources.tables import encodings_remembered, read_header
 from placeintel.validate.checks import check_region
 from placeintel.validate.report import Finding, Report
 from placeintel.validate.tables import load_schema, validate_table, validate_with_own_schema
@@ -130,7 +132,15 @@ def _check_file(manifest: Manifest, source: Source, report: Report) -> bool:
             row=None,
         )
         return False
-    return validate_table(path, load_schema(name), mapping, report, layout=layout)
+    return validate_table(
+        path,
+        load_schema(name),
+        mapping,
+        report,
+        layout=layout,
+        hand_on=form.shares_parse,
+        reads=form.reads,
+    )
 
 
 def validate_sources(manifest: Manifest) -> tuple[RegionData, Report]:
@@ -142,8 +152,8 @@ def validate_sources(manifest: Manifest) -> tuple[RegionData, Report]:
     data = RegionData(manifest)
     report = Report(manifest.name)
     _check_contact(manifest, report)
-    for source in manifest.sources:
-        frame = validate_source(manifest, source, report)
+    for source, frame, findings in _validated_sources(manifest):
+        report.findings += findings
         if frame is not None:
             data.frames[source.id] = frame
     check_region(data, report)
@@ -159,6 +169,48 @@ def validate_sources(manifest: Manifest) -> tuple[RegionData, Report]:
     # After the sources: a dataset is placed with their wards and postcode directory.
     validate_datasets(data, report)
     return data, report
+
+
+#: Files GDAL reads (pyogrio), releasing the GIL while it does: they are read on a
+#: second thread while the CSVs are checked and read on the first.
+_VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp")
+
+
+def _read_aside(source: Source) -> bool:
+    """Whether the source is a vector file, whose checks and read touch no CSV code (a
+    council's own Table Schema is checked with the csv module's process-wide limit)."""
+    return source.path.lower().endswith(_VECTOR_SUFFIXES) and "schema" not in source.options
+
+
+def _validated_sources(manifest: Manifest) -> list[tuple[Source, object | None, list[Finding]]]:
+    """Each source's frame (or None) and findings, in the manifest's order.
+
+    The vector files are checked and read on a second thread while this one checks and
+    reads the CSVs (each file's findings in its own report, so the run's report lists
+    them in the manifest's order whichever finishes first): GDAL, Arrow's parser and
+    shapely release the GIL, and the machine the national build targets has two cores.
+    The checks and the reader find each file's encoding once, and parse it once.
+    """
+    indexed = list(enumerate(manifest.sources))
+    with (
+        encodings_remembered(),
+        parses_shared(),
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="vectors") as aside,
+    ):
+        pending = {i: aside.submit(_validated, manifest, s) for i, s in indexed if _read_aside(s)}
+        try:
+            done = {i: _validated(manifest, s) for i, s in indexed if i not in pending}
+            return [(s, *(pending[i].result() if i in pending else done[i])) for i, s in indexed]
+        finally:
+            for future in pending.values():
+                future.cancel()  # after an error here: files not yet begun are not read
+
+
+def _validated(manifest: Manifest, source: Source) -> tuple[object | None, list[Finding]]:
+    """`validate_source` into a report of the source's own."""
+    report = Report(manifest.name)
+    frame = validate_source(manifest, source, report)
+    return frame, report.findings
 
 
 def _check_contact(manifest: Manifest, report: Report) -> None:

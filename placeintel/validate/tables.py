@@ -19,6 +19,7 @@ from typing import Any
 from frictionless import Dialect, FrictionlessException, Resource, Schema
 
 from placeintel.errors import DataError
+from placeintel.sources.arrow_csv import Wanted
 from placeintel.sources.tables import PLAIN, TableLayout, read_bytes, read_header, scan_cells
 from placeintel.validate.bulk import BULK_BYTES, bulk_findings
 from placeintel.validate.report import Report
@@ -53,12 +54,16 @@ def validate_table(
     report: Report,
     bulk: bool | None = None,
     layout: TableLayout = PLAIN,
+    hand_on: bool = False,
+    reads: Wanted = None,
 ) -> bool:
     """Check one CSV against its format's schema; return whether it had no errors.
 
     `bulk` picks the column-wise checker (`validate.bulk`); by default it is used for
     files too large for frictionless's row-by-row pass. `layout` says where the header
     is and which lines are notes rather than data (a Nomis extract's preamble, footnotes).
+    `hand_on` leaves the column-wise pass's parse of the file for its reader, which reads
+    the columns `reads` (by trimmed header; None for all): see `validate.well_formed`.
     """
     header, encoding = read_header(path, layout.header_row)
     before = len(report.errors)
@@ -138,7 +143,16 @@ def validate_table(
         bulk = path.stat().st_size > BULK_BYTES
     try:
         if bulk:  # the column-wise pass refuses over-long cells and rows as it reads
-            rows = bulk_findings(path, encoding, header, descriptor, layout, MAX_FINDINGS_PER_FILE)
+            rows = bulk_findings(
+                path,
+                encoding,
+                header,
+                descriptor,
+                layout,
+                MAX_FINDINGS_PER_FILE,
+                hand_on=hand_on,
+                reads=reads,
+            )
         else:
             scan_cells(path, encoding, labels)
             resource = Resource(

@@ -21,7 +21,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from placeintel.limits import CELL_CHARS
-from placeintel.sources.arrow_csv import Irregular, ends_cleanly, text_batches, text_column
+from placeintel.sources.arrow_csv import (
+    Irregular,
+    SharedParse,
+    Wanted,
+    ends_cleanly,
+    file_key,
+    share,
+    sharing,
+    text_batches,
+    text_column,
+)
 from placeintel.sources.tables import PLAIN, TableLayout
 
 #: Cells longer than this send the file to the exact pass, which names the long cell;
@@ -37,6 +47,8 @@ def well_formed_columns(
     layout: TableLayout,
     missing: set[str],
     keep: list[str],
+    hand_on: bool = False,
+    reads: Wanted = None,
 ) -> tuple[bool, pd.DataFrame | None]:
     """Whether the csv pass would find nothing at all, and if so the columns `keep` (in
     the file's order) of the data rows, as `pd.read_csv(dtype=str)` reads them with the
@@ -47,31 +59,37 @@ def well_formed_columns(
     and the header as the csv module read `labels`, when the dialect is its own (comma
     and double quote); with any other dialect the columns are not kept (pandas reads
     them), though the verdict stands.
+
+    With `hand_on` (inside `arrow_csv.parses_shared`), the columns the file's reader
+    reads (`reads`, by trimmed header; None for all) are left for it as well, when
+    `read_plain` would read the file with Arrow: so the file is parsed once.
     """
     if not _screenable(encoding, dialect, labels, layout):
         return False, None
     width = len(labels)
     read = dialect.delimiter == "," and dialect.quotechar == '"' and len(set(labels)) == width
+    hand_on = hand_on and read and sharing()
     last = labels[-1]  # the last row's last cell, for ends_cleanly
-    positions = [labels.index(name) for name in keep]
+    chosen = [labels.index(name) for name in keep]
+    positions = chosen
+    if hand_on:
+        wanted = [i for i, name in enumerate(labels) if reads is None or reads(name)]
+        positions = sorted(set(chosen) | set(wanted))
     kept: dict[int, list[pa.Array]] = {i: [] for i in positions}
     # An empty line reads as a row of empty cells here, and as blank in the csv
     # pass: "" counts as missing for the screen whatever the schema says.
     absent = pa.array(sorted(missing | {""}), type=pa.large_string())
+    spaced = False  # a cell beginning with a space: read_plain leaves the file to pandas
     try:
         for batch in text_batches(
             path, width, dialect.delimiter, dialect.quotechar, layout.header_row
         ):
-            blank = None
-            for column in batch.columns:
-                if (pc.max(pc.utf8_length(column)).as_py() or 0) > SCREEN_CHARS:
-                    return False, None
-                gone = pc.is_in(column, value_set=absent)
-                blank = gone if blank is None else pc.and_(blank, gone)
-            if blank is not None and pc.any(blank).as_py():
+            if _long_cell(batch) or _blank_row(batch, absent):
                 return False, None
             if not read:
                 continue
+            if hand_on and not spaced:
+                spaced = any(pc.any(pc.starts_with(c, " ")).as_py() for c in batch.columns)
             for i in positions:
                 kept[i].append(batch.column(i))
             if batch.num_rows:
@@ -80,7 +98,38 @@ def well_formed_columns(
         return False, None  # the exact pass reads it, and names what is wrong
     if not read or not ends_cleanly(path, last):
         return True, None
-    return True, pd.DataFrame({labels[i]: text_column(kept[i]) for i in positions}, columns=keep)
+    if hand_on and not spaced:
+        share(SharedParse(file_key(path, encoding), list(labels), kept))
+    return True, pd.DataFrame({labels[i]: text_column(kept[i]) for i in chosen}, columns=keep)
+
+
+def _long_cell(batch: pa.RecordBatch) -> bool:
+    """Whether a cell is longer than `SCREEN_CHARS` characters. A character is at least
+    a byte, and a column's byte lengths come from its offsets alone, so characters are
+    counted only in a column with a cell of more bytes than that."""
+    for column in batch.columns:
+        if (pc.max(pc.binary_length(column)).as_py() or 0) > SCREEN_CHARS and (
+            pc.max(pc.utf8_length(column)).as_py() or 0
+        ) > SCREEN_CHARS:
+            return True
+    return False
+
+
+def _blank_row(batch: pa.RecordBatch, absent: pa.Array) -> bool:
+    """Whether a row has every cell absent (empty or a missing value); the other columns
+    are looked at only for the rows whose first cell is absent."""
+    if batch.num_columns == 0 or batch.num_rows == 0:
+        return False
+    blank = pc.is_in(batch.column(0), value_set=absent)
+    if not pc.any(blank).as_py():
+        return False
+    rows = batch.filter(blank)
+    for column in rows.columns[1:]:
+        blank = pc.is_in(column, value_set=absent)
+        if not pc.any(blank).as_py():
+            return False
+        rows = rows.filter(blank)
+    return rows.num_rows > 0
 
 
 def _screenable(
