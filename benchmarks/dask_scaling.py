@@ -70,6 +70,8 @@ class Run:
     rows: dict[str, int] = field(default_factory=dict)
     task_compute: float = 0.0
     load: float = 0.0
+    client_cpu: float = 0.0
+    worker_cpu: float = 0.0
 
     @property
     def engine_time(self) -> float:
@@ -137,6 +139,18 @@ def synthetic(size: str) -> Path:
     return scale.region(size)
 
 
+def _cpu(processes: list[psutil.Process]) -> float:
+    """User and system CPU seconds of these processes (all their threads)."""
+    total = 0.0
+    for process in processes:
+        try:
+            times = process.cpu_times()
+            total += times.user + times.system
+        except psutil.Error:
+            pass
+    return total
+
+
 def _one(data: Any, size: str, workers: int) -> Run:
     """Stage 2 on one engine: `workers` 0 is the default engine."""
     from placeintel.engine import DaskEngine, LocalEngine
@@ -149,6 +163,9 @@ def _one(data: Any, size: str, workers: int) -> Run:
         start = time.perf_counter() - started
         timed = Timed(runner)
         compute = 0.0
+        me = psutil.Process()
+        children = me.children(recursive=True)  # the workers (and their nannies)
+        client_cpu, worker_cpu = _cpu([me]), _cpu(children)
         try:
             if workers:
                 from distributed import get_task_stream
@@ -157,6 +174,7 @@ def _one(data: Any, size: str, workers: int) -> Run:
                     began = time.perf_counter()
                     area_indicators(data, timed)
                     stage = time.perf_counter() - began
+                    worker_cpu = _cpu(children) - worker_cpu
                 compute = sum(
                     part["stop"] - part["start"]
                     for task in stream.data
@@ -167,6 +185,8 @@ def _one(data: Any, size: str, workers: int) -> Run:
                 began = time.perf_counter()
                 area_indicators(data, timed)
                 stage = time.perf_counter() - began
+                worker_cpu = 0.0
+            client_cpu = _cpu([me]) - client_cpu
         finally:
             timed.close()
     return Run(
@@ -180,6 +200,8 @@ def _one(data: Any, size: str, workers: int) -> Run:
         dict(timed.rows),
         compute,
         load,
+        client_cpu,
+        worker_cpu,
     )
 
 
@@ -230,7 +252,8 @@ def _child(size: str, workers: list[int], repeats: int) -> list[Run]:
 def main() -> None:
     sizes = os.environ.get("PLACEINTEL_BENCH_SCALES", ",".join(SIZES)).split(",")
     workers = [
-        int(w) for w in os.environ.get("PLACEINTEL_BENCH_WORKERS", ",".join(map(str, WORKERS))).split(",")
+        int(w)
+        for w in os.environ.get("PLACEINTEL_BENCH_WORKERS", ",".join(map(str, WORKERS))).split(",")
     ]
     repeats = int(os.environ.get("PLACEINTEL_BENCH_REPEATS", "2"))
     print(
@@ -251,7 +274,8 @@ def report(runs: list[Run]) -> None:
     """Per size and engine: start-up, stage, engine operations, and the speed-ups."""
     print(
         f"\n{'size':<9}{'engine':<10}{'start s':>8}{'stage s':>9}{'vs default':>11}"
-        f"{'apply s':>9}{'tasks s':>9}{'peak MB':>9}{'load':>6}  operations (s)"
+        f"{'apply s':>9}{'tasks s':>9}{'cpu here':>9}{'cpu wkrs':>9}{'peak MB':>9}{'load':>6}"
+        "  operations (s)"
     )
     for run in runs:
         default = next(r for r in runs if r.size == run.size and r.engine == "default")
@@ -260,7 +284,8 @@ def report(runs: list[Run]) -> None:
         print(
             f"{run.size:<9}{label:<10}{run.start:>8.1f}{run.stage:>9.1f}"
             f"{(run.start + run.stage) / default.stage:>10.2f}x{run.engine_time:>9.1f}"
-            f"{run.task_compute:>9.1f}{run.peak_mb:>9,.0f}{run.load:>6.1f}  {ops}"
+            f"{run.task_compute:>9.1f}{run.client_cpu:>9.1f}{run.worker_cpu:>9.1f}"
+            f"{run.peak_mb:>9,.0f}{run.load:>6.1f}  {ops}"
         )
     print(
         f"\n{'size':<9}{'part':<24}{'1w s':>7}{'2w s':>7}{'4w s':>7}{'S2':>6}{'S4':>6}"
