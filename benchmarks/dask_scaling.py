@@ -72,6 +72,9 @@ class Run:
     load: float = 0.0
     client_cpu: float = 0.0
     worker_cpu: float = 0.0
+    #: CPU seconds of the build's own process (every thread) inside each operation: the
+    #: whole work in-process, the splitting, sending and gathering on Dask.
+    operations_cpu: dict[str, float] = field(default_factory=dict)
 
     @property
     def engine_time(self) -> float:
@@ -86,16 +89,18 @@ class Timed:
         self.inner = inner
         self.name = inner.name
         self.seconds: dict[str, float] = defaultdict(float)
+        self.cpu: dict[str, float] = defaultdict(float)
         self.rows: dict[str, int] = defaultdict(int)
 
     def apply(self, frame, func, meta, *, releases_gil: bool = False):  # noqa: ANN001, ANN201
         target = func.func if isinstance(func, partial) else func
         name = OPERATIONS.get(getattr(target, "__name__", ""), getattr(target, "__name__", "?"))
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()  # all threads' CPU
         try:
             return self.inner.apply(frame, func, meta, releases_gil=releases_gil)
         finally:
             self.seconds[name] += time.perf_counter() - started
+            self.cpu[name] += time.process_time() - cpu
             self.rows[name] += len(frame)
 
     def close(self) -> None:
@@ -202,6 +207,7 @@ def _one(data: Any, size: str, workers: int) -> Run:
         load,
         client_cpu,
         worker_cpu,
+        dict(timed.cpu),
     )
 
 
@@ -270,6 +276,30 @@ def main() -> None:
     report(runs)
 
 
+def cpu_report(runs: list[Run]) -> None:
+    """The same runs in CPU seconds, which other work on a shared machine does not inflate.
+
+    The build's own process is serial (it splits, sends, gathers and does the rest of the
+    stage); the workers' CPU is what N workers share. So p = workers / (here + workers) at
+    one worker is the parallel fraction, and `x default` the CPU Dask spends for each CPU
+    second of the default engine (1.0 would be free distribution).
+    """
+    print(
+        f"\n{'size':<9}{'engine':<10}{'cpu here':>9}{'cpu wkrs':>9}{'cpu all':>9}"
+        f"{'x default':>10}{'p (cpu)':>8}{'S(2)':>6}{'S(8)':>6}{'S(64)':>7}"
+    )
+    for run in runs:
+        default = next(r for r in runs if r.size == run.size and r.engine == "default")
+        total = run.client_cpu + run.worker_cpu
+        p = run.worker_cpu / total if total else 0.0
+        label = f"dask {run.workers}w" if run.workers else "default"
+        print(
+            f"{run.size:<9}{label:<10}{run.client_cpu:>9.1f}{run.worker_cpu:>9.1f}{total:>9.1f}"
+            f"{total / default.client_cpu:>9.2f}x{p:>8.2f}{projected(p, 2):>6.2f}"
+            f"{projected(p, 8):>6.2f}{projected(p, 64):>7.2f}"
+        )
+
+
 def report(runs: list[Run]) -> None:
     """Per size and engine: start-up, stage, engine operations, and the speed-ups."""
     print(
@@ -308,6 +338,7 @@ def report(runs: list[Run]) -> None:
                 f"{one / four:>6.2f}{p:>6.2f}{projected(p, 8):>7.2f}{projected(p, 16):>7.2f}"
                 f"{projected(p, 64):>7.2f}"
             )
+    cpu_report(runs)
 
 
 if __name__ == "__main__":

@@ -120,8 +120,32 @@ def _call(func: Chunk, chunk: pd.DataFrame) -> pd.DataFrame:
     return func(chunk)
 
 
-def make_engine(name: str = "default", scheduler: str | None = None) -> Any:
-    return DaskEngine(scheduler) if name == "dask" else LocalEngine()
+def make_engine(
+    name: str = "default",
+    scheduler: str | None = None,
+    data: Any = None,
+    echo: Callable[[str], None] | None = None,
+) -> Any:
+    """The engine `name` asks for; `auto` picks one for the region in `data` (its LSOA
+    count against the measured break-even, see `placeintel.engine_choice`) and tells
+    `echo` which and why."""
+    if name == "dask":
+        return DaskEngine(scheduler)
+    if name != "auto":
+        return LocalEngine()
+    from placeintel.engine_choice import choose, region_lsoas
+
+    lsoas = region_lsoas(data) if data is not None else 0
+    cores = os.cpu_count() or 1
+    cluster = DaskEngine(scheduler) if scheduler else None  # a running cluster: count it
+    choice = choose(lsoas, cores, cluster.workers if cluster else None, remote=cluster is not None)
+    if echo is not None:
+        echo(f"  engine: {choice.engine} ({choice.reason})")
+    if choice.engine == "dask":
+        return cluster or DaskEngine()
+    if cluster is not None:
+        cluster.close()
+    return LocalEngine()
 
 
 LOCAL = LocalEngine()

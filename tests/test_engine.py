@@ -14,6 +14,8 @@ def test_dask_engine_gives_the_same_release(tmp_path: Path) -> None:
     dask = placeintel("build", "demo", "--releases", str(tmp_path / "dask"), "--engine", "dask")
     assert default.returncode == 0 and dask.returncode == 0, dask.stderr[-2000:]
     assert "heavy work on dask" in dask.stdout
+    # The build chooses by itself (auto) and says so: the demo's 40 wards stay in-process.
+    assert "engine: default (auto: 40 LSOAs" in default.stdout, default.stdout
     for name in ("wards", "services", "lsoas", "broadband", "deprivation", "indicators"):
         ours = pd.read_csv(tmp_path / "default" / "demo" / "current" / f"{name}.csv")
         theirs = pd.read_csv(tmp_path / "dask" / "demo" / "current" / f"{name}.csv")
@@ -22,7 +24,14 @@ def test_dask_engine_gives_the_same_release(tmp_path: Path) -> None:
 
 def test_scheduler_needs_the_dask_engine(tmp_path: Path) -> None:
     result = placeintel(
-        "build", "demo", "--releases", str(tmp_path), "--scheduler", "tcp://127.0.0.1:1"
+        "build",
+        "demo",
+        "--releases",
+        str(tmp_path),
+        "--engine",
+        "default",
+        "--scheduler",
+        "tcp://127.0.0.1:1",
     )
     assert result.returncode == 2 and "--engine dask" in result.stderr
 

@@ -1,0 +1,108 @@
+"""Which engine a build runs its heavy work on when it chooses for itself (`--engine auto`).
+
+The choice is a prediction from measurements, not a guess: `python -m benchmarks
+dask_scaling` timed stage 2's engine operations (zonal statistics, the LSOA 2011x2021
+overlay, nearest-service distances) on both engines at three sizes, and the costs grow
+in proportion to the region's LSOAs. Per LSOA, in CPU seconds (which, unlike wall time,
+a shared machine does not inflate):
+
+- in-process, the part that holds the GIL (exactextract) runs on one core and the rest
+  (GEOS intersections on threads, the KD-tree query) on every core;
+- on Dask, the build's own process still splits, sends and gathers every chunk, while the
+  workers share the chunks' work; and a cluster costs seconds to start (and its workers to
+  import the libraries) before any of that.
+
+So for L LSOAs, C local cores and N workers:
+
+    in-process   L * (held + spread / C)
+    Dask         start + L * (client + work / N)
+
+and Dask is chosen only where it is predicted to be faster. The constants are in
+`benchmarks/README.md` (dask_scaling) with the runs they came from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+#: In-process CPU seconds per LSOA of stage 2's engine operations that hold the GIL
+#: (exactextract's zonal statistics) and that spread over every core (the overlay on
+#: threads, the KD-tree query).
+HELD_PER_LSOA = 0.0
+SPREAD_PER_LSOA = 0.0
+#: Dask: CPU seconds per LSOA in the build's own process (chunking, pickling, gathering,
+#: the scheduler's bookkeeping) and in the workers (the chunks' work, shared among them).
+CLIENT_PER_LSOA = 0.0
+WORK_PER_LSOA = 0.0
+#: Seconds to start a LocalCluster and have its workers import the chunk modules; with a
+#: running scheduler only the imports and the connection.
+START_LOCAL_S = 0.0
+START_REMOTE_S = 0.0
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The engine picked, and why, in words the build prints."""
+
+    engine: str
+    reason: str
+
+
+def region_lsoas(data: Any) -> int:
+    """The 2021 LSOAs the heavy work runs over (the region's and the nation base's); a
+    region without LSOA boundaries counts its wards."""
+    total = 0
+    for part in (data, getattr(data, "nation", None)):
+        if part is None:
+            continue
+        areas = part.one("lsoa21")
+        if areas is None:
+            areas = part.one("wards")
+        total += len(areas) if areas is not None else 0
+    return total
+
+
+def predicted(lsoas: int, cores: int, workers: int, *, remote: bool) -> tuple[float, float]:
+    """Seconds of the engine operations in-process and on Dask (`workers` workers)."""
+    here = lsoas * (HELD_PER_LSOA + SPREAD_PER_LSOA / max(1, cores))
+    start = START_REMOTE_S if remote else START_LOCAL_S
+    dask = start + lsoas * (CLIENT_PER_LSOA + WORK_PER_LSOA / _sharing(cores, workers, remote))
+    return here, dask
+
+
+def _sharing(cores: int, workers: int, remote: bool) -> int:
+    """How many workers' work runs at once: a local cluster has no more than its cores."""
+    return max(1, workers if remote else min(workers, cores))
+
+
+def break_even(cores: int, workers: int, *, remote: bool) -> float | None:
+    """The LSOA count from which Dask is predicted to win, or None where it never does."""
+    saved = (HELD_PER_LSOA + SPREAD_PER_LSOA / max(1, cores)) - (
+        CLIENT_PER_LSOA + WORK_PER_LSOA / _sharing(cores, workers, remote)
+    )
+    if saved <= 0:
+        return None
+    return (START_REMOTE_S if remote else START_LOCAL_S) / saved
+
+
+def choose(lsoas: int, cores: int, workers: int | None = None, *, remote: bool = False) -> Choice:
+    """Dask where it is predicted to finish the heavy work sooner, else in-process.
+
+    `workers` is a running cluster's (`remote`) or, by default, one per local core.
+    """
+    workers = workers or cores
+    here, dask = predicted(lsoas, cores, workers, remote=remote)
+    where = f"a cluster of {workers} workers" if remote else f"{cores} local cores"
+    threshold = break_even(cores, workers, remote=remote)
+    from_ = (
+        f"Dask pays off from about {threshold:,.0f} LSOAs"
+        if threshold is not None
+        else "Dask never pays off here"
+    )
+    engine = "dask" if dask < here else "default"
+    return Choice(
+        engine,
+        f"auto: {lsoas:,} LSOAs on {where}: predicted {here:.1f}s in-process, "
+        f"{dask:.1f}s on Dask; {from_}",
+    )
