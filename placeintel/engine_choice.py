@@ -27,18 +27,29 @@ from dataclasses import dataclass
 from typing import Any
 
 #: In-process CPU seconds per LSOA of stage 2's engine operations that hold the GIL
-#: (exactextract's zonal statistics) and that spread over every core (the overlay on
-#: threads, the KD-tree query).
-HELD_PER_LSOA = 0.0
-SPREAD_PER_LSOA = 0.0
-#: Dask: CPU seconds per LSOA in the build's own process (chunking, pickling, gathering,
-#: the scheduler's bookkeeping) and in the workers (the chunks' work, shared among them).
-CLIENT_PER_LSOA = 0.0
-WORK_PER_LSOA = 0.0
-#: Seconds to start a LocalCluster and have its workers import the chunk modules; with a
-#: running scheduler only the imports and the connection.
-START_LOCAL_S = 0.0
-START_REMOTE_S = 0.0
+#: (exactextract's zonal statistics) and that spread over every core (the overlay's GEOS
+#: intersections on threads, the KD-tree query).
+HELD_PER_LSOA = 2.1e-4
+SPREAD_PER_LSOA = 2.2e-4
+#: Dask: CPU seconds per LSOA in the build's own process (splitting, pickling, gathering,
+#: the scheduler's bookkeeping) and in the workers (the chunks' work, with each worker's
+#: own copy of the rasters), which the workers share.
+CLIENT_PER_LSOA = 0.2e-4
+WORK_PER_LSOA = 6.6e-4
+#: Seconds to start a LocalCluster's processes, and CPU seconds for a worker to import
+#: the chunk modules (placeintel pulls in geopandas, exactextract, scipy, ...): workers
+#: import side by side, as many at once as there are cores.
+CLUSTER_START_S = 1.5
+WORKER_IMPORT_CPU_S = 4.6
+#: Seconds to connect to a running scheduler.
+CONNECT_S = 0.5
+
+
+def start_seconds(cores: int, workers: int, *, remote: bool) -> float:
+    """Seconds before a Dask engine can take work: processes, then every worker's imports."""
+    if remote:  # the workers are running, each on its own cores
+        return CONNECT_S + WORKER_IMPORT_CPU_S
+    return CLUSTER_START_S + WORKER_IMPORT_CPU_S * workers / max(1, min(workers, cores))
 
 
 @dataclass(frozen=True)
@@ -66,7 +77,7 @@ def region_lsoas(data: Any) -> int:
 def predicted(lsoas: int, cores: int, workers: int, *, remote: bool) -> tuple[float, float]:
     """Seconds of the engine operations in-process and on Dask (`workers` workers)."""
     here = lsoas * (HELD_PER_LSOA + SPREAD_PER_LSOA / max(1, cores))
-    start = START_REMOTE_S if remote else START_LOCAL_S
+    start = start_seconds(cores, workers, remote=remote)
     dask = start + lsoas * (CLIENT_PER_LSOA + WORK_PER_LSOA / _sharing(cores, workers, remote))
     return here, dask
 
@@ -83,7 +94,7 @@ def break_even(cores: int, workers: int, *, remote: bool) -> float | None:
     )
     if saved <= 0:
         return None
-    return (START_REMOTE_S if remote else START_LOCAL_S) / saved
+    return start_seconds(cores, workers, remote=remote) / saved
 
 
 def choose(lsoas: int, cores: int, workers: int | None = None, *, remote: bool = False) -> Choice:

@@ -14,8 +14,8 @@ def test_dask_engine_gives_the_same_release(tmp_path: Path) -> None:
     dask = placeintel("build", "demo", "--releases", str(tmp_path / "dask"), "--engine", "dask")
     assert default.returncode == 0 and dask.returncode == 0, dask.stderr[-2000:]
     assert "heavy work on dask" in dask.stdout
-    # The build chooses by itself (auto) and says so: the demo's 40 wards stay in-process.
-    assert "engine: default (auto: 40 LSOAs" in default.stdout, default.stdout
+    # The build chooses by itself (auto) and says so: the demo's 160 LSOAs stay in-process.
+    assert "engine: default (auto: 160 LSOAs on " in default.stdout, default.stdout
     for name in ("wards", "services", "lsoas", "broadband", "deprivation", "indicators"):
         ours = pd.read_csv(tmp_path / "default" / "demo" / "current" / f"{name}.csv")
         theirs = pd.read_csv(tmp_path / "dask" / "demo" / "current" / f"{name}.csv")

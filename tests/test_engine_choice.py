@@ -9,7 +9,13 @@ import pytest
 
 from placeintel import engine_choice
 from placeintel.engine import LocalEngine, make_engine
-from placeintel.engine_choice import break_even, choose, predicted, region_lsoas
+from placeintel.engine_choice import (
+    break_even,
+    choose,
+    predicted,
+    region_lsoas,
+    start_seconds,
+)
 
 
 def _region(lsoas: int | None, wards: int = 3, nation: object = None) -> SimpleNamespace:
@@ -51,12 +57,17 @@ def test_break_even_is_where_the_predictions_cross() -> None:
 
 
 def test_a_local_cluster_has_no_more_workers_than_cores() -> None:
-    assert predicted(35316, 2, 4, remote=False) == predicted(35316, 2, 2, remote=False)
+    """4 workers on 2 cores share the work no better than 2, and take longer to start."""
+    four, two = predicted(35316, 2, 4, remote=False)[1], predicted(35316, 2, 2, remote=False)[1]
+    assert four > two
+    assert four - start_seconds(2, 4, remote=False) == pytest.approx(
+        two - start_seconds(2, 2, remote=False)
+    )
 
 
 def test_auto_says_what_it_picked(monkeypatch: pytest.MonkeyPatch) -> None:
     heard: list[str] = []
-    monkeypatch.setattr(engine_choice, "START_LOCAL_S", 1e9)  # Dask could never win
+    monkeypatch.setattr(engine_choice, "CLUSTER_START_S", 1e9)  # Dask could never win
     runner = make_engine("auto", None, _region(1692), heard.append)
     assert isinstance(runner, LocalEngine)
     assert heard and heard[0].startswith("  engine: default (auto: 1,692 LSOAs")
