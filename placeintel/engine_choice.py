@@ -26,16 +26,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+# Measured at national size (35,316 LSOAs) on 2026-11-22 by `benchmarks dask_scaling`, in
+# CPU seconds (benchmarks/README.md, "dask_scaling"); gm and gm-x4 agree within ~2x.
+
 #: In-process CPU seconds per LSOA of stage 2's engine operations that hold the GIL
-#: (exactextract's zonal statistics) and that spread over every core (the overlay's GEOS
-#: intersections on threads, the KD-tree query).
-HELD_PER_LSOA = 2.1e-4
-SPREAD_PER_LSOA = 2.2e-4
-#: Dask: CPU seconds per LSOA in the build's own process (splitting, pickling, gathering,
-#: the scheduler's bookkeeping) and in the workers (the chunks' work, with each worker's
-#: own copy of the rasters), which the workers share.
-CLIENT_PER_LSOA = 0.2e-4
-WORK_PER_LSOA = 6.6e-4
+#: (exactextract's zonal statistics: 15.2 s) and that spread over every core (the
+#: overlay's GEOS intersections on threads, 8.1 s, and the KD-tree query, 6.5 s).
+HELD_PER_LSOA = 4.3e-4
+SPREAD_PER_LSOA = 4.1e-4
+#: Dask: CPU seconds per LSOA in the build's own process (splitting, pickling, sending and
+#: gathering the chunks: 5.1-5.9 s) and in the workers (the chunks' work, 29.2 s), which
+#: the workers share.
+CLIENT_PER_LSOA = 1.5e-4
+WORK_PER_LSOA = 8.3e-4
+#: CPU seconds each worker spends whatever its share (its own copy of the rasters, its
+#: own spatial indexes): one worker used 34.0 s, two 38.8 s, four 49.4 s.
+WORKER_SETUP_CPU_S = 4.8
 #: Seconds to start a LocalCluster's processes, and CPU seconds for a worker to import
 #: the chunk modules (placeintel pulls in geopandas, exactextract, scipy, ...): workers
 #: import side by side, as many at once as there are cores.
@@ -46,10 +52,12 @@ CONNECT_S = 0.5
 
 
 def start_seconds(cores: int, workers: int, *, remote: bool) -> float:
-    """Seconds before a Dask engine can take work: processes, then every worker's imports."""
-    if remote:  # the workers are running, each on its own cores
-        return CONNECT_S + WORKER_IMPORT_CPU_S
-    return CLUSTER_START_S + WORKER_IMPORT_CPU_S * workers / max(1, min(workers, cores))
+    """Seconds of Dask's fixed costs: processes, every worker's imports and set-up (side
+    by side, as many at once as there are cores)."""
+    rounds = 1 if remote else workers / max(1, min(workers, cores))
+    return (CONNECT_S if remote else CLUSTER_START_S) + rounds * (
+        WORKER_IMPORT_CPU_S + WORKER_SETUP_CPU_S
+    )
 
 
 @dataclass(frozen=True)
