@@ -21,13 +21,16 @@ From 1 to 2 workers we estimate the parallel fraction p (Amdahl: S2 = 1 / ((1 - 
 so p = 2 (1 - T2/T1)) of the stage and of the engine operations, and project the speed-up
 on N workers of a real cluster, S(N) = 1 / ((1 - p) + p/N). With 2 cores, 4 workers cannot
 be faster than 2: that row measures the cost of oversubscribing (more processes, more
-partitions, more copies of the rasters), not scaling.
+partitions, more copies of the rasters), not scaling. Wall time on a shared machine is
+mostly waiting, so the same fraction is also given from CPU seconds: the workers' share of
+the stage's CPU at one worker, which N workers divide while the rest stays serial.
 
 `python -m benchmarks dask_scaling`; narrow with PLACEINTEL_BENCH_SCALES=gm,gm-x4 and
-PLACEINTEL_BENCH_WORKERS=1,2. A missing size is generated into benchmarks/out/synthetic (as
-`scale` does); PLACEINTEL_BENCH_SYNTHETIC names other folders of generated regions (searched
-first, separated like PATH).
-National needs ~6 GB and a few minutes; on a shared machine run it alone.
+PLACEINTEL_BENCH_WORKERS=1,2; PLACEINTEL_BENCH_REPEATS (default 2, national always 1) runs
+each engine that many times, interleaved, and keeps the fastest. A missing size is generated
+into benchmarks/out/synthetic (as `scale` does); PLACEINTEL_BENCH_SYNTHETIC names other
+folders of generated regions (searched first, separated like PATH).
+National needs ~7 GB at peak and ~10 minutes; on a shared machine run it alone.
 """
 
 from __future__ import annotations

@@ -112,7 +112,8 @@ def choose(lsoas: int, cores: int, workers: int | None = None, *, remote: bool =
     """
     workers = workers or cores
     here, dask = predicted(lsoas, cores, workers, remote=remote)
-    where = f"a cluster of {workers} workers" if remote else f"{cores} local cores"
+    plural = "s" if (workers if remote else cores) != 1 else ""
+    where = f"a cluster of {workers} worker{plural}" if remote else f"{cores} local core{plural}"
     threshold = break_even(cores, workers, remote=remote)
     from_ = (
         f"Dask pays off from about {threshold:,.0f} LSOAs"

@@ -67,3 +67,32 @@ def test_local_engine_threads_keep_rows_in_order() -> None:
         frame, lambda chunk: chunk.assign(v=chunk["v"] * 2), frame, releases_gil=True
     )
     assert doubled["v"].tolist() == list(range(0, 2002, 2))
+
+
+def test_dask_chunks_come_back_in_order_with_their_bound_frame() -> None:
+    """The function (and a frame bound into it) goes to each worker once; rows keep order."""
+    from functools import partial
+
+    import numpy as np
+    from distributed import LocalCluster
+
+    from placeintel.engine import DaskEngine, LocalEngine, make_engine
+    from tests.test_engine_choice import _region
+
+    def _add(chunk: pd.DataFrame, other: pd.DataFrame) -> pd.DataFrame:
+        return chunk.assign(v=chunk["v"] + other["w"].sum())
+
+    frame = pd.DataFrame({"v": np.arange(101)})
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        engine = DaskEngine(cluster.scheduler_address, partitions=7)
+        try:
+            out = engine.apply(frame, partial(_add, other=pd.DataFrame({"w": [1, 2]})), frame)
+        finally:
+            engine.close()
+        heard: list[str] = []
+        chosen = make_engine("auto", cluster.scheduler_address, _region(160), heard.append)
+    assert out["v"].tolist() == list(range(3, 104))
+    assert isinstance(chosen, LocalEngine)
+    assert heard[0].startswith("  engine: default (auto: 160 LSOAs on a cluster of 1 worker:")
