@@ -94,15 +94,17 @@ def validate(region: str, data_dir: Path | None, output: str) -> None:
 )
 @click.option(
     "--engine",
-    type=click.Choice(["default", "dask"]),
-    default="default",
+    type=click.Choice(["auto", "default", "dask"]),
+    default="auto",
     show_default=True,
-    help="Run the heavy stages here, or on Dask (dask-geopandas).",
+    help="Where the heavy work runs: in this process (default), on Dask (dask), or on "
+    "whichever is predicted faster for the region's size and the cores or cluster at "
+    "hand (auto; the build says which it picked and why).",
 )
 @click.option(
     "--scheduler",
     metavar="tcp://HOST:PORT",
-    help="A Dask scheduler to use with --engine dask (default: a local cluster).",
+    help="A Dask scheduler to use with --engine dask or auto (default: a local cluster).",
 )
 @click.option(
     "--weight",

@@ -173,7 +173,7 @@ def build_release(
                 + (f" ({finding.hint})" if finding.hint else "")
             )
     with _stage(echo, 2, total, "indicators for LSOAs and wards"):
-        runner = make_engine(engine, scheduler)
+        runner = make_engine(engine, scheduler, data, echo)
         if runner.name != "default":
             echo(f"  heavy work on {runner.name}: {getattr(runner, 'client', '')}")
         try:

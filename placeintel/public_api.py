@@ -80,7 +80,7 @@ def build(
     weights: dict[str, float] | None = None,
     base: str | None = None,
     reference: str | Path | None = None,
-    engine: str = "default",
+    engine: str = "auto",
     scheduler: str | None = None,
     echo: Echo | None = None,
 ) -> Release:
@@ -95,7 +95,9 @@ def build(
     overrides indicator or component weights by name (whole numbers 0-10), `base` is
     `region`, `local-authority` or `nation`, `reference` a national release folder for
     the nation base. `engine="dask"` runs the heavy stages on Dask (a local cluster, or
-    the one at `scheduler`). `echo` receives the progress lines (`print` shows them).
+    the one at `scheduler`), `"default"` in this process, and `"auto"` on whichever is
+    predicted faster for the region's size and the cores or cluster at hand. `echo`
+    receives the progress lines (`print` shows them).
 
     >>> import placeintel
     >>> release = placeintel.build("demo", weights={"broadband": 6})
@@ -103,8 +105,8 @@ def build(
     'Chapel Brow'
     """
     echo = echo or _silent
-    if scheduler and engine != "dask":
-        raise UsageError("a scheduler goes with the dask engine (--engine dask)")
+    if scheduler and engine not in ("dask", "auto"):
+        raise UsageError("a scheduler goes with the dask engine (--engine dask or auto)")
     if scheduler:
         _reach(scheduler)  # before any work: a wrong address is the first thing to say
     manifest = load_manifest(region, data_dir)
