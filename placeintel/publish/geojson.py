@@ -15,7 +15,7 @@ import geopandas as gpd
 import pyogrio
 
 if __package__:
-    from placeintel.publish.geojson_text import geojson_text
+    from placeintel.publish.geojson_text import write_geojson_text
 else:  # a worker's copy, loaded by path (geojson_jobs): its sibling, by path too
     _spec = importlib.util.spec_from_file_location(
         "placeintel_geojson_text", Path(__file__).with_name("geojson_text.py")
@@ -23,7 +23,7 @@ else:  # a worker's copy, loaded by path (geojson_jobs): its sibling, by path to
     assert _spec is not None and _spec.loader is not None
     _text = importlib.util.module_from_spec(_spec)
     _spec.loader.exec_module(_text)
-    geojson_text = _text.geojson_text
+    write_geojson_text = _text.write_geojson_text
 
 
 def write_geojson(frame: gpd.GeoDataFrame, path: Path) -> Path:
@@ -34,9 +34,7 @@ def write_geojson(frame: gpd.GeoDataFrame, path: Path) -> Path:
     Arrow) for any frame that module does not handle.
     """
     shaped = frame.to_crs("OGC:CRS84")
-    text = geojson_text(shaped, path.stem)
-    if text is not None:
-        path.write_bytes(text.encode("utf-8"))
+    if write_geojson_text(shaped, path.stem, path):
         return path
     pyogrio.write_dataframe(
         shaped,

@@ -26,7 +26,8 @@ This module imports nothing of placeintel: `geojson.py` runs it in worker proces
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -218,37 +219,80 @@ def _column(series: pd.Series, key: str) -> list[str] | None:
     return None
 
 
-def geojson_text(frame: gpd.GeoDataFrame, name: str) -> str | None:
-    """The RFC 7946 GeoJSON GDAL would write for `frame` (already in CRS84) as layer
-    `name`, or None when `frame` holds something this module does not write."""
-    if frame.empty or frame.shape[1] < 2 or not frame.columns.is_unique:
-        return None
+#: Rows made into text at a time: the text of a whole national layer (130 MB, several
+#: copies while it is assembled) would add about 0.5 GB to each worker process.
+CHUNK = 5_000
+
+
+def _features(frame: gpd.GeoDataFrame) -> str | None:
+    """The features of `frame`'s rows, one per line and joined as GDAL joins them."""
     geometries = _geometries(frame.geometry.to_numpy())
     if geometries is None:
         return None
-    columns = [c for c in frame.columns if c != frame.geometry.name]
     cells: list[list[str]] = []
-    for column in columns:
+    for column in frame.columns:
+        if column == frame.geometry.name:
+            continue
         if not isinstance(column, str):
             return None
         made = _column(frame[column], orjson.dumps(column).decode("utf-8"))
         if made is None:
             return None
         cells.append(made)
-    bounds = shapely.bounds(frame.geometry.to_numpy())
-    boxes = _boxes(bounds)
-    features = []
+    boxes = _boxes(shapely.bounds(frame.geometry.to_numpy()))
     rows = zip(*cells, strict=True) if cells else ([] for _ in range(len(frame)))
-    for properties, box, geometry in zip(rows, boxes, geometries, strict=True):
-        inside = " " + ", ".join(properties) + " " if properties else " "
-        features.append(f'{{ "type": "Feature", "properties": {{{inside}}}, {box}, {geometry} }}')
-    low_x, low_y = bounds[:, 0].min(), bounds[:, 1].min()
-    high_x, high_y = bounds[:, 2].max(), bounds[:, 3].max()
+    return ",\n".join(
+        f'{{ "type": "Feature", "properties": {{ {", ".join(properties)} }}, {box}, {geometry} }}'
+        for properties, box, geometry in zip(rows, boxes, geometries, strict=True)
+    )
+
+
+def geojson_pieces(frame: gpd.GeoDataFrame, name: str) -> Iterator[str | None]:
+    """The RFC 7946 GeoJSON GDAL would write for `frame` (already in CRS84) as layer
+    `name`, in pieces of `CHUNK` features; a None piece means `frame` holds something this
+    module does not write (the caller then discards what it has and uses GDAL)."""
+    if frame.empty or frame.shape[1] < 2 or not frame.columns.is_unique:
+        yield None
+        return
+    bounds = shapely.bounds(frame.geometry.to_numpy())
+    with np.errstate(invalid="ignore"):
+        low_x, low_y = np.nanmin(bounds[:, 0]), np.nanmin(bounds[:, 1])
+        high_x, high_y = np.nanmax(bounds[:, 2]), np.nanmax(bounds[:, 3])
     bbox = f'"bbox": [ {low_x:.7f}, {low_y:.7f}, {high_x:.7f}, {high_y:.7f} ],'
-    head = (
+    yield (
         '{\n"type": "FeatureCollection",\n'
         f'"name": {orjson.dumps(name).decode("utf-8")},\n'
         f"{bbox.ljust(BBOX_LINE)}\n"
         '"features": [\n'
     )
-    return head + ",\n".join(features) + "\n]\n}\n"
+    for start in range(0, len(frame), CHUNK):
+        features = _features(frame.iloc[start : start + CHUNK])
+        if features is None:
+            yield None
+            return
+        yield (",\n" if start else "") + features
+    yield "\n]\n}\n"
+
+
+def geojson_text(frame: gpd.GeoDataFrame, name: str) -> str | None:
+    """All of `geojson_pieces` as one text, or None."""
+    pieces = []
+    for piece in geojson_pieces(frame, name):
+        if piece is None:
+            return None
+        pieces.append(piece)
+    return "".join(pieces)
+
+
+def write_geojson_text(frame: gpd.GeoDataFrame, name: str, path: Path) -> bool:
+    """Write `geojson_pieces` to `path` as they are made; False (and no file) when the
+    frame holds something this module does not write."""
+    with path.open("wb") as out:
+        for piece in geojson_pieces(frame, name):
+            if piece is None:
+                break
+            out.write(piece.encode("utf-8"))
+        else:
+            return True
+    path.unlink()
+    return False

@@ -125,3 +125,26 @@ def test_declines_what_it_does_not_write(change, tmp_path: Path) -> None:
     written = write_geojson(frame, tmp_path / "layer.geojson").read_bytes()
     (tmp_path / "gdal").mkdir()
     assert written == _gdal(frame.to_crs("OGC:CRS84"), tmp_path / "gdal" / "layer.geojson")
+
+
+def test_pieces_join_as_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Written a few features at a time (as national layers are), the same bytes."""
+    from placeintel.publish import geojson_text as module
+
+    monkeypatch.setattr(module, "CHUNK", 4)
+    frame = _frame()
+    assert module.write_geojson_text(frame, "layer", tmp_path / "layer.geojson")
+    (tmp_path / "gdal").mkdir()
+    assert (tmp_path / "layer.geojson").read_bytes() == _gdal(
+        frame, tmp_path / "gdal" / "layer.geojson"
+    )
+
+
+def test_a_late_refusal_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from placeintel.publish import geojson_text as module
+
+    monkeypatch.setattr(module, "CHUNK", 4)
+    frame = _frame()
+    frame.loc[frame.index[-1], "s"] = "late\x00nul"
+    assert not module.write_geojson_text(frame, "layer", tmp_path / "layer.geojson")
+    assert not (tmp_path / "layer.geojson").exists()
