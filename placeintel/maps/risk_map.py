@@ -292,23 +292,40 @@ def _label_candidates(
     cold spots (whose outlines a name must not hide), and near its middle.
 
     The page takes the first candidate whose drawn label covers no hot or cold spot at the
-    zoom shown, so the choice here only has to order them well."""
+    zoom shown, so the choice here only has to order them well. Points, distances and the
+    reprojection are computed for all districts at once (shapely's and pyproj's array
+    functions, the same GEOS and PROJ calls as one by one); only the ordering of each
+    district's few candidates is a Python sort."""
     spots = wards[wards["hotspot"].astype(str).str.match(r"^(hot|cold)-")] if len(wards) else wards
     spot_shape = spots.union_all() if len(spots) else None
-    out: dict[str, list[list[float]]] = {}
-    for district in districts.itertuples():
-        own = wards[wards["lad_code"] == district.lad_code]
-        points = [district.geometry.representative_point(), *own.geometry.representative_point()]
-        middle = district.geometry.centroid
-        ranked_points = sorted(
-            points,
-            key=lambda p: (
-                -min(spot_shape.distance(p) if spot_shape is not None else 1e9, 1_500.0),
-                middle.distance(p),
-            ),
+    district_shapes = districts.geometry.to_numpy()
+    ward_points = shapely.point_on_surface(wards.geometry.to_numpy())
+    own_points = shapely.point_on_surface(district_shapes)
+    middles = shapely.centroid(district_shapes)
+    codes = wards["lad_code"].to_numpy()
+    members = pd.Series(np.arange(len(wards))).groupby(codes, sort=False).agg(list).to_dict()
+
+    def clearance(points: np.ndarray) -> np.ndarray:
+        if spot_shape is None:
+            return np.full(len(points), 1e9)
+        return shapely.distance(spot_shape, points)
+
+    ward_clear, own_clear = clearance(ward_points), clearance(own_points)
+    chosen_points, chosen_district = [], []
+    for d, code in enumerate(districts["lad_code"].to_numpy()):
+        inside = members.get(code, [])
+        points = np.concatenate([own_points[d : d + 1], ward_points[inside]])
+        clear = np.concatenate([own_clear[d : d + 1], ward_clear[inside]])
+        near = shapely.distance(middles[d], points)
+        order = sorted(
+            range(len(points)), key=lambda k: (-min(float(clear[k]), 1_500.0), float(near[k]))
         )
-        chosen = gpd.GeoSeries(ranked_points[:keep], crs=wards.crs).to_crs("OGC:CRS84")
-        out[str(district.lad_code)] = [[round(p.y, 5), round(p.x, 5)] for p in chosen]
+        chosen_points.extend(points[order[:keep]])
+        chosen_district.extend([str(code)] * min(keep, len(order)))
+    chosen = gpd.GeoSeries(chosen_points, crs=wards.crs).to_crs("OGC:CRS84")
+    out: dict[str, list[list[float]]] = {str(c): [] for c in districts["lad_code"]}
+    for code, p in zip(chosen_district, chosen, strict=True):
+        out[code].append([round(p.y, 5), round(p.x, 5)])
     return out
 
 
@@ -373,16 +390,16 @@ def map_data(
     district_rows, outline = [], None
     if districts is not None and not districts.empty:
         candidates = _label_candidates(wards, districts)
+        ward_counts = _ranked_by_district(wards)
+        lsoa_counts = _ranked_by_district(lsoas) if small is not None else {}
         for row in districts.itertuples():
             code = str(row.lad_code)
-            own_wards = wards[wards["lad_code"] == row.lad_code]
-            own_lsoas = lsoas[lsoas["lad_code"] == row.lad_code] if small is not None else None
             district_rows.append(
                 {
                     "code": code,
                     "name": str(row.lad_name),
-                    "wards": ranked(own_wards),
-                    "lsoas": ranked(own_lsoas) if own_lsoas is not None else 0,
+                    "wards": ward_counts.get(row.lad_code, 0),
+                    "lsoas": lsoa_counts.get(row.lad_code, 0),
                     "bins": district_bins.get(code, []),
                     "lsoaBins": lsoa_district_bins.get(code, []),
                     "labelAt": candidates[code],
@@ -452,6 +469,15 @@ def map_data(
         },
         "style": style(),
     }
+
+
+def _ranked_by_district(areas: pd.DataFrame | None) -> dict[Any, int]:
+    """`ranked` of each district's areas (by `lad_code`), from one group-by: selecting each
+    district's rows in turn was most of the national map's district list."""
+    if areas is None or areas.empty:
+        return {}
+    counted = areas["deri_rank"].notna() if "deri_rank" in areas else pd.Series(True, areas.index)
+    return {k: int(v) for k, v in counted.groupby(areas["lad_code"]).sum().items()}
 
 
 def ranked(areas: gpd.GeoDataFrame | None) -> int:
