@@ -108,7 +108,7 @@ def memory(pid: int) -> dict[str, float]:
     (PSS counts a page shared by n processes as 1/n in each, so the sum is what the tree
     really costs; RSS summed counts every shared page once per process), the RSS summed
     the same way, and the parent's own RSS (the loaded release before any fork), from
-    psutil's memory_full_info (/proc/PID/smaps)."""
+    psutil's memory_full_info (/proc/PID/smaps); and the parent's peak RSS (VmHWM)."""
     parent = psutil.Process(pid)
     tree = [parent, *parent.children(recursive=True)]
     totals = {"pss": 0.0, "uss": 0.0, "rss": 0.0}
@@ -120,6 +120,11 @@ def memory(pid: int) -> dict[str, float]:
             totals["rss"] += info.rss
     with contextlib.suppress(psutil.Error):
         totals["parent_rss"] = parent.memory_info().rss
+    with contextlib.suppress(OSError, StopIteration):  # the parent's peak: while loading
+        status = Path(f"/proc/{pid}/status").read_text().splitlines()
+        totals["parent_peak"] = 1024 * int(
+            next(x for x in status if x.startswith("VmHWM:")).split()[1]
+        )
     totals["processes"] = len(tree)
     return {k: v / 2**20 if k != "processes" else v for k, v in totals.items()}
 
@@ -175,7 +180,8 @@ def memory_line(figures: dict[str, float]) -> str:
         f"placeintel serve memory after {figures['requests']:,.0f} warm-up requests to every "
         f"collection, {figures['processes']:.0f} processes: PSS {figures['pss']:,.0f} MB "
         f"(USS {figures['uss']:,.0f} MB), RSS summed {figures['rss']:,.0f} MB, parent RSS "
-        f"{figures['parent_rss']:,.0f} MB (target: PSS under 1,500 MB)"
+        f"{figures['parent_rss']:,.0f} MB, its peak while loading "
+        f"{figures.get('parent_peak', float('nan')):,.0f} MB (target: PSS under 1,500 MB)"
     )
 
 
