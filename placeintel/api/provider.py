@@ -251,7 +251,9 @@ class Layer:
             # As floats: a nullable integer column (Int64) ranks as uint64, which a
             # descending sort's negation would wrap around.
             codes = values.rank(method="dense", na_option="bottom").to_numpy(dtype="float64")
-            self._ranks[column] = codes
+            # Kept per column in every worker: as float32 (exact to 16.7 million rows), half
+            # the size; the output areas' 12 columns sorted both ways came to 55 MB a worker.
+            self._ranks[column] = codes.astype(_rank_type(len(codes)))
         return self._ranks[column]
 
     def order(self, column: str, ascending: bool) -> np.ndarray:
@@ -261,8 +263,17 @@ class Layer:
             rank = self.rank(column)
             missing = self.frame[column].isna().to_numpy()
             keyed = np.where(missing, np.inf, rank if ascending else -rank)
-            self._orders[key] = np.argsort(keyed, kind="stable")
+            self._orders[key] = np.argsort(keyed, kind="stable").astype(_row_type(len(keyed)))
         return self._orders[key]
+
+
+def _rank_type(rows: int) -> type[np.floating]:
+    """float32 holds every whole number up to 2**24 exactly: dense ranks of that many rows."""
+    return np.float32 if rows < 2**24 else np.float64
+
+
+def _row_type(rows: int) -> type[np.integer]:
+    return np.int32 if rows < 2**31 else np.int64
 
 
 _CACHE: dict[tuple[str, int], tuple[float, Layer]] = {}
