@@ -26,10 +26,11 @@ never a 500.
 
 from __future__ import annotations
 
+import bisect
 import enum
 import os
 import threading
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,8 @@ STORAGE_CRS = "OGC:CRS84"
 DEFAULT_PRECISION = 6
 #: CQL2 results kept per layer (190,000 output areas: 190 KB each).
 MAX_MASKS = 64
+#: Features serialised at a time when a layer is loaded (see `_chunks`).
+CHUNK_ROWS = 8192
 
 
 def _json_type(dtype: Any) -> str:
@@ -77,10 +80,19 @@ class Serialised:
 
     __slots__ = ("buffer", "offsets")
 
-    def __init__(self, texts: list[bytes]) -> None:
-        self.buffer = b"".join(texts)
-        self.offsets = np.zeros(len(texts) + 1, dtype=np.int64)
-        np.cumsum([len(t) for t in texts], out=self.offsets[1:])
+    def __init__(self, texts: Iterable[list[bytes]]) -> None:
+        """From the texts in chunks (see `_chunks`): each chunk's texts are joined as soon
+        as they are made, so a layer's million small bytes objects never live at once."""
+        parts: list[bytes] = []
+        lengths: list[np.ndarray] = []
+        for chunk in texts:
+            parts.append(b"".join(chunk))
+            lengths.append(np.fromiter(map(len, chunk), dtype=np.int64, count=len(chunk)))
+        self.buffer = b"".join(parts)
+        del parts
+        self.offsets = np.zeros(sum(len(n) for n in lengths) + 1, dtype=np.int64)
+        if lengths:
+            np.cumsum(np.concatenate(lengths), out=self.offsets[1:])
 
     def __getitem__(self, row: int) -> bytes:
         return self.buffer[self.offsets[row] : self.offsets[row + 1]]
@@ -90,23 +102,74 @@ class Serialised:
         return len(self.buffer) + self.offsets.nbytes
 
 
-def _geometry_json(geometry: np.ndarray, precision: int) -> list[bytes]:
+def _chunks(rows: int) -> Iterator[slice]:
+    """Row ranges of CHUNK_ROWS: a layer is serialised a slice at a time, so the Python
+    objects made on the way (a value per cell, a rounded copy per geometry) are those of
+    one slice, and the heap they leave behind is a slice's, reused by the next."""
+    for start in range(0, rows, CHUNK_ROWS):
+        yield slice(start, min(start + CHUNK_ROWS, rows))
+
+
+def _geometry_json(geometry: np.ndarray, precision: int) -> Iterator[list[bytes]]:
     """Each geometry's GeoJSON (b"null" if missing), coordinates rounded to `precision`."""
-    rounded = shapely.transform(geometry, lambda xy: np.round(xy, precision))
-    return [b"null" if g is None else g.encode() for g in shapely.to_geojson(rounded)]
+    for rows in _chunks(len(geometry)):
+        rounded = shapely.transform(geometry[rows], lambda xy: np.round(xy, precision))
+        yield [b"null" if g is None else g.encode() for g in shapely.to_geojson(rounded)]
 
 
-def _properties_json(properties: pd.DataFrame) -> list[bytes]:
+def _properties_json(properties: pd.DataFrame) -> Iterator[list[bytes]]:
     """Each row's properties as a JSON object, in column order, missing values null."""
     names = list(properties.columns)
-    columns = [_plain(properties[c]) for c in names]
-    if not names:
-        return [b"{}"] * len(properties)
     dumps = orjson.dumps
-    return [
-        dumps(dict(zip(names, row, strict=True)), default=json_serial)
-        for row in zip(*columns, strict=True)
-    ]
+    for rows in _chunks(len(properties)):
+        if not names:
+            yield [b"{}"] * (rows.stop - rows.start)
+            continue
+        part = properties.iloc[rows]
+        columns = [_plain(part[c]) for c in names]
+        yield [
+            dumps(dict(zip(names, row, strict=True)), default=json_serial)
+            for row in zip(*columns, strict=True)
+        ]
+
+
+def _id_json(ids: pd.Index) -> Iterator[list[bytes]]:
+    for rows in _chunks(len(ids)):
+        yield [orjson.dumps(i) for i in ids[rows].tolist()]
+
+
+class IdLookup:
+    """The row of each feature id, without a Python object per id.
+
+    A dict (id -> row) cost 26 MB and 570,000 objects for the national release's
+    layers, and the objects' reference counts are written on use, copying shared pages
+    into every worker. Here the ids are one sorted numpy array of UTF-8 bytes and the
+    look-up is a binary search (1 microsecond for 190,000 ids; pandas' Index.get_indexer on Arrow
+    strings converted the whole index on every call, 0.7 ms for 221 wards). Where an id
+    repeats, its last row answers, as the dict did.
+    """
+
+    __slots__ = ("_order", "_sorted")
+
+    def __init__(self, ids: pd.Index) -> None:
+        encoded = np.char.encode(ids.to_numpy(dtype=str), "utf-8")
+        self._order = np.argsort(encoded, kind="stable")
+        self._sorted = encoded[self._order]
+
+    def row(self, identifier: str) -> int | None:
+        """The row of `identifier`, or None if no feature has it."""
+        try:
+            key = identifier.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: no id is one
+            return None
+        # numpy's bytes drop trailing NULs, so b"A\0" would find "A"; no id ends so.
+        if len(key) > self._sorted.dtype.itemsize or key.endswith(b"\0"):
+            return None
+        # bisect over the array: 1 us a look-up, numpy's searchsorted on one key 4 us
+        found = bisect.bisect_right(self._sorted, key) - 1
+        if found < 0 or self._sorted[found] != key:
+            return None
+        return int(self._order[found])
 
 
 @dataclass
@@ -116,9 +179,8 @@ class Layer:
     frame: gpd.GeoDataFrame  # CRS84, for CQL2 evaluation
     id_field: str
     ids: pd.Index
-    #: Row of each id: a by-id request is one dict look-up (pandas' Index.get_indexer on
-    #: Arrow strings converted the whole index on every call, 0.7 ms for 221 wards).
-    positions: dict[str, int]
+    #: Row of each id: a by-id request is one binary search.
+    positions: IdLookup
     fields: dict[str, dict[str, str]]
     tree: shapely.STRtree
     id_json: Serialised
@@ -140,10 +202,10 @@ class Layer:
             frame=frame,
             id_field=id_field,
             ids=ids,
-            positions={key: row for row, key in enumerate(ids.tolist())},
+            positions=IdLookup(ids),
             fields={c: {"type": _json_type(properties[c].dtype)} for c in properties.columns},
             tree=shapely.STRtree(geometry),
-            id_json=Serialised([orjson.dumps(i) for i in ids.tolist()]),
+            id_json=Serialised(_id_json(ids)),
             geometry_json=Serialised(_geometry_json(geometry, precision)),
             properties_json=Serialised(_properties_json(properties)),
         )
@@ -189,7 +251,9 @@ class Layer:
             # As floats: a nullable integer column (Int64) ranks as uint64, which a
             # descending sort's negation would wrap around.
             codes = values.rank(method="dense", na_option="bottom").to_numpy(dtype="float64")
-            self._ranks[column] = codes
+            # Kept per column in every worker: as float32 (exact to 16.7 million rows), half
+            # the size; the output areas' 12 columns sorted both ways came to 55 MB a worker.
+            self._ranks[column] = codes.astype(_rank_type(len(codes)))
         return self._ranks[column]
 
     def order(self, column: str, ascending: bool) -> np.ndarray:
@@ -199,8 +263,17 @@ class Layer:
             rank = self.rank(column)
             missing = self.frame[column].isna().to_numpy()
             keyed = np.where(missing, np.inf, rank if ascending else -rank)
-            self._orders[key] = np.argsort(keyed, kind="stable")
+            self._orders[key] = np.argsort(keyed, kind="stable").astype(_row_type(len(keyed)))
         return self._orders[key]
+
+
+def _rank_type(rows: int) -> type[np.floating]:
+    """float32 holds every whole number up to 2**24 exactly: dense ranks of that many rows."""
+    return np.float32 if rows < 2**24 else np.float64
+
+
+def _row_type(rows: int) -> type[np.integer]:
+    return np.int32 if rows < 2**31 else np.int64
 
 
 _CACHE: dict[tuple[str, int], tuple[float, Layer]] = {}
@@ -340,7 +413,7 @@ class ReleaseProvider(BaseProvider):
     @crs_transform
     def get(self, identifier: str, **kwargs: Any) -> dict[str, Any]:
         layer = self.layer
-        position = layer.positions.get(str(identifier))
+        position = layer.positions.row(str(identifier))
         if position is None:
             raise ProviderItemNotFoundError(user_msg=f"no item {identifier!r}")
         feature = layer.feature(position, None, True)

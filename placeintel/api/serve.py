@@ -29,6 +29,7 @@ from placeintel.api import crs, encoder
 from placeintel.api.caching import ReleaseCaching
 from placeintel.api.guard import QueryGuard
 from placeintel.api.headers import SecurityHeaders, page_policy, tile_origin
+from placeintel.api.heap import release_free_memory
 from placeintel.api.limits import ServerLimits, allow_open_files
 from placeintel.api.metadata import (
     Literal,
@@ -524,6 +525,7 @@ def run(
         ) from None
     started = time.perf_counter()
     layers = warm(app)
+    release_free_memory()  # before the fork: the workers share only the live data
     echo(f"Serving {region} release {release.name} (OGC API - Features) at {url}/")
     echo(f"  collections: {url}/collections")
     echo(f"  map:         {url}/map/   (file: {release / 'map.html'})")

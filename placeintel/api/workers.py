@@ -6,7 +6,9 @@ parent binds the socket, loads the app and the release's layers (`warm`), and
 forks `workers` children that each run waitress on that socket. The children
 share the parent's memory copy-on-write: the layers' Arrow/numpy buffers and the
 pre-serialised features are read, never written, so they stay shared (the
-garbage collector's own writes are avoided with `gc.freeze`).
+garbage collector's own writes are avoided with `gc.freeze`), and the memory
+freed while loading is handed back before the fork (placeintel.api.heap), so
+they share only live data: national release, 2 workers, 0.9 GB PSS in all.
 
 waitress rather than gunicorn: each child keeps waitress's asynchronous
 connection handling and every limit of placeintel.api.limits as it was (idle
