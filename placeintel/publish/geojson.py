@@ -1,12 +1,8 @@
-"""GeoJSON as the release publishes it, in a module that imports nothing of placeintel.
-
-`geojson_jobs` runs `main` in worker processes by this file's path: importing the
-`placeintel` package would import the whole public API (4 CPU seconds) in each worker.
-"""
+"""GeoJSON as the release publishes it; `geojson_jobs` runs `main` in worker processes, so
+this module imports only what writing GeoJSON needs."""
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,16 +10,7 @@ from pathlib import Path
 import geopandas as gpd
 import pyogrio
 
-if __package__:
-    from placeintel.publish.geojson_text import write_geojson_text
-else:  # a worker's copy, loaded by path (geojson_jobs): its sibling, by path too
-    _spec = importlib.util.spec_from_file_location(
-        "placeintel_geojson_text", Path(__file__).with_name("geojson_text.py")
-    )
-    assert _spec is not None and _spec.loader is not None
-    _text = importlib.util.module_from_spec(_spec)
-    _spec.loader.exec_module(_text)
-    write_geojson_text = _text.write_geojson_text
+from placeintel.publish.geojson_text import write_geojson_text
 
 
 def write_geojson(frame: gpd.GeoDataFrame, path: Path) -> Path:

@@ -5,8 +5,9 @@ layers) and pyogrio holds the GIL while GDAL writes (a thread counting in Python
 3% of its usual speed during a write), so threads cannot overlap it with anything.
 Large layers' GeoJSON is made by worker processes instead: fresh interpreters (no fork of
 a large build; no re-import of the caller's script, as multiprocessing's spawn does) that
-run `placeintel/publish/geojson.py` by its path, read the GeoParquet the build has just
-written and write the GeoJSON with the same function, so the same bytes.
+import `placeintel.publish.geojson` from the same folder as this build's package (importing
+`placeintel` is light: its API is imported on first use), read the GeoParquet the build
+has just written and write the GeoJSON with the same function, so the same bytes.
 """
 
 from __future__ import annotations
@@ -22,12 +23,13 @@ from placeintel.publish import geojson
 
 #: At most this many worker processes at once (the build's own process keeps writing).
 MAX_WORKERS = 2
-#: Loads geojson.py by its path, so the worker does not import the placeintel package.
+#: The worker imports this very package (the folder it is in goes first on its path, whatever
+#: the current directory holds), then runs geojson.main on the (GeoParquet, GeoJSON) pairs.
 _BOOT = (
-    "import importlib.util as u, sys; s = u.spec_from_file_location('placeintel_geojson', "
-    "sys.argv[1]); m = u.module_from_spec(s); s.loader.exec_module(m); "
-    "sys.exit(m.main(sys.argv[2:]))"
+    "import sys; sys.path.insert(0, sys.argv[1]); "
+    "from placeintel.publish.geojson import main; sys.exit(main(sys.argv[2:]))"
 )
+_ROOT = str(Path(geojson.__file__).resolve().parents[2])
 
 
 def workers() -> int:
@@ -38,7 +40,7 @@ def workers() -> int:
 def _run(jobs: Sequence[tuple[Path, Path, int]]) -> None:
     pairs = [str(p) for parquet, target, _ in jobs for p in (parquet, target)]
     done = subprocess.run(  # noqa: S603 - this interpreter, our own module, paths as arguments
-        [sys.executable, "-c", _BOOT, geojson.__file__, *pairs],
+        [sys.executable, "-c", _BOOT, _ROOT, *pairs],
         capture_output=True,
         text=True,
         check=False,
