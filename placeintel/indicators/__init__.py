@@ -33,7 +33,7 @@ from placeintel.indicators.catalogue import BY_KEY, INDICATORS
 from placeintel.indicators.geography import WARD_COLUMNS, lsoa_frame, ward_frame, ward_of
 from placeintel.indicators.small_areas import SmallAreaCounts, deprivation_table, lsoa_counts
 from placeintel.indicators.values import indicator_values, inputs, resolve, rolled_counts
-from placeintel.indicators.zonal import forget_rasters, zonal
+from placeintel.indicators.zonal import forget_rasters, zonal_many
 from placeintel.sources import RegionData
 from placeintel.sources.services import DIGITAL_SUPPORT, SERVICE_COLUMNS
 
@@ -222,18 +222,25 @@ def _place_measures(
         measures, method = access_measures(zones, support, points, engine, key, distances)
         table = table.join(measures)
         methods.update({m: method for m in measures.columns})
+    # (column, raster, statistic, decimals, method), in the order the columns appear.
+    summaries = []
     for source, raster in data.role("population-raster"):
-        table["population_raster"] = np.round(zonal(raster, zones, "sum", engine), 1)
-        methods["population_raster"] = (
-            f"exact zonal sum (exactextract) of {source.title or source.id}"
-        )
+        method = f"exact zonal sum (exactextract) of {source.title or source.id}"
+        summaries.append(("population_raster", raster, "sum", 1, method))
     for source, raster in data.role("coverage-raster"):
         column = source.options.get("column", f"{source.id.replace('-', '_')}_mean")
-        table[column] = np.round(zonal(raster, zones, "mean", engine), 2)
-        methods[column] = (
+        method = (
             f"exact zonal mean (exactextract, weighted by the share of each cell "
             f"inside the area) of {source.title or source.id}"
         )
+        summaries.append((column, raster, "mean", 2, method))
+    # One exactextract pass for all of them where the rasters share a grid.
+    values = zonal_many(
+        [(raster, statistic) for _, raster, statistic, _, _ in summaries], zones, engine
+    )
+    for (column, _, _, decimals, method), value in zip(summaries, values, strict=True):
+        table[column] = np.round(value, decimals)
+        methods[column] = method
     return table, methods
 
 
