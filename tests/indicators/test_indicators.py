@@ -243,3 +243,35 @@ def test_zonal_sums_as_exactextract_gives_them_from_the_file(demo_data, demo_ind
     lsoas = demo_indicators.lsoas[["geometry"]].to_crs(raster.crs)
     stock = exact_extract(str(raster.path), lsoas, ["sum"], output="pandas")["sum"]
     np.testing.assert_array_equal(zonal(raster, lsoas, "sum"), stock.to_numpy())
+
+
+def test_area_pieces_are_what_overlay_gives() -> None:
+    """Intersecting only the pairs whose interiors meet gives overlay's pieces exactly:
+    the same pairs, in the same order, with the same coordinates."""
+    import geopandas as gpd
+    import shapely
+
+    from placeintel.indicators.interpolate import _area_pieces, _pieces, _plain_polygons
+
+    grid = [shapely.box(x, y, x + 10, y + 10) for x in range(0, 50, 10) for y in range(0, 50, 10)]
+    shifted = [
+        shapely.box(x + 3, y - 4, x + 13, y + 6) for x in range(0, 50, 10) for y in range(0, 50, 10)
+    ]
+    shifted.append(shapely.Point(25, 25).buffer(7))  # crosses several squares
+    shifted.append(shapely.box(50, 0, 60, 10))  # touches the grid's edge only
+    sources = gpd.GeoDataFrame({"_s": range(len(grid))}, geometry=grid, crs="EPSG:27700")
+    targets = gpd.GeoDataFrame({"_t": range(len(shifted))}, geometry=shifted, crs="EPSG:27700")
+    assert _plain_polygons(sources) and _plain_polygons(targets)
+    stock = gpd.overlay(sources, targets, how="intersection", keep_geom_type=True)
+    ours = _area_pieces(sources, targets)
+    np.testing.assert_array_equal(ours["_s"].to_numpy(), stock["_s"].to_numpy())
+    np.testing.assert_array_equal(ours["_t"].to_numpy(), stock["_t"].to_numpy())
+    assert list(shapely.to_wkb(ours.geometry.to_numpy())) == list(
+        shapely.to_wkb(stock.geometry.to_numpy())
+    )
+    # An invalid (self-crossing) area goes to overlay, which repairs it first.
+    bowtie = shapely.Polygon([(0, 0), (10, 10), (10, 0), (0, 10)])
+    invalid = gpd.GeoDataFrame({"_s": [0]}, geometry=[bowtie], crs="EPSG:27700")
+    assert not _plain_polygons(invalid)
+    repaired = _pieces(invalid, targets, plain=False)
+    assert len(repaired) > 0
