@@ -275,3 +275,28 @@ def test_area_pieces_are_what_overlay_gives() -> None:
     assert not _plain_polygons(invalid)
     repaired = _pieces(invalid, targets, plain=False)
     assert len(repaired) > 0
+
+
+def test_raster_summaries_in_a_second_process_are_the_same(demo_data, demo_indicators) -> None:
+    """Wards and LSOAs summarised by `exact.py` in a second process get exactly the
+    numbers this process gives them, and a process that cannot start falls back here."""
+    from placeintel.engine import LocalEngine
+    from placeintel.indicators.zonal import LevelStatistics, zonal_many
+
+    requests = [(demo_data.one("population-raster"), "sum")]
+    requests += [(raster, "mean") for _, raster in demo_data.role("coverage-raster")]
+    wards = demo_indicators.wards[["geometry"]]
+    lsoas = demo_indicators.lsoas[["geometry"]]
+    empty = lsoas.iloc[:0]
+    engine = LocalEngine()
+    levels = [wards, empty, lsoas]
+    background = LevelStatistics(requests, levels, engine, background_from=0)
+    assert background._later is not None
+    found = background.result()
+    for level, arrays in zip(levels, found, strict=True):
+        for ours, theirs in zip(arrays, zonal_many(requests, level, engine), strict=True):
+            np.testing.assert_array_equal(ours, theirs)
+    broken = LevelStatistics(requests, [wards], engine, background_from=0)
+    broken._later._process.kill()
+    for ours, theirs in zip(broken.result()[0], zonal_many(requests, wards, engine), strict=True):
+        np.testing.assert_array_equal(ours, theirs)
