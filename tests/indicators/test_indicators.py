@@ -300,3 +300,23 @@ def test_raster_summaries_in_a_second_process_are_the_same(demo_data, demo_indic
     broken._later._process.kill()
     for ours, theirs in zip(broken.result()[0], zonal_many(requests, wards, engine), strict=True):
         np.testing.assert_array_equal(ours, theirs)
+
+
+def test_cell_centres_are_rasterios() -> None:
+    """Centres spread from one row and one column are rasterio's, cell for cell, for a
+    pick of cells and for the whole grid; `_every` knows the whole range only."""
+    import rasterio
+
+    from placeintel.indicators.access import _centres, _every
+
+    transform = rasterio.Affine(100.0, 0.0, 150000.0, 0.0, -100.0, 492400.0)
+    shape = (7, 5)
+    cells = np.array([0, 3, 4, 9, 17, 34])
+    for picked in (cells, None):
+        flat = np.arange(35) if picked is None else picked
+        x, y = _centres(transform, shape, picked)
+        xs, ys = rasterio.transform.xy(transform, flat // 5, flat % 5)
+        np.testing.assert_array_equal(x, np.asarray(xs, dtype=float))
+        np.testing.assert_array_equal(y, np.asarray(ys, dtype=float))
+    assert _every(np.arange(6), 6) and _every(np.arange(0), 0)
+    assert not _every(np.array([1, 0, 2]), 3) and not _every(np.arange(5), 6)
