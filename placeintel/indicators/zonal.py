@@ -207,7 +207,10 @@ class LevelStatistics:
             crs = requests[0][0].crs
             shaped = [level.to_crs(crs) for level in levels if not level.empty]
             asked = tuple((str(raster.path), statistic) for raster, statistic in requests)
-            self._later = _Later(asked, shaped)
+            try:
+                self._later = _Later(asked, shaped)
+            except OSError:  # no interpreter to start (an embedded Python): do them here
+                self._later = None
 
     def result(self) -> list[list[np.ndarray]]:
         """Per level, one array per request, in zone order."""
