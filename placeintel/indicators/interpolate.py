@@ -38,7 +38,9 @@ def _pieces(
     return _area_pieces(sources, targets)
 
 
-_POLYGONAL = ("Polygon", "MultiPolygon")
+#: shapely's type ids of Polygon and MultiPolygon, and of GeometryCollection.
+_POLYGONAL = [3, 6]
+_COLLECTION = 7
 
 
 def _plain_polygons(frame: gpd.GeoDataFrame) -> bool:
@@ -46,7 +48,8 @@ def _plain_polygons(frame: gpd.GeoDataFrame) -> bool:
     inputs and refuses mixed types first, which `_area_pieces` leaves to it)."""
     geometry = frame.geometry.to_numpy()
     return bool(
-        np.isin(shapely.get_type_id(geometry), [3, 6]).all() and shapely.is_valid(geometry).all()
+        np.isin(shapely.get_type_id(geometry), _POLYGONAL).all()
+        and shapely.is_valid(geometry).all()
     )
 
 
@@ -70,14 +73,14 @@ def _area_pieces(sources: gpd.GeoDataFrame, targets: gpd.GeoDataFrame) -> gpd.Ge
     meet = ~shapely.touches(a, b)
     left, right = left[meet], right[meet]
     pieces = shapely.intersection(a[meet], b[meet])
-    kinds = shapely.get_type_id(pieces)
-    polygonal = np.isin(kinds, [3, 6])
+    polygonal = np.isin(shapely.get_type_id(pieces), _POLYGONAL)
     pieces[polygonal] = shapely.make_valid(pieces[polygonal])
-    for i in np.flatnonzero(kinds == 7):  # a GeometryCollection: keep its polygons
+    # Collections (as they are after that, like overlay's): their polygons, merged.
+    for i in np.flatnonzero(shapely.get_type_id(pieces) == _COLLECTION):
         parts = shapely.get_parts(pieces[i])
-        parts = parts[np.isin(shapely.get_type_id(parts), [3, 6])]
+        parts = parts[np.isin(shapely.get_type_id(parts), _POLYGONAL)]
         pieces[i] = shapely.union_all(parts) if len(parts) else None
-    keep = np.isin(shapely.get_type_id(pieces), [3, 6])
+    keep = np.isin(shapely.get_type_id(pieces), _POLYGONAL)
     return gpd.GeoDataFrame(
         {
             "_s": sources["_s"].to_numpy()[left[keep]],
