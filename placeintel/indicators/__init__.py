@@ -33,8 +33,9 @@ from placeintel.indicators.catalogue import BY_KEY, INDICATORS
 from placeintel.indicators.geography import WARD_COLUMNS, lsoa_frame, ward_frame, ward_of
 from placeintel.indicators.small_areas import SmallAreaCounts, deprivation_table, lsoa_counts
 from placeintel.indicators.values import indicator_values, inputs, resolve, rolled_counts
-from placeintel.indicators.zonal import forget_rasters, zonal
+from placeintel.indicators.zonal import LevelStatistics, forget_rasters
 from placeintel.sources import RegionData
+from placeintel.sources.raster import RasterSource
 from placeintel.sources.services import DIGITAL_SUPPORT, SERVICE_COLUMNS
 
 
@@ -81,19 +82,43 @@ def area_indicators(data: RegionData, engine=LOCAL) -> AreaIndicators:
 def _area_indicators(data: RegionData, engine=LOCAL) -> AreaIndicators:
     wards = ward_frame(data)
     lsoas = lsoa_frame(data, wards)
+    shaped = lsoas[~(lsoas.geometry.isna() | lsoas.geometry.is_empty)]
+    # The raster summaries of wards and LSOAs need nothing else: they are started first,
+    # and may run in a second process while the rest is computed here.
+    summaries = _raster_summaries(data)
+    rasters = LevelStatistics(
+        [(raster, statistic) for _, raster, statistic, _, _ in summaries], [wards, shaped], engine
+    )
+    try:
+        return _indicators(data, wards, lsoas, shaped, summaries, rasters, engine)
+    finally:
+        rasters.close()
+
+
+def _indicators(
+    data: RegionData,
+    wards: gpd.GeoDataFrame,
+    lsoas: gpd.GeoDataFrame,
+    shaped: gpd.GeoDataFrame,
+    summaries: list[_Summary],
+    rasters: LevelStatistics,
+    engine=LOCAL,
+) -> AreaIndicators:
     small = lsoa_counts(data, engine)
     counts = small.table.reindex(lsoas["lsoa21_code"])
     counts = counts.loc[:, counts.notna().any()]  # a measure with no value is no measure
     groups = ward_of(lsoas)
     services = _services(data)
-    shaped = lsoas[~(lsoas.geometry.isna() | lsoas.geometry.is_empty)]
     people = _population_points(data, counts, lsoas)
     support = services[services["digital_support"]]
     ward_access, lsoa_access = _access(data, [wards, shaped], support, people, engine)
+    ward_rasters, lsoa_rasters = rasters.result()
     ward_place, place_methods = _place_measures(
-        data, wards, "ward_code", support, ward_access, engine
+        wards, "ward_code", support, ward_access, summaries, ward_rasters, engine
     )
-    lsoa_place, _ = _place_measures(data, shaped, "lsoa21_code", support, lsoa_access, engine)
+    lsoa_place, _ = _place_measures(
+        shaped, "lsoa21_code", support, lsoa_access, summaries, lsoa_rasters, engine
+    )
     resolution = resolve(set(counts.columns) | set(ward_place.columns))
     rollable = [k for k in resolution.used if set(inputs(BY_KEY[k])) <= set(counts.columns)]
     local = [k for k in resolution.used if k not in rollable]
@@ -204,15 +229,38 @@ def _edition_labels(edition: str, deprivation_measures: set[str]) -> dict[str, s
     }
 
 
+#: A raster summary shown beside the indicators: (column, raster, statistic, decimals,
+#: how it was made).
+_Summary = tuple[str, RasterSource, str, int, str]
+
+
+def _raster_summaries(data: RegionData) -> list[_Summary]:
+    """The raster summaries each area gets, in the order their columns appear."""
+    summaries: list[_Summary] = []
+    for source, raster in data.role("population-raster"):
+        method = f"exact zonal sum (exactextract) of {source.title or source.id}"
+        summaries.append(("population_raster", raster, "sum", 1, method))
+    for source, raster in data.role("coverage-raster"):
+        column = source.options.get("column", f"{source.id.replace('-', '_')}_mean")
+        method = (
+            f"exact zonal mean (exactextract, weighted by the share of each cell "
+            f"inside the area) of {source.title or source.id}"
+        )
+        summaries.append((column, raster, "mean", 2, method))
+    return summaries
+
+
 def _place_measures(
-    data: RegionData,
     zones: gpd.GeoDataFrame,
     key: str,
     support: gpd.GeoDataFrame,
     access: tuple[PopulationPoints, np.ndarray] | None,
+    summaries: list[_Summary],
+    rasters: list[np.ndarray],
     engine=LOCAL,
 ) -> tuple[pd.DataFrame, dict[str, str]]:
-    """Measures that depend on each area's shape: access to help and raster summaries."""
+    """Measures that depend on each area's shape: access to help, and the raster
+    summaries (`rasters`: one array per summary, computed by `LevelStatistics`)."""
     table = pd.DataFrame(index=pd.Index(zones[key].to_numpy(), name=key))
     methods: dict[str, str] = {}
     if zones.empty:
@@ -222,18 +270,9 @@ def _place_measures(
         measures, method = access_measures(zones, support, points, engine, key, distances)
         table = table.join(measures)
         methods.update({m: method for m in measures.columns})
-    for source, raster in data.role("population-raster"):
-        table["population_raster"] = np.round(zonal(raster, zones, "sum", engine), 1)
-        methods["population_raster"] = (
-            f"exact zonal sum (exactextract) of {source.title or source.id}"
-        )
-    for source, raster in data.role("coverage-raster"):
-        column = source.options.get("column", f"{source.id.replace('-', '_')}_mean")
-        table[column] = np.round(zonal(raster, zones, "mean", engine), 2)
-        methods[column] = (
-            f"exact zonal mean (exactextract, weighted by the share of each cell "
-            f"inside the area) of {source.title or source.id}"
-        )
+    for (column, _, _, decimals, method), values in zip(summaries, rasters, strict=True):
+        table[column] = np.round(values, decimals)
+        methods[column] = method
     return table, methods
 
 

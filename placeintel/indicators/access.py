@@ -111,57 +111,78 @@ def _raster_points(
     zones: list[gpd.GeoDataFrame], window: Window, raster: RasterSource
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray]]:
     """The populated cells any of these zone sets holds (centre x, y in the raster's CRS,
-    people), and for each zone set the zone holding each cell (0: none, else position + 1)."""
+    people), and for each zone set the zone holding each cell (0: none, else position + 1).
+
+    At national scale this is 15M cells, so each step makes as few whole-grid arrays as
+    it can: the cells are picked by their flat position, and when every cell is picked
+    (a surface populated everywhere inside the zones), the grids themselves are used."""
     with rasterio.open(raster.path) as dataset:
         people = dataset.read(1, window=window, masked=True, boundless=True, fill_value=0)
         transform = dataset.window_transform(window)
-    people = np.nan_to_num(people.filled(0).astype(float))
+    people = people.filled(0).astype(float)
+    np.nan_to_num(people, copy=False)
     people[people < 0] = 0
-    populated = people > 0
-    zone_of_cell = []
-    held = np.zeros(people.shape, dtype=bool)
-    for frame in zones:
-        of_cell = rasterize(
-            ((g, i + 1) for i, g in enumerate(frame.geometry)),
-            out_shape=people.shape,
-            transform=transform,
-            fill=0,
-            dtype="int32",
-        )
+    picked = people > 0
+    zone_of_cell = [_rasterize(frame, people.shape, transform) for frame in zones]
+    held = zone_of_cell[0] > 0
+    for of_cell in zone_of_cell[1:]:
         held |= of_cell > 0
-        zone_of_cell.append(of_cell)
-    rows, cols = np.nonzero(populated & held)
-    x, y = _centres(transform, rows, cols)
-    return (
-        x,
-        y,
-        people[rows, cols],
-        [of_cell[rows, cols] for of_cell in zone_of_cell],
+    picked &= held
+    del held
+    if picked.all():
+        cells = None
+        weight = people.ravel()
+        of_cells = [of_cell.ravel() for of_cell in zone_of_cell]
+    else:
+        cells = np.flatnonzero(picked)
+        weight = people.ravel()[cells]
+        of_cells = [of_cell.ravel()[cells] for of_cell in zone_of_cell]
+    x, y = _centres(transform, people.shape, cells)
+    return x, y, weight, of_cells
+
+
+def _rasterize(frame: gpd.GeoDataFrame, shape: tuple[int, int], transform) -> np.ndarray:
+    """Each cell's zone (position + 1, 0 for none), by cell centre, as GDAL burns them."""
+    return rasterize(
+        ((g, i + 1) for i, g in enumerate(frame.geometry)),
+        out_shape=shape,
+        transform=transform,
+        fill=0,
+        dtype="int32",
     )
 
 
 def _centres(
-    transform: rasterio.Affine, rows: np.ndarray, cols: np.ndarray
+    transform: rasterio.Affine, shape: tuple[int, int], cells: np.ndarray | None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Cell centres, as rasterio.transform.xy gives them. On a north-up grid a centre's x
-    depends on its column only and y on its row only (the other term is an exact zero),
-    so xy is asked once per column and once per row, not once per cell (15M at national
-    scale), and the results are spread over the cells."""
+    """Centres of these cells (flat positions in a grid of `shape`; None: all of them, in
+    row-major order), as rasterio.transform.xy gives them. On a north-up grid a centre's
+    x depends on its column only and y on its row only (the other term is an exact
+    zero), so xy is asked once per column and once per row, not once per cell (15M at
+    national scale), and the results are spread over the cells."""
+    height, width = shape
     if transform.b != 0 or transform.d != 0:
+        if cells is None:
+            cells = np.arange(height * width)
+        rows, cols = np.divmod(cells, width)
         x, y = rasterio.transform.xy(transform, rows, cols)
         return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    if len(rows) == 0:
-        return np.zeros(0), np.zeros(0)
-    width, height = int(cols.max()) + 1, int(rows.max()) + 1
     x, _ = rasterio.transform.xy(transform, np.zeros(width, dtype=int), np.arange(width))
     _, y = rasterio.transform.xy(transform, np.arange(height), np.zeros(height, dtype=int))
-    return np.asarray(x, dtype=float)[cols], np.asarray(y, dtype=float)[rows]
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    x, y = np.tile(x, height), np.repeat(y, width)  # every cell's, row-major
+    if cells is None:
+        return x, y
+    # Picked from the whole grid's: a quarter of the time of finding each cell's row
+    # and column (np.divmod) and picking by them.
+    return x[cells], y[cells]
 
 
 def _places(
     found: tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray]], crs, raster_crs
 ) -> list[PopulationPoints]:
-    """Each zone set's points, taken from the cells they share (brought to `crs`)."""
+    """Each zone set's points, taken from the cells they share (brought to `crs`); a zone
+    set that holds every cell uses the shared arrays themselves."""
     x, y, weight, zone_of_cell = found
     if not raster_crs.equals(crs):
         x, y = Transformer.from_crs(raster_crs, crs, always_xy=True).transform(x, y)
@@ -169,7 +190,15 @@ def _places(
     places = Places(x, y)
     out = []
     for of_cell in zone_of_cell:
-        inside = np.flatnonzero(of_cell > 0)
+        inside = of_cell > 0
+        if inside.all():
+            out.append(
+                PopulationPoints(
+                    x, y, weight, of_cell - 1, _RASTER_METHOD, places, np.arange(len(x))
+                )
+            )
+            continue
+        inside = np.flatnonzero(inside)
         out.append(
             PopulationPoints(
                 x[inside],
@@ -225,7 +254,15 @@ _NEAREST = pd.DataFrame({"_p": pd.Series(dtype="int64"), "distance": pd.Series(d
 
 
 def _nearest_chunk(points: pd.DataFrame, services: np.ndarray) -> pd.DataFrame:
-    """Distance from each point (columns x, y) to the nearest service (one chunk of points).
+    """Distance from each point (columns x, y) to the nearest service (one chunk of points)."""
+    if points.empty:
+        return _NEAREST.copy()
+    distances = _nearest(points["x"].to_numpy(), points["y"].to_numpy(), services)
+    return pd.DataFrame({"_p": points["_p"].to_numpy(dtype="int64"), "distance": distances})
+
+
+def _nearest(x: np.ndarray, y: np.ndarray, services: np.ndarray) -> np.ndarray:
+    """Distance from each point to the nearest service.
 
     Services are points, so this is a nearest-neighbour search between two point sets,
     the job a KD-tree is built for: scipy's cKDTree answers it several times faster than
@@ -233,28 +270,30 @@ def _nearest_chunk(points: pd.DataFrame, services: np.ndarray) -> pd.DataFrame:
     against 5.5 s), with the same distances (both take sqrt(dx * dx + dy * dy)).
     Services that are not points (a line in a GeoJSON file) go to the STRtree.
     """
-    if points.empty:
-        return _NEAREST.copy()
-    x, y = points["x"].to_numpy(), points["y"].to_numpy()
     if shapely.get_type_id(services).max(initial=0) == 0 and not shapely.is_empty(services).any():
         tree = cKDTree(np.column_stack([shapely.get_x(services), shapely.get_y(services)]))
         # workers=-1: the query runs on every core, outside the GIL, each point alone.
         distances, _ = tree.query(np.column_stack([x, y]), k=1, workers=-1)
-    else:
-        _, distances = shapely.STRtree(services).query_nearest(
-            shapely.points(x, y), return_distance=True, all_matches=False
-        )
-    return pd.DataFrame({"_p": points["_p"].to_numpy(dtype="int64"), "distance": distances})
+        return distances
+    _, distances = shapely.STRtree(services).query_nearest(
+        shapely.points(x, y), return_distance=True, all_matches=False
+    )
+    return distances
 
 
 def nearest_distances(
     x: np.ndarray, y: np.ndarray, support: gpd.GeoDataFrame, engine=LOCAL
 ) -> np.ndarray:
-    """Straight-line distance from each point to the nearest digital-support service."""
+    """Straight-line distance from each point to the nearest digital-support service.
+
+    The default engine is asked directly, on the arrays: it would run the one chunk
+    here anyway, and at national scale (15M raster cells) the frame of points and the
+    frame of answers cost 1 GB and a second, for the same distances."""
+    services = support.geometry.to_numpy()
+    if getattr(engine, "name", "") == "default":
+        return _nearest(x, y, services) if len(x) else np.empty(0)
     points = pd.DataFrame({"_p": np.arange(len(x)), "x": x, "y": y})
-    nearest = engine.apply(
-        points, partial(_nearest_chunk, services=support.geometry.to_numpy()), _NEAREST
-    )
+    nearest = engine.apply(points, partial(_nearest_chunk, services=services), _NEAREST)
     distances = np.empty(len(points))
     distances[nearest["_p"].to_numpy()] = nearest["distance"].to_numpy()
     return distances
@@ -263,7 +302,8 @@ def nearest_distances(
 def level_distances(
     levels: list[PopulationPoints], support: gpd.GeoDataFrame, engine=LOCAL
 ) -> list[np.ndarray]:
-    """Each level's distances, computed once per set of places the levels share."""
+    """Each level's distances, computed once per set of places the levels share (a level
+    holding every place shares the array itself)."""
     shared: dict[int, np.ndarray] = {}
     out = []
     for people in levels:
@@ -273,8 +313,20 @@ def level_distances(
         key = id(people.places)
         if key not in shared:
             shared[key] = nearest_distances(people.places.x, people.places.y, support, engine)
-        out.append(shared[key][people.place])
+        out.append(
+            shared[key] if _every(people.place, len(shared[key])) else shared[key][people.place]
+        )
     return out
+
+
+def _every(place: np.ndarray, count: int) -> bool:
+    """Whether `place` is 0, 1, ..., count - 1: n strictly increasing whole numbers
+    from 0 to n - 1 can be nothing else."""
+    if len(place) != count:
+        return False
+    return count == 0 or (
+        place[0] == 0 and place[-1] == count - 1 and bool(np.all(place[1:] > place[:-1]))
+    )
 
 
 def access_measures(

@@ -7,86 +7,38 @@ counting). exactextract weights each cell by the fraction of it the polygon
 covers, so zone totals add up to the raster total. Zones are independent, so
 the engine may compute them in chunks (see placeintel.engine).
 
-What exactextract is fed, and why: its stock inputs cost more in Python than its
-C++ spends summing. A GeoDataFrame goes through `iterfeatures` and a GeoJSON
-string per zone, and a file path through a rasterio read (a masked array) per
-zone's window. Here the raster is read once into memory, with the same extent,
-values and nodata mask, and served by exactextract's own NumPyRasterSource; the
-zones are handed over as WKB, which carries the same doubles GeoJSON would (both
-are exact), so the statistics are the same, computed the same way.
+The statistics are computed by `placeintel.indicators.exact`, from rasters read
+once into memory and zones handed over as WKB; wards and LSOAs can be summarised in
+a second process while this one carries on (`in_background`).
 """
 
 from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Iterator
+import pickle
+import subprocess
+import sys
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import rasterio
 import shapely
-from exactextract import exact_extract
-from exactextract.feature import Feature, FeatureSource
-from exactextract.raster import NumPyRasterSource
 
 from placeintel.engine import LOCAL
+from placeintel.indicators import exact
+from placeintel.indicators.exact import Cells, Request, column, read_cells, statistics
 from placeintel.sources.raster import RasterSource
-
-_META = pd.DataFrame({"_zone": pd.Series(dtype="int64"), "value": pd.Series(dtype="float64")})
-
-
-class _Zone(Feature):
-    """One zone for exactextract: its WKB and its position in the zone frame."""
-
-    def __init__(self, wkb: bytes, zone: int) -> None:
-        Feature.__init__(self)
-        self._wkb = wkb
-        self._zone = zone
-
-    def geometry(self) -> bytes:
-        return self._wkb
-
-    def set_geometry_format(self) -> str:
-        return "wkb"
-
-    def get(self, name: str) -> int:
-        if name != "_zone":
-            raise KeyError(name)
-        return self._zone
-
-    def fields(self) -> list[str]:
-        return ["_zone"]
-
-
-class _Zones(FeatureSource):
-    """Zones as WKB, converted in one vectorised call rather than per zone as GeoJSON."""
-
-    def __init__(self, geometries: np.ndarray, zones: np.ndarray, srs_wkt: str | None) -> None:
-        super().__init__()
-        self._wkb = shapely.to_wkb(geometries)
-        self._zones = zones.tolist()
-        self._srs_wkt = srs_wkt
-
-    def count(self) -> int:
-        return len(self._zones)
-
-    def __iter__(self) -> Iterator[_Zone]:
-        for wkb, zone in zip(self._wkb, self._zones, strict=True):
-            yield _Zone(wkb, zone)
-
-    def srs_wkt(self) -> str | None:
-        return self._srs_wkt
 
 
 @functools.lru_cache(maxsize=2)
-def _cells(path: str, mtime_ns: int) -> NumPyRasterSource:
+def _cells(path: str, mtime_ns: int) -> Cells:
     """The raster at `path` as it was at `mtime_ns`, kept while the stage sums it several
     times (population and coverage, for wards, LSOAs and interpolation pieces);
     `forget_rasters` lets it go."""
-    return _read(path)
+    return read_cells(path)
 
 
 def forget_rasters() -> None:
@@ -94,59 +46,183 @@ def forget_rasters() -> None:
     _cells.cache_clear()
 
 
-def _in_memory(path: str) -> NumPyRasterSource:
+def _in_memory(path: str) -> Cells:
     return _cells(path, os.stat(path).st_mtime_ns)
 
 
-def _read(path: str) -> NumPyRasterSource:
-    """The whole first band, masked where it is nodata, on the file's own extent: what
-    exactextract's rasterio source reads window by window, read in one go."""
-    with rasterio.open(path) as dataset:
-        if dataset.scales[0] != 1.0 or dataset.offsets[0] != 0.0:
-            raise ValueError(f"{path}: scaled rasters are not supported")
-        cells = dataset.read(1, masked=True)
-        left, bottom, right, top = dataset.bounds
-        nodata = dataset.nodata
-        if nodata is not None and not dataset.dtypes[0].startswith("float"):
-            nodata = int(nodata)
-        wkt = dataset.crs.wkt if dataset.crs else None
-    if not np.ma.is_masked(cells):
-        cells = cells.data  # nothing masked: exactextract reads a plain array the same way
-    return NumPyRasterSource(cells, left, bottom, right, top, nodata=nodata, srs_wkt=wkt)
-
-
-def _zonal_chunk(zones: gpd.GeoDataFrame, path: str, statistic: str) -> pd.DataFrame:
+def _zonal_chunk(zones: gpd.GeoDataFrame, requests: tuple[Request, ...]) -> pd.DataFrame:
+    """Every requested statistic for one chunk of zones, in one exactextract pass."""
     if zones.empty:
-        return _META.copy()
+        return _meta([column(i, statistic) for i, (_, statistic) in enumerate(requests)])
     srs = zones.crs.to_wkt() if zones.crs is not None else None
-    features = _Zones(zones.geometry.to_numpy(), zones["_zone"].to_numpy(), srs)
-    result = exact_extract(
-        _in_memory(path), features, [statistic], include_cols=["_zone"], output="pandas"
+    found = statistics(
+        [_in_memory(path) for path, _ in requests],
+        requests,
+        shapely.to_wkb(zones.geometry.to_numpy()),
+        zones["_zone"].to_numpy().tolist(),
+        srs,
     )
+    return pd.DataFrame(found)
+
+
+def _meta(columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame(
-        {
-            "_zone": result["_zone"].to_numpy(dtype="int64"),
-            "value": result[statistic].to_numpy(dtype="float64"),
-        }
+        {"_zone": pd.Series(dtype="int64"), **{c: pd.Series(dtype="float64") for c in columns}}
     )
+
+
+def _grid(raster: RasterSource) -> tuple:
+    """What decides the cells a zone covers: rasters with the same grid share one pass."""
+    return (raster.crs, tuple(raster.resolution), tuple(raster.bounds))
+
+
+def zonal_many(
+    requests: list[tuple[RasterSource, str]], zones: gpd.GeoDataFrame, engine=LOCAL
+) -> list[np.ndarray]:
+    """Several exactextract statistics per zone ("sum", or "mean" weighted by covered
+    fraction), one array per (raster, statistic) request, in request order.
+
+    Requests on rasters with the same grid are answered in one pass over the zones:
+    most of exactextract's time goes into each zone's cell coverage, which depends on
+    the grid only, so a population sum and a coverage mean cost little more than one
+    of them (national wards and LSOAs: 6.7 s CPU for two passes, 5.2 s for one
+    combined), with the same numbers as separate passes.
+    """
+    if zones.empty:
+        return [np.zeros(0) for _ in requests]
+    groups: dict[tuple, list[int]] = {}
+    for i, (raster, _) in enumerate(requests):
+        groups.setdefault(_grid(raster), []).append(i)
+    out: list[np.ndarray] = [np.zeros(0)] * len(requests)
+    for members in groups.values():
+        crs = requests[members[0]][0].crs
+        frame = zones[["geometry"]].reset_index(drop=True).to_crs(crs)
+        frame["_zone"] = np.arange(len(frame))
+        asked = tuple((str(requests[m][0].path), requests[m][1]) for m in members)
+        columns = [column(i, statistic) for i, (_, statistic) in enumerate(asked)]
+        result = engine.apply(frame, partial(_zonal_chunk, requests=asked), _meta(columns))
+        where = result["_zone"].to_numpy()
+        for member, name in zip(members, columns, strict=True):
+            values = np.full(len(frame), np.nan)
+            values[where] = result[name].to_numpy()
+            out[member] = values
+    return out
 
 
 def zonal(
     raster: RasterSource, zones: gpd.GeoDataFrame, statistic: str, engine=LOCAL
 ) -> np.ndarray:
     """One exactextract statistic ("sum", or "mean" weighted by covered fraction) per zone."""
-    if zones.empty:
-        return np.zeros(0)
-    frame = zones[["geometry"]].reset_index(drop=True).to_crs(raster.crs)
-    frame["_zone"] = np.arange(len(frame))
-    result = engine.apply(
-        frame, partial(_zonal_chunk, path=str(raster.path), statistic=statistic), _META
-    )
-    values = np.full(len(frame), np.nan)
-    values[result["_zone"].to_numpy()] = result["value"].to_numpy()
-    return values
+    return zonal_many([(raster, statistic)], zones, engine)[0]
 
 
 def zonal_sums(raster: RasterSource, zones: gpd.GeoDataFrame, engine=LOCAL) -> np.ndarray:
     """The raster total inside each zone, in zone order; zones the raster misses sum to 0."""
     return np.nan_to_num(zonal(raster, zones, "sum", engine))
+
+
+#: Zones (all levels together) from which a second process pays: below it, its start-up
+#: (half a second) costs more than it saves.
+BACKGROUND_ZONES = 5_000
+
+
+class _Later:
+    """Zonal statistics of several levels, computed by `exact.py` in a second process
+    while this one carries on: exactextract holds the GIL, so threads would not help."""
+
+    def __init__(self, requests: tuple[Request, ...], levels: list[gpd.GeoDataFrame]) -> None:
+        self._sizes = [len(level) for level in levels]
+        job = {"requests": list(requests), "levels": [_wkb(level) for level in levels]}
+        self._process = subprocess.Popen(
+            # -I: the script's own folder and PYTHON* settings stay off its path.
+            [sys.executable, "-I", exact.__file__],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        self._pool = ThreadPoolExecutor(1)
+        payload = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
+        self._answer: Future = self._pool.submit(self._process.communicate, payload)
+
+    def result(self) -> list[list[np.ndarray]] | None:
+        """Per level, one array per request in zone order; None if the process failed
+        (the caller then computes them here, and meets any error itself)."""
+        try:
+            out, _ = self._answer.result()
+        finally:
+            self._pool.shutdown()
+        if self._process.returncode != 0:
+            return None
+        answer = pickle.loads(out)
+        results = []
+        for size, found in zip(self._sizes, answer, strict=True):
+            names = [name for name in found if name != "_zone"]
+            level = []
+            for name in names:
+                values = np.full(size, np.nan)
+                values[found["_zone"]] = found[name]
+                level.append(values)
+            results.append(level)
+        return results
+
+    def close(self) -> None:
+        """Stop the process if its results are no longer wanted."""
+        if self._process.poll() is None:
+            self._process.kill()
+        self._pool.shutdown()
+
+
+def _wkb(zones: gpd.GeoDataFrame) -> tuple[list[bytes], str | None]:
+    return list(shapely.to_wkb(zones.geometry.to_numpy())), (
+        zones.crs.to_wkt() if zones.crs is not None else None
+    )
+
+
+class LevelStatistics:
+    """`zonal_many` for each of several levels (wards, LSOAs), started when made and
+    given by `result()`, which waits for them.
+
+    With the default engine, enough zones and rasters on one grid, they are computed in
+    a second process while this one gets on with the rest of the stage: the same
+    function on the same WKB and rasters, so the same numbers (national wards and
+    LSOAs: about 6 s of exactextract taken off this process). Otherwise, or if that
+    process fails, they are computed here when asked for.
+    """
+
+    def __init__(
+        self,
+        requests: list[tuple[RasterSource, str]],
+        levels: list[gpd.GeoDataFrame],
+        engine=LOCAL,
+        background_from: int = BACKGROUND_ZONES,
+    ) -> None:
+        self._requests, self._levels, self._engine = requests, levels, engine
+        self._later: _Later | None = None
+        if (
+            requests
+            and getattr(engine, "name", "") == "default"
+            and sum(len(level) for level in levels) >= background_from
+            and len({_grid(raster) for raster, _ in requests}) == 1
+        ):
+            crs = requests[0][0].crs
+            shaped = [level.to_crs(crs) for level in levels if not level.empty]
+            asked = tuple((str(raster.path), statistic) for raster, statistic in requests)
+            try:
+                self._later = _Later(asked, shaped)
+            except OSError:  # no interpreter to start (an embedded Python): do them here
+                self._later = None
+
+    def result(self) -> list[list[np.ndarray]]:
+        """Per level, one array per request, in zone order."""
+        found = self._later.result() if self._later is not None else None
+        if found is None:
+            return [zonal_many(self._requests, level, self._engine) for level in self._levels]
+        answers = iter(found)
+        return [
+            [np.zeros(0) for _ in self._requests] if level.empty else next(answers)
+            for level in self._levels
+        ]
+
+    def close(self) -> None:
+        if self._later is not None:
+            self._later.close()

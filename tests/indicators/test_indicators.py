@@ -243,3 +243,80 @@ def test_zonal_sums_as_exactextract_gives_them_from_the_file(demo_data, demo_ind
     lsoas = demo_indicators.lsoas[["geometry"]].to_crs(raster.crs)
     stock = exact_extract(str(raster.path), lsoas, ["sum"], output="pandas")["sum"]
     np.testing.assert_array_equal(zonal(raster, lsoas, "sum"), stock.to_numpy())
+
+
+def test_area_pieces_are_what_overlay_gives() -> None:
+    """Intersecting only the pairs whose interiors meet gives overlay's pieces exactly:
+    the same pairs, in the same order, with the same coordinates."""
+    import geopandas as gpd
+    import shapely
+
+    from placeintel.indicators.interpolate import _area_pieces, _pieces, _plain_polygons
+
+    grid = [shapely.box(x, y, x + 10, y + 10) for x in range(0, 50, 10) for y in range(0, 50, 10)]
+    shifted = [
+        shapely.box(x + 3, y - 4, x + 13, y + 6) for x in range(0, 50, 10) for y in range(0, 50, 10)
+    ]
+    shifted.append(shapely.Point(25, 25).buffer(7))  # crosses several squares
+    shifted.append(shapely.box(50, 0, 60, 10))  # touches the grid's edge only
+    sources = gpd.GeoDataFrame({"_s": range(len(grid))}, geometry=grid, crs="EPSG:27700")
+    targets = gpd.GeoDataFrame({"_t": range(len(shifted))}, geometry=shifted, crs="EPSG:27700")
+    assert _plain_polygons(sources) and _plain_polygons(targets)
+    stock = gpd.overlay(sources, targets, how="intersection", keep_geom_type=True)
+    ours = _area_pieces(sources, targets)
+    np.testing.assert_array_equal(ours["_s"].to_numpy(), stock["_s"].to_numpy())
+    np.testing.assert_array_equal(ours["_t"].to_numpy(), stock["_t"].to_numpy())
+    assert list(shapely.to_wkb(ours.geometry.to_numpy())) == list(
+        shapely.to_wkb(stock.geometry.to_numpy())
+    )
+    # An invalid (self-crossing) area goes to overlay, which repairs it first.
+    bowtie = shapely.Polygon([(0, 0), (10, 10), (10, 0), (0, 10)])
+    invalid = gpd.GeoDataFrame({"_s": [0]}, geometry=[bowtie], crs="EPSG:27700")
+    assert not _plain_polygons(invalid)
+    repaired = _pieces(invalid, targets, plain=False)
+    assert len(repaired) > 0
+
+
+def test_raster_summaries_in_a_second_process_are_the_same(demo_data, demo_indicators) -> None:
+    """Wards and LSOAs summarised by `exact.py` in a second process get exactly the
+    numbers this process gives them, and a process that cannot start falls back here."""
+    from placeintel.engine import LocalEngine
+    from placeintel.indicators.zonal import LevelStatistics, zonal_many
+
+    requests = [(demo_data.one("population-raster"), "sum")]
+    requests += [(raster, "mean") for _, raster in demo_data.role("coverage-raster")]
+    wards = demo_indicators.wards[["geometry"]]
+    lsoas = demo_indicators.lsoas[["geometry"]]
+    empty = lsoas.iloc[:0]
+    engine = LocalEngine()
+    levels = [wards, empty, lsoas]
+    background = LevelStatistics(requests, levels, engine, background_from=0)
+    assert background._later is not None
+    found = background.result()
+    for level, arrays in zip(levels, found, strict=True):
+        for ours, theirs in zip(arrays, zonal_many(requests, level, engine), strict=True):
+            np.testing.assert_array_equal(ours, theirs)
+    broken = LevelStatistics(requests, [wards], engine, background_from=0)
+    broken._later._process.kill()
+    for ours, theirs in zip(broken.result()[0], zonal_many(requests, wards, engine), strict=True):
+        np.testing.assert_array_equal(ours, theirs)
+
+
+def test_cell_centres_are_rasterios() -> None:
+    """Centres spread from one row and one column are rasterio's, cell for cell, for a
+    pick of cells and for the whole grid; `_every` knows the whole range only."""
+    import rasterio
+
+    from placeintel.indicators.access import _centres, _every
+
+    transform = rasterio.Affine(100.0, 0.0, 150000.0, 0.0, -100.0, 492400.0)
+    shape = (7, 5)
+    cells = np.array([0, 3, 4, 9, 17, 34])
+    for picked in (cells, None):
+        flat = np.arange(35) if picked is None else picked
+        x, y = _centres(transform, shape, picked)
+        xs, ys = rasterio.transform.xy(transform, flat // 5, flat % 5)
+        np.testing.assert_array_equal(x, np.asarray(xs, dtype=float))
+        np.testing.assert_array_equal(y, np.asarray(ys, dtype=float))
+    assert _every(np.arange(6), 6) and _every(np.arange(0), 0)
+    assert not _every(np.array([1, 0, 2]), 3) and not _every(np.arange(5), 6)
