@@ -123,8 +123,9 @@ def _ranks_and_order(deri: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     first[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
     position = np.where(first, np.arange(ordered.shape[1]), 0)
     np.maximum.accumulate(position, axis=1, out=position)  # ties share their first position
-    ranked = np.empty(keys.shape)
-    np.put_along_axis(ranked, order, position + 1.0, axis=1)
+    # Ranks are whole numbers below 2**24: exact in float32, the caller's store's type.
+    ranked = np.empty(keys.shape, dtype=np.float32)
+    np.put_along_axis(ranked, order, (position + 1).astype(np.float32), axis=1)
     ranked[unranked.T] = np.nan
     scored = (~unranked).sum(axis=0)
     if deri.shape[1] == 0 or not (scored == scored[0]).all():
@@ -170,14 +171,17 @@ def _class_changes(
             for d in range(deri.shape[1])
         )
     rows = finite[:, 0] if deri.shape[1] else finite.any(axis=1)
+    if rows.sum() < CLASSES:  # no classes drawn: every area is unclassed (-1)
+        return (default_class != -1).astype(np.int64) * deri.shape[1]
+    y = deri if rows.all() else deri[rows]  # no copy in the usual case
+    bounds = np.sort(_quintile_bounds(ascending), axis=0)
+    distinct = np.ones(bounds.shape, dtype=bool)
+    distinct[1:] = bounds[1:] != bounds[:-1]
+    counted = np.zeros(y.shape, dtype=np.int64)
+    for bound, keep in zip(bounds, distinct, strict=True):
+        counted += (y > bound) & keep
+    if rows.all():
+        return (counted != default_class[:, None]).sum(axis=1)
     classes = np.full(deri.shape, -1)
-    if rows.sum() >= CLASSES:
-        y = deri[rows]
-        bounds = np.sort(_quintile_bounds(ascending), axis=0)
-        distinct = np.ones(bounds.shape, dtype=bool)
-        distinct[1:] = bounds[1:] != bounds[:-1]
-        counted = np.zeros(y.shape, dtype=np.int64)
-        for bound, keep in zip(bounds, distinct, strict=True):
-            counted += (y > bound) & keep
-        classes[rows] = counted
+    classes[rows] = counted
     return (classes != default_class[:, None]).sum(axis=1)
