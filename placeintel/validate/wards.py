@@ -38,8 +38,9 @@ def check_wards(data: RegionData, report: Report) -> None:
     """Overlapping wards, and wards that do not cover their LSOAs, as errors naming both."""
     for source, wards in data.role("wards"):
         path = str(source.resolve(data.manifest.data_dir))
-        _overlaps(_shaped(wards), path, report)
-        _coverage(data, _shaped(wards), path, report)
+        shaped = _shaped(wards)  # once: its validity test is the costly part
+        _overlaps(shaped, path, report)
+        _coverage(data, shaped, path, report)
 
 
 def _shaped(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
