@@ -45,10 +45,7 @@ EXTENT_MARGIN = 2_000
 def validate_datasets(data: RegionData, report: Report) -> None:
     """Check and read every dataset of the region into `data.datasets`."""
     manifest = data.manifest
-    wards = data.one("wards")
-    extent = (
-        wards.union_all().buffer(EXTENT_MARGIN) if wards is not None and not wards.empty else None
-    )
+    extent = data.ward_extent(EXTENT_MARGIN)
     postcodes = data.one("lookup-postcode")
     for dataset in manifest.datasets:
         frame = validate_dataset(data, dataset, report, postcodes, extent)

@@ -534,18 +534,24 @@ def numeric(frame: pd.DataFrame, column: str, path: Path | str | None = None) ->
     if values is None:
         values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, copy=True)
     values[np.isinf(values)] = np.nan  # "inf" is not an official number; check it below
-    for position in np.flatnonzero(np.isnan(values)):
-        cell = text.iat[position]
-        try:
-            values[position] = parse_number(cell)
-        except ValueError:
-            raise DataError(
-                f"not a number: {cell!r}",
-                file=path or frame.attrs.get("path"),
-                row=int(frame.index[position]),
-                field=column,
-                rule="type-error",
-            ) from None
+    positions = np.flatnonzero(np.isnan(values))
+    # The cells taken out in one go (`iat` per cell cost 40 µs: 2.7 s for the 64,000
+    # empty cells of the national Ofcom files), each distinct one parsed once, in row
+    # order, so the first bad cell is still the one named.
+    parsed: dict[str, float] = {}
+    for position, cell in zip(positions, text.iloc[positions].tolist(), strict=True):
+        if cell not in parsed:
+            try:
+                parsed[cell] = parse_number(cell)
+            except ValueError:
+                raise DataError(
+                    f"not a number: {cell!r}",
+                    file=path or frame.attrs.get("path"),
+                    row=int(frame.index[position]),
+                    field=column,
+                    rule="type-error",
+                ) from None
+        values[position] = parsed[cell]
     return pd.Series(values, index=frame.index, name=column)
 
 

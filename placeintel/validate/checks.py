@@ -7,6 +7,8 @@ keeping the polygonal parts) and the repair is reported; nothing else is changed
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -14,7 +16,7 @@ import shapely
 
 from placeintel.region import Source
 from placeintel.sources import FORMATS, RegionData
-from placeintel.sources.arrow_text import isin
+from placeintel.sources.arrow_text import isin, isin_many
 from placeintel.sources.tables import rows_where
 from placeintel.validate.controls import remove_control_characters
 from placeintel.validate.privacy import personal_data, public_values
@@ -27,6 +29,8 @@ BOUNDARY_ROLES = ("wards", "districts", "lsoa21", "lsoa11", "oa21")
 #: Great Britain and Northern Ireland in EPSG:27700, with a margin.
 UK_EXTENT = shapely.box(-250_000, -50_000, 750_000, 1_300_000)
 MAX_ROWS_PER_RULE = 20
+#: How far outside the region's wards a service may lie before it is reported (metres).
+EXTENT_MARGIN = 2_000
 
 
 def check_region(data: RegionData, report: Report) -> Report:
@@ -40,15 +44,22 @@ def check_region(data: RegionData, report: Report) -> Report:
             path = _path(data, source)
             _duplicates(frame, f"{_level(frame)}_code", path, report)
             data.frames[source.id] = _geometries(frame, path, report)
-    check_wards(data, report)
-    check_rasters(data, report)
-    _foreign_keys(data, report)
-    _area_codes(data, report)
-    _one_deprivation_edition(data, report)
-    _services(data, report)
-    public = public_values(data.manifest)
-    for source, services in data.role("services"):
-        personal_data(services, _path(data, source), public, report)
+    # The ward checks (shapely overlays, which release the GIL) run on a second thread
+    # beside the rest, which only read the frames; their findings keep their place.
+    wards = Report(report.region)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="wards") as aside:
+        checked = aside.submit(check_wards, data, wards)
+        rest = Report(report.region)
+        check_rasters(data, rest)
+        _foreign_keys(data, rest)
+        _area_codes(data, rest)
+        _one_deprivation_edition(data, rest)
+        _services(data, rest)
+        public = public_values(data.manifest)
+        for source, services in data.role("services"):
+            personal_data(services, _path(data, source), public, rest)
+        checked.result()
+    report.findings += wards.findings + rest.findings
     return report
 
 
@@ -187,31 +198,49 @@ def _one_deprivation_edition(data: RegionData, report: Report) -> None:
 
 
 def _area_codes(data: RegionData, report: Report) -> None:
-    """Census, Ofcom and DWP files must use 2021 OA or LSOA codes that the lookups know."""
+    """Census, Ofcom and DWP files must use 2021 OA or LSOA codes that the lookups know.
+
+    Each kind of key is looked up for every file at once (`isin_many`), so the 1.7 million
+    ONSPD postcodes, or the lookups' codes, are hashed once rather than once per file.
+    """
     oa_lookup, ward_lookup = data.one("lookup-oa-lsoa"), data.one("lookup-lsoa-ward")
-    known: set[str] = set()
-    if oa_lookup is not None:
-        known |= set(oa_lookup["oa21_code"]) | set(oa_lookup["lsoa21_code"])
+    parts = [oa_lookup["oa21_code"], oa_lookup["lsoa21_code"]] if oa_lookup is not None else []
     if ward_lookup is not None:
-        known |= set(ward_lookup["lsoa21_code"])
+        parts.append(ward_lookup["lsoa21_code"])
+    known = pd.concat(parts, ignore_index=True) if parts else pd.Series([], dtype=object)
     postcodes = data.one("lookup-postcode")
-    for role in ("census", "broadband-coverage", "broadband-performance", "pension-credit"):
-        for source, frame in data.role(role):
-            if frame.attrs.get("key_kind") == "postcode":
-                _postcodes(data, source, frame, postcodes, report)
-                continue
-            if not known:
-                continue
-            dangling = pd.Series(~isin(frame["area_code"], known), index=frame.index)
-            _report_codes(
-                data,
-                source,
-                frame,
-                "area_code",
-                dangling,
-                "area code is not a 2021 output area or LSOA in the lookups",
-                report,
-            )
+    files = [
+        (source, frame)
+        for role in ("census", "broadband-coverage", "broadband-performance", "pension-credit")
+        for source, frame in data.role(role)
+    ]
+    by_postcode = [f.attrs.get("key_kind") == "postcode" for _, f in files]
+    found: dict[int, np.ndarray] = {}
+    for kind, allowed in (
+        (True, postcodes["postcode"] if postcodes is not None else None),
+        (False, known if not known.empty else None),
+    ):
+        if allowed is None:
+            continue
+        mine = [i for i, k in enumerate(by_postcode) if k == kind]
+        columns = [files[i][1]["area_code"] for i in mine]
+        found.update(zip(mine, isin_many(columns, allowed), strict=True))
+    for i, (source, frame) in enumerate(files):
+        if by_postcode[i]:
+            _postcodes(data, source, frame, postcodes, found.get(i), report)
+            continue
+        if i not in found:
+            continue
+        dangling = pd.Series(~found[i], index=frame.index)
+        _report_codes(
+            data,
+            source,
+            frame,
+            "area_code",
+            dangling,
+            "area code is not a 2021 output area or LSOA in the lookups",
+            report,
+        )
 
 
 def _postcodes(
@@ -219,9 +248,11 @@ def _postcodes(
     source: Source,
     frame: pd.DataFrame,
     lookup: pd.DataFrame | None,
+    found: np.ndarray | None,
     report: Report,
 ) -> None:
-    """Postcode-level files need the ONS Postcode Directory, and it must know each postcode."""
+    """Postcode-level files need the ONS Postcode Directory, and it must know each postcode
+    (`found`: whether each row's postcode is in it, looked up by the caller)."""
     if lookup is None:
         report.add(
             "error",
@@ -232,7 +263,9 @@ def _postcodes(
             hint="add a source with role lookup-postcode and reader onspd",
         )
         return
-    dangling = pd.Series(~isin(frame["area_code"], lookup["postcode"]), index=frame.index)
+    if found is None:
+        found = isin(frame["area_code"], lookup["postcode"])
+    dangling = pd.Series(~found, index=frame.index)
     _report_codes(
         data,
         source,
@@ -320,8 +353,7 @@ def _vintage_sets(data: RegionData) -> dict[str, set[str]]:
 
 
 def _services(data: RegionData, report: Report) -> None:
-    wards = data.one("wards")
-    extent = wards.union_all().buffer(2_000) if wards is not None and not wards.empty else None
+    extent = data.ward_extent(EXTENT_MARGIN)
     for source, services in data.role("services"):
         path = _path(data, source)
         polygons = services["location_note"] != ""

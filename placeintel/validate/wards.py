@@ -38,8 +38,9 @@ def check_wards(data: RegionData, report: Report) -> None:
     """Overlapping wards, and wards that do not cover their LSOAs, as errors naming both."""
     for source, wards in data.role("wards"):
         path = str(source.resolve(data.manifest.data_dir))
-        _overlaps(_shaped(wards), path, report)
-        _coverage(data, _shaped(wards), path, report)
+        shaped = _shaped(wards)  # once: its validity test is the costly part
+        _overlaps(shaped, path, report)
+        _coverage(data, shaped, path, report)
 
 
 def _shaped(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -60,10 +61,13 @@ def _overlaps(wards: gpd.GeoDataFrame, path: str, report: Report) -> None:
     geoms = wards.geometry.to_numpy()
     if len(geoms) < 2:
         return
-    tree = shapely.STRtree(geoms)
-    # "overlaps" misses a ward lying wholly inside another; "contains" finds those.
-    pairs = np.hstack([tree.query(geoms, predicate=p) for p in ("overlaps", "contains")])
-    pairs = np.unique(np.sort(pairs[:, pairs[0] != pairs[1]], axis=0), axis=1)
+    # The pairs whose interiors meet: for valid polygons (`_shaped`), those where one
+    # overlaps or contains the other. One DE-9IM test on the pairs whose boxes meet does
+    # what two STRtree predicate queries did ("overlaps" alone misses a ward lying wholly
+    # inside another), in a fifth of the time: national, 7,047 wards, 0.27 s against 1.45 s.
+    pairs = shapely.STRtree(geoms).query(geoms)
+    pairs = np.unique(pairs[:, pairs[0] < pairs[1]], axis=1)  # in order, as findings name them
+    pairs = pairs[:, shapely.relate_pattern(geoms[pairs[0]], geoms[pairs[1]], "T********")]
     if pairs.size == 0:
         return
     first, second = pairs
@@ -126,7 +130,7 @@ def _coverage(data: RegionData, wards: gpd.GeoDataFrame, path: str, report: Repo
     lsoa_at = pd.Series(np.arange(len(lsoas)), index=lsoas["lsoa21_code"].to_numpy())
     ward_geoms = wards.geometry.to_numpy()[ward_at[pairs["ward_code"]].to_numpy()]
     lsoa_geoms = lsoas.geometry.to_numpy()[lsoa_at[pairs["lsoa21_code"]].to_numpy()]
-    share = shapely.area(shapely.intersection(lsoa_geoms, ward_geoms)) / shapely.area(lsoa_geoms)
+    share = _share_inside(lsoa_geoms, ward_geoms)
     outside = pairs.assign(share=share)[share < LSOA_INSIDE_SHARE]
     lookup_path = next(
         (str(s.resolve(data.manifest.data_dir)) for s, _ in data.role("lookup-lsoa-ward")), ""
@@ -162,3 +166,20 @@ def _coverage(data: RegionData, wards: gpd.GeoDataFrame, path: str, report: Repo
             f"more than {LSOA_INSIDE_SHARE:.1%} of it must lie inside; the ward's geometry or "
             f"the lookup ({lookup_path}) is wrong",
         )
+
+
+def _share_inside(lsoas: np.ndarray, wards: np.ndarray) -> np.ndarray:
+    """The share of each LSOA's area inside its ward (pairs of equal length).
+
+    Where LSOAs nest in wards, `covers` says so far faster than the overlay an
+    intersection needs; such an LSOA is given a share of 1 without its intersection
+    being computed: the share is only shown for LSOAs under `LSOA_INSIDE_SHARE`, which a
+    covered LSOA never is. (On the synthetic national region few nest, so little is saved
+    there; unprepared `covers` was as fast as prepared on its 35,316 pairs.)
+    """
+    share = np.ones(len(lsoas))
+    rest = ~shapely.covers(wards, lsoas)
+    share[rest] = shapely.area(shapely.intersection(lsoas[rest], wards[rest])) / shapely.area(
+        lsoas[rest]
+    )
+    return share
