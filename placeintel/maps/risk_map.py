@@ -365,7 +365,7 @@ def map_data(
     wards: gpd.GeoDataFrame,
     services: gpd.GeoDataFrame,
     title: str,
-    districts: gpd.GeoDataFrame | None,
+    districts: gpd.GeoDataFrame | Future[gpd.GeoDataFrame] | None,
     scheme: str,
     lsoas: gpd.GeoDataFrame | None = None,
     labels: dict[str, str] | None = None,
@@ -378,6 +378,7 @@ def map_data(
 
     `totals` are the region's numbers of ranked wards and LSOAs: a district's map keeps the
     regional rank beside the rank within the district, so both need their own "of N".
+    `districts` may be a future of them, made in another thread while this one works.
     `district` is the district the page opens filtered to; `published` the release's
     published indicator and component weights (`placeintel.index` in the data package).
     """
@@ -385,9 +386,12 @@ def map_data(
     published = published or {}
     has_lsoas = lsoas is not None and not lsoas.empty and "deri_score" in lsoas
     # The shapes (GEOS and PROJ, in threads) are made while this thread does the numbers.
-    with ThreadPoolExecutor(_THREADS) as pool:
+    with ThreadPoolExecutor(3) as pool:
         ward_shapes = pool.submit(_shapes, wards, tolerance_for(wards))
         lsoa_shapes = pool.submit(_shapes, lsoas, tolerance_for(lsoas) / 2) if has_lsoas else None
+        # The districts (a caller may still be dissolving them in a thread) and where their
+        # names may go: mostly GEOS too (a union of the spots, distances).
+        outlines = pool.submit(_districts_and_labels, wards, districts)
         return _map_data(
             wards,
             services,
@@ -402,14 +406,26 @@ def map_data(
             published,
             ward_shapes,
             lsoa_shapes,
+            outlines,
         )
+
+
+def _districts_and_labels(
+    wards: gpd.GeoDataFrame, districts: gpd.GeoDataFrame | Future[gpd.GeoDataFrame] | None
+) -> tuple[gpd.GeoDataFrame | None, dict[str, list[list[float]]]]:
+    """The districts (once a future of them is done) and `_label_candidates` for them."""
+    if isinstance(districts, Future):
+        districts = districts.result()
+    if districts is None or districts.empty:
+        return districts, {}
+    return districts, _label_candidates(wards, districts)
 
 
 def _map_data(
     wards: gpd.GeoDataFrame,
     services: gpd.GeoDataFrame,
     title: str,
-    districts: gpd.GeoDataFrame | None,
+    districts: gpd.GeoDataFrame | Future[gpd.GeoDataFrame] | None,
     scheme: str,
     lsoas: gpd.GeoDataFrame | None,
     labels: dict[str, str],
@@ -419,6 +435,7 @@ def _map_data(
     published: dict[str, Any],
     ward_shapes: Future[tuple[gpd.GeoDataFrame, list[str | None]]],
     lsoa_shapes: Future[tuple[gpd.GeoDataFrame, list[str | None]]] | None,
+    outlines: Future[tuple[gpd.GeoDataFrame | None, dict[str, list[list[float]]]]],
 ) -> dict[str, Any]:
     """`map_data` once its shapes are on their way."""
     views = [c for c in VIEW_LABELS if c in wards]
@@ -458,8 +475,8 @@ def _map_data(
         for p, name in zip(shapes.geometry.representative_point(), shapes["ward_name"], strict=True)
     ]
     district_rows, outline = [], None
+    districts, candidates = outlines.result()
     if districts is not None and not districts.empty:
-        candidates = _label_candidates(wards, districts)
         ward_counts = _ranked_by_district(wards)
         lsoa_counts = _ranked_by_district(lsoas) if small is not None else {}
         for row in districts.itertuples():
@@ -647,7 +664,7 @@ def build_map(
     services: gpd.GeoDataFrame,
     title: str,
     attribution: str,
-    districts: gpd.GeoDataFrame | None = None,
+    districts: gpd.GeoDataFrame | Future[gpd.GeoDataFrame] | None = None,
     scheme: str = "quantiles",
     lsoas: gpd.GeoDataFrame | None = None,
     labels: dict[str, str] | None = None,
