@@ -14,6 +14,7 @@ copy of the data for every district.
 from __future__ import annotations
 
 import html
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,39 +70,43 @@ def assemble(
     wards, services, title, lsoas = content.wards, content.services, content.title, content.lsoas
     has_lsoas = lsoas is not None and "deri_score" in lsoas
     totals = (ranked(wards), ranked(lsoas) if has_lsoas else 0)
-    districts = districts_of(wards)
-    # The region's whole tables, whichever areas this page draws: ranks are the region's.
-    weights = weighting(
-        {"ward": wards, **({"lsoa": lsoas} if has_lsoas else {})},
-        content.index,
-        content.labels,
-        content.version,
-        content.exact_index,
-    )
-    about = describe(title, content.version, content.metadata, content.sources, content.links)
-    if district is not None:
-        own = wards[wards["lad_code"] == district]
-        reach = own.union_all().buffer(DISTRICT_MARGIN_M)
-        services = services[services.within(reach)]
-        lsoas = lsoas[lsoas["lad_code"] == district] if has_lsoas else None
-        districts = districts[districts["lad_code"] == district]
-        title = f"{title}: {own['lad_name'].iloc[0]}"
-        wards = own
-    return build_map(
-        gpd.GeoDataFrame(wards),
-        services,
-        title,
-        compact_attribution(content.attributions),
-        districts,
-        scheme,
-        lsoas if has_lsoas else None,
-        content.labels,
-        totals,
-        about=about,
-        district=district,
-        published=(content.metadata or {}).get("index"),
-        weights=weights,
-    )
+    with ThreadPoolExecutor(1) as pool:
+        # GEOS's union (national: 324 districts, 2-4 s) lets go of Python's lock, so the
+        # region's districts are dissolved in a thread while the map's numbers are made.
+        districts: gpd.GeoDataFrame | Future[gpd.GeoDataFrame] = pool.submit(districts_of, wards)
+        # The region's whole tables, whichever areas this page draws: ranks are the region's.
+        weights = weighting(
+            {"ward": wards, **({"lsoa": lsoas} if has_lsoas else {})},
+            content.index,
+            content.labels,
+            content.version,
+            content.exact_index,
+        )
+        about = describe(title, content.version, content.metadata, content.sources, content.links)
+        if district is not None:
+            own = wards[wards["lad_code"] == district]
+            reach = own.union_all().buffer(DISTRICT_MARGIN_M)
+            services = services[services.within(reach)]
+            lsoas = lsoas[lsoas["lad_code"] == district] if has_lsoas else None
+            region = districts.result()
+            districts = region[region["lad_code"] == district]
+            title = f"{title}: {own['lad_name'].iloc[0]}"
+            wards = own
+        return build_map(
+            gpd.GeoDataFrame(wards),
+            services,
+            title,
+            compact_attribution(content.attributions),
+            districts,
+            scheme,
+            lsoas if has_lsoas else None,
+            content.labels,
+            totals,
+            about=about,
+            district=district,
+            published=(content.metadata or {}).get("index"),
+            weights=weights,
+        )
 
 
 #: Opens the one map filtered to a district: a link that works from a file and a server.

@@ -14,10 +14,14 @@ the internet to draw boundaries is a blank page for a planner.
 
 from __future__ import annotations
 
+import gc
 import html
 import json
 import re
 import shutil
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +66,8 @@ WARD_LABEL_ZOOM = 13
 #: that at the region's zoom they do not hide the ward colours; letters appear from here.
 SERVICE_LETTER_ZOOM = 12
 CANVAS_FROM = 1_000
+#: Threads for the map's GEOS work (shapely lets go of Python's lock while GEOS works).
+_THREADS = 2
 
 
 def simplify_coverage(frame: gpd.GeoDataFrame, tolerance: float) -> gpd.GeoDataFrame:
@@ -112,6 +118,22 @@ def _nearest(
     ]
 
 
+def _by_district(codes: np.ndarray) -> list[tuple[Any, np.ndarray]]:
+    """Each district code (in `pd.unique` order) with the positions of its areas, in order:
+    one sort, where a comparison of every code with each district's (42,000 areas by 324
+    districts nationally) and a pandas selection per district and measure were most of the
+    district classes' time. A missing code keeps the comparison (`codes == code`)."""
+    numbers, present = pd.factorize(codes)  # a missing code is -1, sorted first
+    order = np.argsort(numbers, kind="stable")[int((numbers < 0).sum()) :]
+    counts = np.bincount(numbers[numbers >= 0], minlength=len(present))
+    # strict=False: np.split gives one (empty) part where there are no areas at all.
+    groups = dict(zip(present, np.split(order, np.cumsum(counts)[:-1]), strict=False))
+    return [
+        (code, groups[code] if code in groups else np.flatnonzero(codes == code))
+        for code in pd.unique(codes)
+    ]
+
+
 def _district_ranks(frame: gpd.GeoDataFrame) -> np.ndarray:
     """Each area's rank within its own district (1 = highest risk), as the region's ranks
     are made (`placeintel.index.deri.ranks`): a district map says "3 of 32", not "44 of 32"."""
@@ -119,9 +141,7 @@ def _district_ranks(frame: gpd.GeoDataFrame) -> np.ndarray:
     if "deri_score" not in frame or "lad_code" not in frame:
         return out
     scores = frame["deri_score"].to_numpy(dtype=float)
-    codes = frame["lad_code"].to_numpy()
-    for code in pd.unique(codes):
-        inside = codes == code
+    for _, inside in _by_district(frame["lad_code"].to_numpy()):
         out[inside] = ranks(scores[inside])
     return out
 
@@ -134,11 +154,11 @@ def _classes_by_district(
     classes = np.full((len(frame), len(views)), -1)
     bins: dict[str, list[list[float]]] = {}
     codes = frame["lad_code"].to_numpy() if "lad_code" in frame else np.zeros(len(frame))
-    for code in pd.unique(codes):
-        inside = codes == code
+    values = [frame[view].to_numpy(dtype=float) for view in views]
+    for code, inside in _by_district(codes):
         bins[str(code)] = []
-        for v, view in enumerate(views):
-            own, upper = risk_classes(frame.loc[inside, view].to_numpy(dtype=float), scheme)
+        for v, column in enumerate(values):
+            own, upper = risk_classes(column[inside], scheme)
             classes[inside, v] = own
             bins[str(code)].append([round(b, 6) for b in upper])
     return classes, bins
@@ -199,12 +219,26 @@ def _indicator_cells(frame: pd.DataFrame, indicators: list[Any]) -> list[list[An
     )
 
 
+def _shapes(frame: gpd.GeoDataFrame, tolerance: float) -> tuple[gpd.GeoDataFrame, list[str | None]]:
+    """Areas' shapes simplified and in CRS84, and each one's GeoJSON at the page's precision.
+
+    Only GEOS and PROJ work, which lets go of Python's lock: `map_data` runs it in threads
+    beside its Python work on the areas' numbers, and snaps the shapes to the precision in
+    parts, one per core (each shape is snapped on its own, so the result is the same)."""
+    shapes = simplify_coverage(frame, tolerance).to_crs("OGC:CRS84")
+    parts = np.array_split(shapes.geometry.to_numpy(), _THREADS) if len(shapes) else []
+    with ThreadPoolExecutor(_THREADS) as pool:
+        snapped = list(pool.map(lambda part: shapely.set_precision(part, 1e-5), parts))
+    geometry = np.concatenate(snapped) if snapped else shapes.geometry.to_numpy()
+    return shapes, shapely.to_geojson(geometry).tolist()
+
+
 def _area_features(
     frame: gpd.GeoDataFrame,
     views: list[str],
     scheme: str,
     indicators: list[Any],
-    tolerance: float,
+    shaped: Future[tuple[gpd.GeoDataFrame, list[str | None]]],
     level: str,
 ) -> tuple[list[dict[str, Any]], dict[str, list[float]], dict[str, Any], gpd.GeoDataFrame]:
     """One compact feature per area (ward or LSOA), its classes (in the region and in its
@@ -218,8 +252,6 @@ def _area_features(
         classes[view], bins[view] = risk_classes(frame[view].to_numpy(dtype=float), scheme)
     own_classes, district_bins = _classes_by_district(frame, views, scheme)
     own_ranks = _district_ranks(frame)
-    shapes = simplify_coverage(frame, tolerance).to_crs("OGC:CRS84")
-    geometry = shapely.set_precision(shapes.geometry.to_numpy(), 1e-5)
     key, name = ("ward_code", "ward_name") if level == "ward" else ("lsoa21_code", "lsoa21_name")
     cells = _records(
         frame,
@@ -253,7 +285,7 @@ def _area_features(
         if level == "ward"
         else ("ward", cells["ward_name"])
     )
-    geojson = shapely.to_geojson(geometry)
+    shapes, geojson = shaped.result()
     features = []
     for n in range(len(frame)):
         properties = {
@@ -333,7 +365,7 @@ def map_data(
     wards: gpd.GeoDataFrame,
     services: gpd.GeoDataFrame,
     title: str,
-    districts: gpd.GeoDataFrame | None,
+    districts: gpd.GeoDataFrame | Future[gpd.GeoDataFrame] | None,
     scheme: str,
     lsoas: gpd.GeoDataFrame | None = None,
     labels: dict[str, str] | None = None,
@@ -346,23 +378,78 @@ def map_data(
 
     `totals` are the region's numbers of ranked wards and LSOAs: a district's map keeps the
     regional rank beside the rank within the district, so both need their own "of N".
+    `districts` may be a future of them, made in another thread while this one works.
     `district` is the district the page opens filtered to; `published` the release's
     published indicator and component weights (`placeintel.index` in the data package).
     """
     labels = labels or {}
     published = published or {}
+    has_lsoas = lsoas is not None and not lsoas.empty and "deri_score" in lsoas
+    # The shapes (GEOS and PROJ, in threads) are made while this thread does the numbers.
+    with ThreadPoolExecutor(3) as pool:
+        ward_shapes = pool.submit(_shapes, wards, tolerance_for(wards))
+        lsoa_shapes = pool.submit(_shapes, lsoas, tolerance_for(lsoas) / 2) if has_lsoas else None
+        # The districts (a caller may still be dissolving them in a thread) and where their
+        # names may go: mostly GEOS too (a union of the spots, distances).
+        outlines = pool.submit(_districts_and_labels, wards, districts)
+        return _map_data(
+            wards,
+            services,
+            title,
+            districts,
+            scheme,
+            lsoas if has_lsoas else None,
+            labels,
+            totals,
+            about,
+            district,
+            published,
+            ward_shapes,
+            lsoa_shapes,
+            outlines,
+        )
+
+
+def _districts_and_labels(
+    wards: gpd.GeoDataFrame, districts: gpd.GeoDataFrame | Future[gpd.GeoDataFrame] | None
+) -> tuple[gpd.GeoDataFrame | None, dict[str, list[list[float]]]]:
+    """The districts (once a future of them is done) and `_label_candidates` for them."""
+    if isinstance(districts, Future):
+        districts = districts.result()
+    if districts is None or districts.empty:
+        return districts, {}
+    return districts, _label_candidates(wards, districts)
+
+
+def _map_data(
+    wards: gpd.GeoDataFrame,
+    services: gpd.GeoDataFrame,
+    title: str,
+    districts: gpd.GeoDataFrame | Future[gpd.GeoDataFrame] | None,
+    scheme: str,
+    lsoas: gpd.GeoDataFrame | None,
+    labels: dict[str, str],
+    totals: tuple[int, int] | None,
+    about: dict[str, Any] | None,
+    district: str | None,
+    published: dict[str, Any],
+    ward_shapes: Future[tuple[gpd.GeoDataFrame, list[str | None]]],
+    lsoa_shapes: Future[tuple[gpd.GeoDataFrame, list[str | None]]] | None,
+    outlines: Future[tuple[gpd.GeoDataFrame | None, dict[str, list[list[float]]]]],
+) -> dict[str, Any]:
+    """`map_data` once its shapes are on their way."""
     views = [c for c in VIEW_LABELS if c in wards]
     indicators = [i for i in INDICATORS if i.key in wards]
     features, bins, district_bins, shapes = _area_features(
-        wards, views, scheme, indicators, tolerance_for(wards), "ward"
+        wards, views, scheme, indicators, ward_shapes, "ward"
     )
     nearest = _nearest(wards, services)
     for feature, near in zip(features, nearest, strict=True):
         feature["properties"]["nearest"] = near
     small, lsoa_district_bins = None, {}
-    if lsoas is not None and not lsoas.empty and "deri_score" in lsoas:
+    if lsoas is not None and lsoa_shapes is not None:
         lsoa_features, lsoa_bins, lsoa_district_bins, _ = _area_features(
-            lsoas, views, scheme, indicators, tolerance_for(lsoas) / 2, "lsoa"
+            lsoas, views, scheme, indicators, lsoa_shapes, "lsoa"
         )
         small = {
             "areas": {"type": "FeatureCollection", "features": lsoa_features},
@@ -388,8 +475,8 @@ def map_data(
         for p, name in zip(shapes.geometry.representative_point(), shapes["ward_name"], strict=True)
     ]
     district_rows, outline = [], None
+    districts, candidates = outlines.result()
     if districts is not None and not districts.empty:
-        candidates = _label_candidates(wards, districts)
         ward_counts = _ranked_by_district(wards)
         lsoa_counts = _ranked_by_district(lsoas) if small is not None else {}
         for row in districts.itertuples():
@@ -554,12 +641,30 @@ class _Init(MacroElement):
         figure.script.add_child(_Verbatim(script), name=self.get_name())
 
 
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Python's cyclic garbage collector off while the page's data is made, then as it was.
+
+    The data is millions of small lists and dicts (national map: 42,000 areas, each with
+    its numbers), which set off the collector again and again, and each full collection
+    walks every object of the build (the whole national build's heap, not only the map's):
+    a fifth to a third of the stage's CPU. The data holds no reference cycles, so reference
+    counting frees it all the same."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def build_map(
     wards: gpd.GeoDataFrame,
     services: gpd.GeoDataFrame,
     title: str,
     attribution: str,
-    districts: gpd.GeoDataFrame | None = None,
+    districts: gpd.GeoDataFrame | Future[gpd.GeoDataFrame] | None = None,
     scheme: str = "quantiles",
     lsoas: gpd.GeoDataFrame | None = None,
     labels: dict[str, str] | None = None,
@@ -575,11 +680,24 @@ def build_map(
     `published` is the release's recorded index settings (`placeintel.index`: the weights
     the title block and popups describe); `weights` is maps/weights.py's payload for live
     re-weighting (static/placeintel-weights.js)."""
-    data = map_data(
-        wards, services, title, districts, scheme, lsoas, labels, totals, about, district, published
-    )
-    if weights is not None:
-        data["weights"] = weights  # for static/placeintel-weights.js
+    with _no_cycle_collection():
+        data = map_data(
+            wards,
+            services,
+            title,
+            districts,
+            scheme,
+            lsoas,
+            labels,
+            totals,
+            about,
+            district,
+            published,
+        )
+        if weights is not None:
+            data["weights"] = weights  # for static/placeintel-weights.js
+        text = script_json(data)
+        del data
     minx, miny, maxx, maxy = wards.to_crs("OGC:CRS84").total_bounds
     # Each layer picks SVG or canvas in the page (meta.canvas), so the map's default is SVG.
     # Quarter zoom steps let the region fill the space its controls leave on any screen.
@@ -603,7 +721,7 @@ def build_map(
     # to the space its controls leave free, and undo it. The page fits the map itself.
     control = folium.LayerControl(collapsed=True)
     control.add_to(fmap)
-    fmap.add_child(_Init(fmap.get_name(), control.get_name(), script_json(data)))
+    fmap.add_child(_Init(fmap.get_name(), control.get_name(), text))
     return fmap
 
 
