@@ -28,7 +28,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-from placeintel import areas
+from placeintel import _PUBLIC_API, areas
 from placeintel.api.limits import ServerLimits
 from placeintel.errors import PlaceintelError, UsageError
 from placeintel.index import IndexSettings
@@ -406,22 +406,6 @@ def list_datasets(
     return dataset_rows(load_manifest(region, data_dir), Path(releases))
 
 
-__all__ = [
-    "Release",
-    "Report",
-    "build",
-    "current",
-    "demo_data",
-    "describe",
-    "diff",
-    "explore",
-    "find_area",
-    "list_datasets",
-    "load_region",
-    "load_release",
-    "publish",
-    "releases",
-    "save_map",
-    "serve",
-    "validate",
-]
+#: The names `import placeintel` offers, listed once, in the package (which imports this module
+#: on first use of one of them).
+__all__ = list(_PUBLIC_API)

@@ -278,6 +278,8 @@ def test_build_without_a_folder_leaves_nothing_behind(
 def test_package_names_every_public_function_and_imports_it_on_first_use() -> None:
     """`import placeintel` is light (a publish worker, `--help`), yet every name is there."""
     assert set(placeintel.__all__) >= set(placeintel.public_api.__all__)
+    for name in placeintel.public_api.__all__:  # each listed name is defined where it is found
+        assert getattr(placeintel, name) is vars(placeintel.public_api)[name]
     for name in placeintel.__all__:
         assert getattr(placeintel, name) is not None
     assert placeintel.build is placeintel.public_api.build

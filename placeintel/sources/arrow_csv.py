@@ -82,8 +82,9 @@ def sharing() -> bool:
     return _shared is not None
 
 
-def file_key(path: Path, encoding: str) -> tuple[object, ...]:
-    """The file as it is now: a parse is handed on only for the very same file."""
+def file_state(path: Path) -> tuple[object, ...]:
+    """The file as it is now (which file, its size and change times): anything worked out
+    from it is reused only while this is unchanged."""
     info = os.stat(path)
     return (
         str(Path(path).resolve()),
@@ -92,8 +93,12 @@ def file_key(path: Path, encoding: str) -> tuple[object, ...]:
         info.st_size,
         info.st_mtime_ns,
         info.st_ctime_ns,
-        encoding,
     )
+
+
+def file_key(path: Path, encoding: str) -> tuple[object, ...]:
+    """A parse is handed on only for the very same file, read with the same encoding."""
+    return (*file_state(path), encoding)
 
 
 def share(parse: SharedParse) -> None:

@@ -34,7 +34,7 @@ from placeintel.limits import (
     shorten,
     source_bytes,
 )
-from placeintel.sources.arrow_csv import read_plain
+from placeintel.sources.arrow_csv import file_state, read_plain
 from placeintel.sources.arrow_text import plain_numbers
 
 #: Cells that official files use for "no value" (suppressed, not applicable).
@@ -236,16 +236,7 @@ def detect_encoding(path: Path) -> str:
     check_file(path)
     if _ENCODINGS is None:
         return _detect_encoding(path)
-    info = os.stat(path)
-    key = (
-        str(Path(path).resolve()),
-        info.st_dev,
-        info.st_ino,
-        info.st_size,
-        info.st_mtime_ns,
-        info.st_ctime_ns,
-        source_bytes(),
-    )
+    key = (*file_state(path), source_bytes())
     found = _ENCODINGS.get(key)
     if found is None:
         found = _detect_encoding(path)
