@@ -395,7 +395,7 @@ def _analyse(
     NumPy's global random state in the same order) run beside the weight uncertainty (this
     thread; its own seeded generator). Each is independent of the other and most of both is
     NumPy work that releases the GIL, esda's 9,999 shuffles above all, so the two share the
-    cores: national, 14.7 s -> see the commit."""
+    cores."""
     with ThreadPoolExecutor(1) as pool:
         spots = {
             name: pool.submit(

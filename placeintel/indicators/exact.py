@@ -3,7 +3,8 @@
 This module imports numpy, rasterio and exactextract only (pandas when a pass runs,
 for exactextract's output), never the rest of placeintel, so that it can also run
 as a small script in a second process (`python exact.py`, see `zonal.in_background`)
-that starts in half a second rather than the four a full placeintel import takes.
+that starts in half a second rather than the several that importing
+`placeintel.indicators` (geopandas, shapely, pandas, scipy) takes.
 Both ways run the same functions on the same inputs, so the numbers are the same.
 
 What exactextract is fed, and why: its stock inputs cost more in Python than its
