@@ -12,7 +12,9 @@ openly and the release can record the method.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 
 import geopandas as gpd
 import numpy as np
@@ -33,7 +35,7 @@ from placeintel.indicators.catalogue import BY_KEY, INDICATORS
 from placeintel.indicators.geography import WARD_COLUMNS, lsoa_frame, ward_frame, ward_of
 from placeintel.indicators.small_areas import SmallAreaCounts, deprivation_table, lsoa_counts
 from placeintel.indicators.values import indicator_values, inputs, resolve, rolled_counts
-from placeintel.indicators.zonal import LevelStatistics, forget_rasters
+from placeintel.indicators.zonal import KnownSums, LevelStatistics, forget_rasters
 from placeintel.sources import RegionData
 from placeintel.sources.raster import RasterSource
 from placeintel.sources.services import DIGITAL_SUPPORT, SERVICE_COLUMNS
@@ -104,14 +106,23 @@ def _indicators(
     rasters: LevelStatistics,
     engine=LOCAL,
 ) -> AreaIndicators:
-    small = lsoa_counts(data, engine)
-    counts = small.table.reindex(lsoas["lsoa21_code"])
-    counts = counts.loc[:, counts.notna().any()]  # a measure with no value is no measure
-    groups = ward_of(lsoas)
     services = _services(data)
-    people = _population_points(data, counts, lsoas)
     support = services[services["digital_support"]]
-    ward_access, lsoa_access = _access(data, [wards, shaped], support, people, engine)
+    with ThreadPoolExecutor(1, thread_name_prefix="access") as pool:
+        early = (
+            pool.submit(_access, data, [wards, shaped], support, None, engine)
+            if _access_first(data, engine)
+            else None
+        )
+        small = lsoa_counts(data, engine, _known_people(data, summaries, rasters, shaped))
+        counts = small.table.reindex(lsoas["lsoa21_code"])
+        counts = counts.loc[:, counts.notna().any()]  # a measure with no value is no measure
+        groups = ward_of(lsoas)
+        if early is not None:
+            ward_access, lsoa_access = early.result()
+        else:
+            people = _population_points(data, counts, lsoas)
+            ward_access, lsoa_access = _access(data, [wards, shaped], support, people, engine)
     ward_rasters, lsoa_rasters = rasters.result()
     ward_place, place_methods = _place_measures(
         wards, "ward_code", support, ward_access, summaries, ward_rasters, engine
@@ -323,6 +334,39 @@ def _access(
     for i, found, distance in zip(shaped, points, distances, strict=True):
         out[i] = (found, distance)
     return out
+
+
+def _known_people(
+    data: RegionData, summaries: list[_Summary], rasters: LevelStatistics, lsoas: gpd.GeoDataFrame
+) -> KnownSums | None:
+    """The population raster's sums over the LSOAs, which the raster summaries compute
+    anyway, for the interpolation to reuse (asked for when it needs them)."""
+    raster = data.one("population-raster")
+    for position, (_, summarised, statistic, _, _) in enumerate(summaries):
+        if raster is not None and summarised is raster and statistic == "sum":
+            return KnownSums(
+                str(raster.path),
+                lsoas.crs,
+                pd.Index(lsoas["lsoa21_code"]),
+                lsoas.geometry.to_numpy(),
+                partial(_lsoa_summary, rasters, position),
+            )
+    return None
+
+
+def _lsoa_summary(rasters: LevelStatistics, position: int) -> np.ndarray:
+    """The LSOAs' (the second level's) `position`-th raster summary."""
+    return rasters.result()[1][position]
+
+
+def _access_first(data: RegionData, engine) -> bool:
+    """Whether the access step can run on a thread beside the LSOA counts: with a
+    population raster it needs nothing from them (people are the raster's cells), and its
+    heavy parts (reading and rasterising cells, NumPy over 15M of them at national scale,
+    scipy's KD-tree query) release the GIL, while the counts' overlay runs on GEOS threads
+    and its exactextract pass holds the GIL: national, about 5 s off the stage. Only the
+    default engine: Dask's client is left to the thread that made it."""
+    return data.one("population-raster") is not None and getattr(engine, "name", "") == "default"
 
 
 def _points(areas: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:

@@ -20,6 +20,7 @@ import pandas as pd
 from placeintel.engine import LOCAL
 from placeintel.errors import DataError
 from placeintel.indicators.interpolate import interpolate_areas
+from placeintel.indicators.zonal import KnownSums
 from placeintel.sources import RegionData, ofcom
 from placeintel.sources.tables import refuse_first
 
@@ -57,8 +58,9 @@ class SmallAreaCounts:
         return [c for c in _RATES if c in self.table]
 
 
-def lsoa_counts(data: RegionData, engine=LOCAL) -> SmallAreaCounts:
-    """Every measure the region's sources hold, per 2021 LSOA."""
+def lsoa_counts(data: RegionData, engine=LOCAL, known: KnownSums | None = None) -> SmallAreaCounts:
+    """Every measure the region's sources hold, per 2021 LSOA (`known`: the population
+    raster's sums over 2021 LSOAs, when the stage computes them anyway)."""
     parts: list[pd.DataFrame] = []
     methods: dict[str, str] = {}
     labels: dict[str, str] = {}
@@ -88,7 +90,7 @@ def lsoa_counts(data: RegionData, engine=LOCAL) -> SmallAreaCounts:
             labels.update(frame.attrs.get("labels") or {})
             columns.update(frame.attrs.get("measure_columns") or {})
     table = reduce(lambda a, b: a.add(b, fill_value=0), parts) if parts else pd.DataFrame()
-    edition, deprivation, how = _deprivation(data, engine)
+    edition, deprivation, how = _deprivation(data, engine, known)
     if deprivation is not None:
         table = table.join(deprivation, how="outer") if not table.empty else deprivation
         methods.update({c: how for c in deprivation.columns})
@@ -144,7 +146,9 @@ def deprivation_table(data: RegionData) -> pd.DataFrame | None:
     return merged
 
 
-def _deprivation(data: RegionData, engine=LOCAL) -> tuple[str, pd.DataFrame | None, str]:
+def _deprivation(
+    data: RegionData, engine=LOCAL, known: KnownSums | None = None
+) -> tuple[str, pd.DataFrame | None, str]:
     """The deprivation file's scores, rates and counts per 2021 LSOA, and how they got there."""
     merged = deprivation_table(data)
     if merged is None:
@@ -170,6 +174,7 @@ def _deprivation(data: RegionData, engine=LOCAL) -> tuple[str, pd.DataFrame | No
         counts=counts,
         raster=data.one("population-raster"),
         engine=engine,
+        known=known,
     )
     table.index.name = "lsoa21_code"
     return edition, table, f"{edition}, on 2011 LSOAs: {how}"

@@ -19,13 +19,16 @@ import os
 import pickle
 import subprocess
 import sys
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from functools import partial
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import CRS
 
 from placeintel.engine import LOCAL
 from placeintel.indicators import exact
@@ -121,6 +124,44 @@ def zonal_sums(raster: RasterSource, zones: gpd.GeoDataFrame, engine=LOCAL) -> n
     return np.nan_to_num(zonal(raster, zones, "sum", engine))
 
 
+@dataclass(frozen=True)
+class KnownSums:
+    """A raster's sums over some zones that the stage computes anyway (the 2021 LSOAs'
+    population, by `LevelStatistics`), offered to a step that needs the sum over exactly
+    the same zones: the areal interpolation, most of whose pieces are whole 2021 LSOAs
+    (national: all 35,316, an exactextract pass of 3.5 s CPU not repeated). The same
+    function on the same geometry in the same CRS over the same raster: the same sums.
+    """
+
+    path: str
+    crs: object
+    codes: pd.Index
+    geometry: np.ndarray
+    #: The sums in zone order; may wait for the second process.
+    sums: Callable[[], np.ndarray]
+
+    def known(
+        self, raster: RasterSource, crs, codes: pd.Series, geometry: np.ndarray
+    ) -> np.ndarray:
+        """For each of these zones, its position among the known ones (-1: not known):
+        known when it is the same raster and CRS, the same code and exactly the same
+        geometry (coordinates compared, not shapes)."""
+        out = np.full(len(codes), -1)
+        if (
+            str(raster.path) != self.path
+            or crs is None
+            or self.crs is None
+            or not self.codes.is_unique
+            or CRS.from_user_input(crs) != CRS.from_user_input(self.crs)
+        ):
+            return out
+        at = self.codes.get_indexer(pd.Index(codes))
+        found = np.flatnonzero(at >= 0)
+        same = shapely.equals_exact(geometry[found], self.geometry[at[found]], tolerance=0)
+        out[found[same]] = at[found[same]]
+        return out
+
+
 #: Zones (all levels together) from which a second process pays: below it, its start-up
 #: (half a second) costs more than it saves.
 BACKGROUND_ZONES = 5_000
@@ -198,6 +239,7 @@ class LevelStatistics:
     ) -> None:
         self._requests, self._levels, self._engine = requests, levels, engine
         self._later: _Later | None = None
+        self._result: list[list[np.ndarray]] | None = None
         if (
             requests
             and getattr(engine, "name", "") == "default"
@@ -213,7 +255,13 @@ class LevelStatistics:
                 self._later = None
 
     def result(self) -> list[list[np.ndarray]]:
-        """Per level, one array per request, in zone order."""
+        """Per level, one array per request, in zone order (computed once, however often
+        asked: the interpolation asks for the LSOAs' population before the stage does)."""
+        if self._result is None:
+            self._result = self._compute()
+        return self._result
+
+    def _compute(self) -> list[list[np.ndarray]]:
         found = self._later.result() if self._later is not None else None
         if found is None:
             return [zonal_many(self._requests, level, self._engine) for level in self._levels]
