@@ -12,6 +12,7 @@ openly and the release can record the method.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
@@ -73,15 +74,21 @@ class AreaIndicators:
         }
 
 
-def area_indicators(data: RegionData, engine=LOCAL) -> AreaIndicators:
-    """Compute every indicator the region's sources allow, for LSOAs and for wards."""
+def area_indicators(
+    data: RegionData, engine=LOCAL, echo: Callable[[str], None] | None = None
+) -> AreaIndicators:
+    """Compute every indicator the region's sources allow, for LSOAs and for wards.
+
+    `echo` hears about work redone here when a second process fails (default: stderr)."""
     try:
-        return _area_indicators(data, engine)
+        return _area_indicators(data, engine, echo)
     finally:
         forget_rasters()
 
 
-def _area_indicators(data: RegionData, engine=LOCAL) -> AreaIndicators:
+def _area_indicators(
+    data: RegionData, engine=LOCAL, echo: Callable[[str], None] | None = None
+) -> AreaIndicators:
     wards = ward_frame(data)
     lsoas = lsoa_frame(data, wards)
     shaped = lsoas[~(lsoas.geometry.isna() | lsoas.geometry.is_empty)]
@@ -89,7 +96,10 @@ def _area_indicators(data: RegionData, engine=LOCAL) -> AreaIndicators:
     # and may run in a second process while the rest is computed here.
     summaries = _raster_summaries(data)
     rasters = LevelStatistics(
-        [(raster, statistic) for _, raster, statistic, _, _ in summaries], [wards, shaped], engine
+        [(raster, statistic) for _, raster, statistic, _, _ in summaries],
+        [wards, shaped],
+        engine,
+        echo=echo,
     )
     try:
         return _indicators(data, wards, lsoas, shaped, summaries, rasters, engine)

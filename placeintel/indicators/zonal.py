@@ -182,17 +182,22 @@ class _Later:
             stderr=subprocess.PIPE,
         )
         self._pool = ThreadPoolExecutor(1)
+        #: Why the process gave no answer (its exit and the first lines it wrote to
+        #: stderr), once `result` has found that it failed.
+        self.failure = ""
         payload = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
         self._answer: Future = self._pool.submit(self._process.communicate, payload)
 
     def result(self) -> list[list[np.ndarray]] | None:
         """Per level, one array per request in zone order; None if the process failed
-        (the caller then computes them here, and meets any error itself)."""
+        (the caller then computes them here, and meets any error itself), and then
+        `failure` says how."""
         try:
-            out, _ = self._answer.result()
+            out, err = self._answer.result()
         finally:
             self._pool.shutdown()
         if self._process.returncode != 0:
+            self.failure = _failure(self._process.returncode, err)
             return None
         answer = pickle.loads(out)
         results = []
@@ -211,6 +216,30 @@ class _Later:
         if self._process.poll() is None:
             self._process.kill()
         self._pool.shutdown()
+
+
+#: How many of a failed process's stderr lines are shown, and how much of each.
+FAILURE_LINES, FAILURE_WIDTH = 3, 200
+
+
+def _failure(returncode: int, stderr: bytes) -> str:
+    """A failed process's exit and what it wrote to stderr, on one line: its first
+    lines, or for a Python traceback (whose first lines only say where it came from)
+    its first line and the last ones, which name the error."""
+    how = f"killed by signal {-returncode}" if returncode < 0 else f"exit status {returncode}"
+    lines = [
+        line.strip()[:FAILURE_WIDTH] for line in stderr.decode("utf-8", "replace").splitlines()
+    ]
+    lines = [line for line in lines if line]
+    if len(lines) > FAILURE_LINES and lines[0].startswith("Traceback"):
+        said = [lines[0], "...", *lines[-(FAILURE_LINES - 1) :]]
+    else:
+        said = lines[:FAILURE_LINES]
+    return f"{how}: {' | '.join(said)}" if said else how
+
+
+def _to_stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
 
 def _wkb(zones: gpd.GeoDataFrame) -> tuple[list[bytes], str | None]:
@@ -236,8 +265,12 @@ class LevelStatistics:
         levels: list[gpd.GeoDataFrame],
         engine=LOCAL,
         background_from: int = BACKGROUND_ZONES,
+        echo: Callable[[str], None] | None = None,
     ) -> None:
+        """`echo` hears, in one progress line, that the second process failed and the
+        statistics are computed here instead (default: this process's stderr)."""
         self._requests, self._levels, self._engine = requests, levels, engine
+        self._echo = echo or _to_stderr
         self._later: _Later | None = None
         self._result: list[list[np.ndarray]] | None = None
         if (
@@ -251,7 +284,11 @@ class LevelStatistics:
             asked = tuple((str(raster.path), statistic) for raster, statistic in requests)
             try:
                 self._later = _Later(asked, shaped)
-            except OSError:  # no interpreter to start (an embedded Python): do them here
+            except OSError as error:  # no interpreter to start (an embedded Python)
+                self._echo(
+                    "  raster summaries: no second process could start "
+                    f"({error.strerror or error}); computing them in this one"
+                )
                 self._later = None
 
     def result(self) -> list[list[np.ndarray]]:
@@ -263,6 +300,11 @@ class LevelStatistics:
 
     def _compute(self) -> list[list[np.ndarray]]:
         found = self._later.result() if self._later is not None else None
+        if found is None and self._later is not None:
+            self._echo(
+                f"  raster summaries: the second process failed ({self._later.failure}); "
+                "computing them in this one"
+            )
         if found is None:
             return [zonal_many(self._requests, level, self._engine) for level in self._levels]
         answers = iter(found)

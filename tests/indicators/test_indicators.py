@@ -320,3 +320,90 @@ def test_cell_centres_are_rasterios() -> None:
         np.testing.assert_array_equal(y, np.asarray(ys, dtype=float))
     assert _every(np.arange(6), 6) and _every(np.arange(0), 0)
     assert not _every(np.array([1, 0, 2]), 3) and not _every(np.arange(5), 6)
+
+
+def test_a_target_its_source_covers_is_a_whole_piece() -> None:
+    """A target inside one source is their whole intersection: the piece is the target
+    itself (marked `_whole`), with the pairs, order and shapes overlay gives."""
+    from placeintel.indicators.interpolate import _area_pieces
+
+    sources = gpd.GeoDataFrame(
+        {"_s": [0, 1]},
+        geometry=[shapely.box(0, 0, 100, 100), shapely.box(100, 0, 200, 100)],
+        crs="EPSG:27700",
+    )
+    inside = shapely.box(10, 10, 60, 60)  # inside source 0
+    edge = shapely.box(100, 0, 200, 50)  # inside source 1, sharing its edges
+    across = shapely.box(80, 60, 120, 100)  # across both
+    targets = gpd.GeoDataFrame({"_t": [0, 1, 2]}, geometry=[inside, edge, across], crs="EPSG:27700")
+    stock = gpd.overlay(sources, targets, how="intersection", keep_geom_type=True)
+    ours = _area_pieces(sources, targets)
+    np.testing.assert_array_equal(ours["_s"].to_numpy(), stock["_s"].to_numpy())
+    np.testing.assert_array_equal(ours["_t"].to_numpy(), stock["_t"].to_numpy())
+    assert shapely.equals(ours.geometry.to_numpy(), stock.geometry.to_numpy()).all()
+    assert ours["_whole"].tolist() == [True, False, True, False]
+    whole = ours[ours["_whole"]]
+    assert list(whole.geometry) == [inside, edge]
+    assert all(a is b for a, b in zip(whole.geometry, [inside, edge], strict=True))
+
+
+def test_known_population_is_reused_for_the_same_zones_only(demo_data) -> None:
+    """The interpolation's people: the LSOAs' known sums for whole pieces, the same table
+    as summing every piece; a known sum over other zones (a moved shape, another code,
+    another raster) is not used."""
+    from placeintel.indicators.interpolate import population_table
+    from placeintel.indicators.zonal import KnownSums, zonal_sums
+
+    raster = demo_data.one("population-raster")
+    source = demo_data.one("lsoa11")
+    target = demo_data.one("lsoa21")
+    codes = target["lsoa21_code"]
+    sums = zonal_sums(raster, target)
+    asked = []
+
+    shapes = target.geometry.to_numpy()
+
+    def known(geometry=shapes, path=str(raster.path), index=codes):
+        def given() -> np.ndarray:
+            asked.append(path)
+            return sums
+
+        return KnownSums(path, target.crs, pd.Index(index), geometry, given)
+
+    alone = population_table(source, target, raster).toarray()
+    reused = population_table(source, target, raster, known=known(), codes=codes).toarray()
+    np.testing.assert_array_equal(reused, alone)
+    assert asked  # the demo has whole pieces: the known sums were used
+    asked.clear()
+    moved = shapely.transform(target.geometry.to_numpy(), lambda xy: xy + 1e-6)
+    for other in (known(geometry=moved), known(path="elsewhere.tif"), known(index=codes + "x")):
+        np.testing.assert_array_equal(
+            population_table(source, target, raster, known=other, codes=codes).toarray(), alone
+        )
+    assert not asked
+
+
+def test_failed_second_process_is_said(demo_data, demo_indicators) -> None:
+    """A second process that fails is told in one line, with its exit and what it wrote
+    to stderr (a traceback's first and last lines), before the work is redone here."""
+    from placeintel.engine import LocalEngine
+    from placeintel.indicators.zonal import LevelStatistics, _failure, zonal_many
+
+    requests = [(demo_data.one("population-raster"), "sum")]
+    wards = demo_indicators.wards[["geometry"]]
+    heard: list[str] = []
+    broken = LevelStatistics(requests, [wards], LocalEngine(), background_from=0, echo=heard.append)
+    broken._later._process.kill()
+    for ours, theirs in zip(broken.result()[0], zonal_many(requests, wards), strict=True):
+        np.testing.assert_array_equal(ours, theirs)
+    assert heard == [
+        "  raster summaries: the second process failed (killed by signal 9); "
+        "computing them in this one"
+    ]
+    trace = b'Traceback (most recent call last):\n  File "exact.py", line 1\n    main()\n'
+    trace += b"OSError: no.tif: No such file\n"
+    assert _failure(1, trace) == (
+        "exit status 1: Traceback (most recent call last): | ... | main() | "
+        "OSError: no.tif: No such file"
+    )
+    assert _failure(2, b"one\n\ntwo\nthree\nfour\n") == "exit status 2: one | two | three"
