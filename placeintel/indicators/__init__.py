@@ -119,8 +119,9 @@ def _indicators(
     services = _services(data)
     support = services[services["digital_support"]]
     with ThreadPoolExecutor(1, thread_name_prefix="access") as pool:
+        levels = [(wards, "ward_code"), (shaped, "lsoa21_code")]
         early = (
-            pool.submit(_access, data, [wards, shaped], support, None, engine)
+            pool.submit(_access_tables, data, levels, support, None, engine)
             if _access_first(data, engine)
             else None
         )
@@ -132,14 +133,12 @@ def _indicators(
             ward_access, lsoa_access = early.result()
         else:
             people = _population_points(data, counts, lsoas)
-            ward_access, lsoa_access = _access(data, [wards, shaped], support, people, engine)
+            ward_access, lsoa_access = _access_tables(data, levels, support, people, engine)
     ward_rasters, lsoa_rasters = rasters.result()
     ward_place, place_methods = _place_measures(
-        wards, "ward_code", support, ward_access, summaries, ward_rasters, engine
+        wards, "ward_code", ward_access, summaries, ward_rasters
     )
-    lsoa_place, _ = _place_measures(
-        shaped, "lsoa21_code", support, lsoa_access, summaries, lsoa_rasters, engine
-    )
+    lsoa_place, _ = _place_measures(shaped, "lsoa21_code", lsoa_access, summaries, lsoa_rasters)
     resolution = resolve(set(counts.columns) | set(ward_place.columns))
     rollable = [k for k in resolution.used if set(inputs(BY_KEY[k])) <= set(counts.columns)]
     local = [k for k in resolution.used if k not in rollable]
@@ -274,21 +273,19 @@ def _raster_summaries(data: RegionData) -> list[_Summary]:
 def _place_measures(
     zones: gpd.GeoDataFrame,
     key: str,
-    support: gpd.GeoDataFrame,
-    access: tuple[PopulationPoints, np.ndarray] | None,
+    access: tuple[pd.DataFrame, str] | None,
     summaries: list[_Summary],
     rasters: list[np.ndarray],
-    engine=LOCAL,
 ) -> tuple[pd.DataFrame, dict[str, str]]:
-    """Measures that depend on each area's shape: access to help, and the raster
-    summaries (`rasters`: one array per summary, computed by `LevelStatistics`)."""
+    """Measures that depend on each area's shape: access to help (`access`: its table and
+    method, from `_access_tables`), and the raster summaries (`rasters`: one array per
+    summary, computed by `LevelStatistics`)."""
     table = pd.DataFrame(index=pd.Index(zones[key].to_numpy(), name=key))
     methods: dict[str, str] = {}
     if zones.empty:
         return table, methods
     if access is not None:
-        points, distances = access
-        measures, method = access_measures(zones, support, points, engine, key, distances)
+        measures, method = access
         table = table.join(measures)
         methods.update({m: method for m in measures.columns})
     for (column, _, _, decimals, method), values in zip(summaries, rasters, strict=True):
@@ -379,6 +376,25 @@ def _access_first(data: RegionData, engine) -> bool:
     return data.one("population-raster") is not None and getattr(engine, "name", "") == "default"
 
 
+def _access_tables(
+    data: RegionData,
+    levels: list[tuple[gpd.GeoDataFrame, str]],
+    support: gpd.GeoDataFrame,
+    people: PopulationPoints | None,
+    engine=LOCAL,
+) -> list[tuple[pd.DataFrame, str] | None]:
+    """Each level's (zones, key) access measures and how they were made (None: no
+    shapes, or no digital support). Only these small tables leave: the points and their
+    distances (at national scale 15M of each, about 1 GB) go as soon as they are summed."""
+    found = _access(data, [zones for zones, _ in levels], support, people, engine)
+    return [
+        None
+        if access is None
+        else access_measures(zones, support, access[0], engine, key, access[1])
+        for (zones, key), access in zip(levels, found, strict=True)
+    ]
+
+
 def _points(areas: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
     inside = areas.geometry.representative_point()
     return inside.x.to_numpy(), inside.y.to_numpy()
@@ -429,7 +445,9 @@ def _reassign(people: PopulationPoints, zones: gpd.GeoDataFrame) -> PopulationPo
         joined["index_right"].to_numpy(),
         people.method,
         people.places,
-        None if people.place is None else people.place[joined.index],
+        None
+        if people.places is None
+        else (np.asarray(joined.index) if people.place is None else people.place[joined.index]),
     )
 
 

@@ -41,19 +41,63 @@ class Places:
     x: np.ndarray
     y: np.ndarray
 
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def pairs(self, start: int, stop: int) -> np.ndarray:
+        """Points start to stop as an (n, 2) array (for a KD-tree)."""
+        return np.column_stack([self.x[start:stop], self.y[start:stop]])
+
+
+@dataclass(frozen=True)
+class GridPlaces:
+    """The centres of a north-up grid's cells (all of them, row-major, or those at the
+    flat positions `cells`), made chunk by chunk when asked rather than held: at national
+    scale 15M cells, whose x and y would take 246 MB beside the rest of the step.
+
+    A centre's x depends on its column only and its y on its row only, so a chunk's are
+    picked from the columns' and rows' own, the values `_centres` gives."""
+
+    columns: np.ndarray
+    rows: np.ndarray
+    cells: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.columns) * len(self.rows) if self.cells is None else len(self.cells)
+
+    def pairs(self, start: int, stop: int) -> np.ndarray:
+        stop = min(stop, len(self))
+        flat = np.arange(start, stop) if self.cells is None else self.cells[start:stop]
+        row, column = np.divmod(flat, len(self.columns))
+        out = np.empty((len(flat), 2))
+        out[:, 0] = self.columns[column]
+        out[:, 1] = self.rows[row]
+        return out
+
+    @property
+    def x(self) -> np.ndarray:
+        """Every place's x (made whole: for a caller that needs the array)."""
+        return self.pairs(0, len(self))[:, 0]
+
+    @property
+    def y(self) -> np.ndarray:
+        return self.pairs(0, len(self))[:, 1]
+
 
 @dataclass(frozen=True)
 class PopulationPoints:
     """Points standing for where people live, with a weight and the ward they fall in."""
 
-    x: np.ndarray
-    y: np.ndarray
+    #: Where they are (None: at `places[place]`, which is how raster cells are kept).
+    x: np.ndarray | None
+    y: np.ndarray | None
     weight: np.ndarray
     ward: np.ndarray  # position in the ward frame
     method: str
     #: The shared places these points are taken from (None: points of their own) ...
     places: Places | None = None
-    #: ... and each point's position among them.
+    #: ... and each point's position among them (None with `places`: every place, in
+    #: order, which at national scale spares a 15M-long range per level).
     place: np.ndarray | None = None
 
 
@@ -109,8 +153,8 @@ def from_raster_levels(
 
 def _raster_points(
     zones: list[gpd.GeoDataFrame], window: Window, raster: RasterSource
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray]]:
-    """The populated cells any of these zone sets holds (centre x, y in the raster's CRS,
+) -> tuple[Places | GridPlaces, np.ndarray, list[np.ndarray]]:
+    """The populated cells any of these zone sets holds (centres in the raster's CRS,
     people), and for each zone set the zone holding each cell (0: none, else position + 1).
 
     At national scale this is 15M cells, so each step makes as few whole-grid arrays as
@@ -137,8 +181,7 @@ def _raster_points(
         cells = np.flatnonzero(picked)
         weight = people.ravel()[cells]
         of_cells = [of_cell.ravel()[cells] for of_cell in zone_of_cell]
-    x, y = _centres(transform, people.shape, cells)
-    return x, y, weight, of_cells
+    return _grid_places(transform, people.shape, cells), weight, of_cells
 
 
 def _rasterize(frame: gpd.GeoDataFrame, shape: tuple[int, int], transform) -> np.ndarray:
@@ -178,31 +221,41 @@ def _centres(
     return x[cells], y[cells]
 
 
+def _grid_places(
+    transform: rasterio.Affine, shape: tuple[int, int], cells: np.ndarray | None
+) -> Places | GridPlaces:
+    """The centres of these cells (`_centres`), kept as a grid when it is north-up."""
+    height, width = shape
+    if transform.b != 0 or transform.d != 0:
+        return Places(*_centres(transform, shape, cells))
+    x, _ = rasterio.transform.xy(transform, np.zeros(width, dtype=int), np.arange(width))
+    _, y = rasterio.transform.xy(transform, np.arange(height), np.zeros(height, dtype=int))
+    return GridPlaces(np.asarray(x, dtype=float), np.asarray(y, dtype=float), cells)
+
+
 def _places(
-    found: tuple[np.ndarray, np.ndarray, np.ndarray, list[np.ndarray]], crs, raster_crs
+    found: tuple[Places | GridPlaces, np.ndarray, list[np.ndarray]], crs, raster_crs
 ) -> list[PopulationPoints]:
     """Each zone set's points, taken from the cells they share (brought to `crs`); a zone
-    set that holds every cell uses the shared arrays themselves."""
-    x, y, weight, zone_of_cell = found
+    set that holds every cell uses the shared arrays themselves. The points' positions
+    are their places' (x and y None): only their distances to help are wanted."""
+    places, weight, zone_of_cell = found
     if not raster_crs.equals(crs):
-        x, y = Transformer.from_crs(raster_crs, crs, always_xy=True).transform(x, y)
-        x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    places = Places(x, y)
+        x, y = Transformer.from_crs(raster_crs, crs, always_xy=True).transform(places.x, places.y)
+        places = Places(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
     out = []
     for of_cell in zone_of_cell:
         inside = of_cell > 0
         if inside.all():
-            out.append(
-                PopulationPoints(
-                    x, y, weight, of_cell - 1, _RASTER_METHOD, places, np.arange(len(x))
-                )
-            )
+            # In place: these zone numbers are this function's own (national: 62 MB each).
+            ward = np.subtract(of_cell, 1, out=of_cell)
+            out.append(PopulationPoints(None, None, weight, ward, _RASTER_METHOD, places, None))
             continue
         inside = np.flatnonzero(inside)
         out.append(
             PopulationPoints(
-                x[inside],
-                y[inside],
+                None,
+                None,
                 weight[inside],
                 of_cell[inside] - 1,
                 _RASTER_METHOD,
@@ -270,15 +323,29 @@ def _nearest(x: np.ndarray, y: np.ndarray, services: np.ndarray) -> np.ndarray:
     against 5.5 s), with the same distances (both take sqrt(dx * dx + dy * dy)).
     Services that are not points (a line in a GeoJSON file) go to the STRtree.
     """
-    if shapely.get_type_id(services).max(initial=0) == 0 and not shapely.is_empty(services).any():
-        tree = cKDTree(np.column_stack([shapely.get_x(services), shapely.get_y(services)]))
+    if _points_only(services):
         # workers=-1: the query runs on every core, outside the GIL, each point alone.
-        distances, _ = tree.query(np.column_stack([x, y]), k=1, workers=-1)
+        distances, _ = _tree(services).query(np.column_stack([x, y]), k=1, workers=-1)
         return distances
     _, distances = shapely.STRtree(services).query_nearest(
         shapely.points(x, y), return_distance=True, all_matches=False
     )
     return distances
+
+
+#: Places per KD-tree query (see `place_distances`).
+QUERY_CHUNK = 1 << 20
+
+
+def _points_only(services: np.ndarray) -> bool:
+    """Whether every service is a (non-empty) point: then a KD-tree finds the nearest."""
+    return bool(
+        shapely.get_type_id(services).max(initial=0) == 0 and not shapely.is_empty(services).any()
+    )
+
+
+def _tree(services: np.ndarray) -> cKDTree:
+    return cKDTree(np.column_stack([shapely.get_x(services), shapely.get_y(services)]))
 
 
 def nearest_distances(
@@ -299,6 +366,26 @@ def nearest_distances(
     return distances
 
 
+def place_distances(
+    places: Places | GridPlaces, support: gpd.GeoDataFrame, engine=LOCAL
+) -> np.ndarray:
+    """`nearest_distances` of these places; with the default engine and point services,
+    asked of the KD-tree a chunk of places at a time, each chunk's coordinates made
+    only for it (`GridPlaces`): the same distances, point by point."""
+    services = support.geometry.to_numpy()
+    if getattr(engine, "name", "") != "default" or not _points_only(services):
+        return nearest_distances(places.x, places.y, support, engine)
+    tree = _tree(services)
+    distances = np.empty(len(places))
+    for start in range(0, len(places), QUERY_CHUNK):
+        # workers=-1: on every core, outside the GIL; the nearest services' positions,
+        # not wanted, are only ever held for one chunk.
+        distances[start : start + QUERY_CHUNK], _ = tree.query(
+            places.pairs(start, start + QUERY_CHUNK), k=1, workers=-1
+        )
+    return distances
+
+
 def level_distances(
     levels: list[PopulationPoints], support: gpd.GeoDataFrame, engine=LOCAL
 ) -> list[np.ndarray]:
@@ -307,15 +394,14 @@ def level_distances(
     shared: dict[int, np.ndarray] = {}
     out = []
     for people in levels:
-        if people.places is None or people.place is None:
+        if people.places is None:
             out.append(nearest_distances(people.x, people.y, support, engine))
             continue
         key = id(people.places)
         if key not in shared:
-            shared[key] = nearest_distances(people.places.x, people.places.y, support, engine)
-        out.append(
-            shared[key] if _every(people.place, len(shared[key])) else shared[key][people.place]
-        )
+            shared[key] = place_distances(people.places, support, engine)
+        every = people.place is None or _every(people.place, len(shared[key]))
+        out.append(shared[key] if every else shared[key][people.place])
     return out
 
 

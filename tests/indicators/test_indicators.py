@@ -227,9 +227,15 @@ def test_levels_share_the_raster_points_they_would_get_alone(demo_data, demo_ind
     assert together[0].places is together[1].places
     for level, shared in zip([wards, lsoas], together, strict=True):
         alone = from_raster(level, raster)
-        for part in ("x", "y", "weight", "ward"):
+        for part in ("weight", "ward"):
             np.testing.assert_array_equal(getattr(shared, part), getattr(alone, part))
-        np.testing.assert_array_equal(shared.places.x[shared.place], alone.x)
+        for axis in ("x", "y"):
+            ours, theirs = getattr(shared.places, axis), getattr(alone.places, axis)
+            every = slice(None)
+            ours = ours[every if shared.place is None else shared.place]
+            np.testing.assert_array_equal(
+                ours, theirs[every if alone.place is None else alone.place]
+            )
 
 
 def test_zonal_sums_as_exactextract_gives_them_from_the_file(demo_data, demo_indicators) -> None:
@@ -407,3 +413,27 @@ def test_failed_second_process_is_said(demo_data, demo_indicators) -> None:
         "OSError: no.tif: No such file"
     )
     assert _failure(2, b"one\n\ntwo\nthree\nfour\n") == "exit status 2: one | two | three"
+
+
+def test_grid_places_are_the_centres_and_their_distances_in_chunks(monkeypatch) -> None:
+    """A grid's places, made chunk by chunk, are `_centres`' (all cells, or a pick), and
+    their distances in chunks are those of one query on the whole arrays."""
+    import rasterio
+
+    from placeintel.engine import LocalEngine
+    from placeintel.indicators import access
+
+    transform = rasterio.Affine(100.0, 0.0, 150000.0, 0.0, -100.0, 492400.0)
+    rng = np.random.default_rng(5)
+    services = shapely.points(rng.uniform(150000, 153000, (25, 2)))
+    support = gpd.GeoDataFrame(geometry=services, crs="EPSG:27700")
+    monkeypatch.setattr(access, "QUERY_CHUNK", 7)
+    for cells in (None, np.sort(rng.choice(1200, 500, replace=False))):
+        places = access._grid_places(transform, (40, 30), cells)
+        x, y = access._centres(transform, (40, 30), cells)
+        np.testing.assert_array_equal(places.x, x)
+        np.testing.assert_array_equal(places.y, y)
+        np.testing.assert_array_equal(places.pairs(3, 11), np.column_stack([x, y])[3:11])
+        np.testing.assert_array_equal(
+            access.place_distances(places, support, LocalEngine()), access._nearest(x, y, services)
+        )
