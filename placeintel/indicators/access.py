@@ -376,6 +376,10 @@ def place_distances(
     if getattr(engine, "name", "") != "default" or not _points_only(services):
         return nearest_distances(places.x, places.y, support, engine)
     tree = _tree(services)
+    if isinstance(places, GridPlaces) and len(places) * 2 >= len(places.columns) * len(places.rows):
+        found = _grid_distances(places, tree)
+        if found is not None:
+            return found
     distances = np.empty(len(places))
     for start in range(0, len(places), QUERY_CHUNK):
         # workers=-1: on every core, outside the GIL; the nearest services' positions,
@@ -384,6 +388,66 @@ def place_distances(
             places.pairs(start, start + QUERY_CHUNK), k=1, workers=-1
         )
     return distances
+
+
+#: Cells per side of the blocks `_grid_distances` settles at once (national: 69 % of
+#: the cells in blocks with one nearest service at 4, 55 % at 6, 44 % at 8).
+BLOCK = 4
+
+
+def _grid_distances(places: GridPlaces, tree: cKDTree) -> np.ndarray | None:
+    """The KD-tree's distances from a grid's places (most of its cells) to the nearest
+    service, with most of the tree's work spared; None for a grid under two cells a side.
+
+    The points nearest one service form a convex region (its Voronoi cell), so when
+    the four corner centres of a block of cells have the same nearest service, so has
+    every cell of the block: their distances are computed from it directly, as the tree
+    computes them (sqrt(dx * dx + dy * dy)), and only blocks that straddle two regions
+    go to the tree. Corners are shared by neighbouring blocks (a lattice every BLOCK
+    cells). National synthetic, 15.4M cells: 2.5 s CPU against 5.3 s, bit-identical.
+    Written by hand because no library offers a nearest-point transform for a grid's
+    centres and arbitrary points (scipy's distance transforms measure to cells).
+    """
+    xs, ys = places.columns, places.rows
+    height, width = len(ys), len(xs)
+    rows = np.unique(np.append(np.arange(0, height, BLOCK), height - 1))
+    columns = np.unique(np.append(np.arange(0, width, BLOCK), width - 1))
+    if len(rows) < 2 or len(columns) < 2:
+        return None
+    corners = np.empty((len(rows), len(columns), 2))
+    corners[:, :, 0] = xs[columns][np.newaxis, :]
+    corners[:, :, 1] = ys[rows][:, np.newaxis]
+    _, nearest = tree.query(corners.reshape(-1, 2), k=1, workers=-1)
+    nearest = nearest.reshape(len(rows), len(columns))
+    service = nearest[:-1, :-1]
+    one = (service == nearest[1:, :-1]) & (service == nearest[:-1, 1:])
+    one &= service == nearest[1:, 1:]
+    block_of_column = np.minimum(np.arange(width) // BLOCK, len(columns) - 2)
+    cells = places.cells
+    out = np.empty(len(places))
+    bands = len(rows) - 1
+    for band in range(bands):
+        top = band * BLOCK
+        bottom = height if band == bands - 1 else top + BLOCK
+        settled = one[band][block_of_column]
+        at = np.flatnonzero(settled)
+        nearest_xy = tree.data[service[band][block_of_column[at]]]
+        dx = xs[at] - nearest_xy[:, 0]
+        dy = ys[top:bottom, np.newaxis] - nearest_xy[np.newaxis, :, 1]
+        found = np.empty((bottom - top, width))
+        found[:, at] = np.sqrt(dx * dx + dy * dy)
+        rest = np.flatnonzero(~settled)
+        if len(rest):
+            pairs = np.empty((bottom - top, len(rest), 2))
+            pairs[:, :, 0] = xs[rest][np.newaxis, :]
+            pairs[:, :, 1] = ys[top:bottom, np.newaxis]
+            found[:, rest] = tree.query(pairs.reshape(-1, 2), k=1)[0].reshape(bottom - top, -1)
+        if cells is None:
+            out[top * width : bottom * width] = found.ravel()
+        else:
+            first, last = np.searchsorted(cells, [top * width, bottom * width])
+            out[first:last] = found.ravel()[cells[first:last] - top * width]
+    return out
 
 
 def level_distances(

@@ -417,7 +417,8 @@ def test_failed_second_process_is_said(demo_data, demo_indicators) -> None:
 
 def test_grid_places_are_the_centres_and_their_distances_in_chunks(monkeypatch) -> None:
     """A grid's places, made chunk by chunk, are `_centres`' (all cells, or a pick), and
-    their distances in chunks are those of one query on the whole arrays."""
+    their distances (by blocks with one nearest service, or in chunks) are those of one
+    query on the whole arrays."""
     import rasterio
 
     from placeintel.engine import LocalEngine
@@ -428,7 +429,8 @@ def test_grid_places_are_the_centres_and_their_distances_in_chunks(monkeypatch) 
     services = shapely.points(rng.uniform(150000, 153000, (25, 2)))
     support = gpd.GeoDataFrame(geometry=services, crs="EPSG:27700")
     monkeypatch.setattr(access, "QUERY_CHUNK", 7)
-    for cells in (None, np.sort(rng.choice(1200, 500, replace=False))):
+    picks = [np.sort(rng.choice(1200, n, replace=False)) for n in (1100, 500)]
+    for cells in (None, *picks):
         places = access._grid_places(transform, (40, 30), cells)
         x, y = access._centres(transform, (40, 30), cells)
         np.testing.assert_array_equal(places.x, x)
@@ -437,3 +439,31 @@ def test_grid_places_are_the_centres_and_their_distances_in_chunks(monkeypatch) 
         np.testing.assert_array_equal(
             access.place_distances(places, support, LocalEngine()), access._nearest(x, y, services)
         )
+
+
+def test_grid_distances_by_blocks_are_the_kd_trees(monkeypatch) -> None:
+    """Blocks whose corners share a nearest service take every cell's distance from it:
+    the tree's own distances, for services sparse and dense, on grids of every shape."""
+    import rasterio
+
+    from placeintel.indicators import access
+
+    rng = np.random.default_rng(18)
+    transform = rasterio.Affine(100.0, 0.0, 150000.0, 0.0, -100.0, 492400.0)
+    for shape, count in (((40, 30), 3), ((41, 29), 60), ((9, 10), 4), ((1, 12), 2)):
+        height, width = shape
+        xy = rng.uniform(
+            [150000, 492400 - 100 * height], [150000 + 100 * width, 492400], (count, 2)
+        )
+        tree = access.cKDTree(xy)
+        places = access._grid_places(transform, shape, None)
+        x, y = access._centres(transform, shape, None)
+        expected = tree.query(np.column_stack([x, y]), k=1)[0]
+        found = access._grid_distances(places, tree)
+        if min(shape) < 2:
+            assert found is None
+            continue
+        np.testing.assert_array_equal(found, expected)
+        cells = np.sort(rng.choice(height * width, height * width // 2, replace=False))
+        picked = access._grid_distances(access._grid_places(transform, shape, cells), tree)
+        np.testing.assert_array_equal(picked, expected[cells])
