@@ -88,9 +88,10 @@ class GridPlaces:
 class PopulationPoints:
     """Points standing for where people live, with a weight and the ward they fall in."""
 
-    #: Where they are (None: at `places[place]`, which is how raster cells are kept).
-    x: np.ndarray | None
-    y: np.ndarray | None
+    #: Where they are (None: at their places, which is how raster cells are kept;
+    #: `x` and `y` give them either way).
+    own_x: np.ndarray | None
+    own_y: np.ndarray | None
     weight: np.ndarray
     ward: np.ndarray  # position in the ward frame
     method: str
@@ -99,6 +100,19 @@ class PopulationPoints:
     #: ... and each point's position among them (None with `places`: every place, in
     #: order, which at national scale spares a 15M-long range per level).
     place: np.ndarray | None = None
+
+    @property
+    def x(self) -> np.ndarray:
+        """Eastings (made whole from their places when only those are kept)."""
+        return self.own_x if self.own_x is not None else self._at_places(self.places.x)
+
+    @property
+    def y(self) -> np.ndarray:
+        """Northings (as `x`)."""
+        return self.own_y if self.own_y is not None else self._at_places(self.places.y)
+
+    def _at_places(self, values: np.ndarray) -> np.ndarray:
+        return values if self.place is None else values[self.place]
 
 
 _RASTER_METHOD = "weighted by the population raster's cells"
