@@ -368,10 +368,10 @@ def _lsoa_summary(rasters: LevelStatistics, position: int) -> np.ndarray:
 
 def _access_first(data: RegionData, engine) -> bool:
     """Whether the access step can run on a thread beside the LSOA counts: with a
-    population raster it needs nothing from them (people are the raster's cells), and its
-    heavy parts (reading and rasterising cells, NumPy over 15M of them at national scale,
-    scipy's KD-tree query) release the GIL, while the counts' overlay runs on GEOS threads
-    and its exactextract pass holds the GIL: national, about 5 s off the stage. Only the
+    population raster it needs nothing from them (people are the raster's cells). Its
+    heaviest parts (NumPy over 15M cells at national scale, scipy's KD-tree query)
+    release the GIL, as do the counts' GEOS overlay and their wait for the second
+    process's LSOA sums, so the two share the cores rather than take turns. Only the
     default engine: Dask's client is left to the thread that made it."""
     return data.one("population-raster") is not None and getattr(engine, "name", "") == "default"
 
