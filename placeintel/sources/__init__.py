@@ -118,6 +118,12 @@ class RegionData:
             self._extent = (wards, margin, wards.union_all().buffer(margin))
         return self._extent[2]
 
+    def adopt_extent(self, other: RegionData) -> None:
+        """Take the ward extent `other` drew, which `ward_extent` uses only while the
+        wards frame it was drawn from is this region's too."""
+        if other._extent is not None:
+            self._extent = other._extent
+
     def role(self, role: str) -> list[tuple[Source, Any]]:
         """The sources playing a role, with their frames, in manifest order."""
         return [(s, self.frames[s.id]) for s in self.manifest.by_role(role) if s.id in self.frames]
