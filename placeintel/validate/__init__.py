@@ -153,8 +153,11 @@ def validate_sources(manifest: Manifest) -> tuple[RegionData, Report]:
     data = RegionData(manifest)
     report = Report(manifest.name)
     _check_contact(manifest, report)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="vectors") as aside:
-        validated, early, placing = _validated_sources(manifest, aside)
+    with (
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="vectors") as aside,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="placing") as placer,
+    ):
+        validated, early, placing = _validated_sources(manifest, aside, placer)
         for source, frame, findings in validated:
             report.findings += findings
             if frame is not None:
@@ -190,7 +193,7 @@ def _read_aside(source: Source) -> bool:
 
 
 def _validated_sources(
-    manifest: Manifest, aside: ThreadPoolExecutor
+    manifest: Manifest, aside: ThreadPoolExecutor, placer: ThreadPoolExecutor
 ) -> tuple[
     list[tuple[Source, object | None, list[Finding]]],
     Future[EarlyChecks],
@@ -204,7 +207,7 @@ def _validated_sources(
     report lists them in the manifest's order whichever finishes first): GDAL, Arrow's
     parser and shapely release the GIL, and the machine the national build targets has
     two cores. The second thread then makes the early checks, waiting for the files of
-    this one as it reads them.
+    this one as it reads them, and `placer` places postcodes as they are checked.
     The checks and the reader find each file's encoding once, and parse it once.
     """
     indexed = list(enumerate(manifest.sources))
@@ -214,8 +217,10 @@ def _validated_sources(
             i: Future() for i, _ in indexed if i not in pending
         }
         futures = {**pending, **mine}
-        early = aside.submit(early_checks, manifest, {s.id: futures[i] for i, s in indexed})
-        placing = aside.submit(early_placing, early)
+        cleaned: dict[str, Future[object]] = {s.id: Future() for _, s in indexed}
+        read = {s.id: futures[i] for i, s in indexed}
+        early = aside.submit(early_checks, manifest, read, cleaned)
+        placing = placer.submit(early_placing, manifest, cleaned)
         try:
             for i, s in indexed:
                 if i in mine:
@@ -224,7 +229,7 @@ def _validated_sources(
         except BaseException:
             # Files not yet begun are not read, and the early checks, if waiting for a
             # file of this thread's, stop waiting (its future is cancelled).
-            for future in (*futures.values(), early, placing):
+            for future in (*futures.values(), early, placing, *cleaned.values()):
                 future.cancel()
             raise
 

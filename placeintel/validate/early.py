@@ -28,7 +28,7 @@ from typing import Any
 
 from placeintel.errors import DataError
 from placeintel.region import Manifest, Source
-from placeintel.sources import RegionData, place_postcodes, postcode_sources
+from placeintel.sources import RegionData, place_one, place_postcodes, postcode_sources
 from placeintel.validate.checks import (
     BOUNDARY_ROLES,
     EXTENT_MARGIN,
@@ -49,12 +49,12 @@ ROLES = (*BOUNDARY_ROLES, "lookup-lsoa-ward")
 @dataclass
 class Placed:
     """`place_postcodes` made on the frames `drawn_from` (source id -> frame, the
-    lookup's too): the frames it gave, the seconds each took, and the error it stopped
-    at (None if none)."""
+    lookup's too): for each postcode file in the manifest's order, its placed frame and
+    the seconds it took, or the error that stops `place_postcodes` there."""
 
     drawn_from: dict[str, Any]
-    frames: dict[str, Any]
-    timings: dict[str, float]
+    results: list[tuple[str, Any, float]] = field(default_factory=list)
+    #: An error before any file is placed (no lookup for postcode-level files).
     error: DataError | None = None
 
     def holds_for(self, data: RegionData) -> bool:
@@ -65,11 +65,13 @@ class Placed:
 
     def apply(self, data: RegionData) -> None:
         """What `place_postcodes(data)` does, from the results already made."""
-        data.frames.update(self.frames)
-        for key, seconds in self.timings.items():
-            data.timings[key] = data.timings.get(key, 0) + seconds
         if self.error is not None:
             raise self.error
+        for source_id, placed, seconds in self.results:
+            if isinstance(placed, DataError):
+                raise placed
+            data.frames[source_id] = placed
+            data.timings[source_id] = data.timings.get(source_id, 0) + seconds
 
 
 @dataclass
@@ -115,10 +117,26 @@ def _placing_inputs(data: RegionData) -> set[str]:
 
 
 def early_checks(
-    manifest: Manifest, read: Mapping[str, Future[tuple[Any, list[Finding]]]]
+    manifest: Manifest,
+    read: Mapping[str, Future[tuple[Any, list[Finding]]]],
+    cleaned: Mapping[str, Future[Any]],
 ) -> EarlyChecks:
     """The checks above, each as soon as the files it needs are read (`read`: each
-    source's (frame or None, findings) by id, as `_validated_sources` gives them)."""
+    source's (frame or None, findings) by id, as `_validated_sources` gives them).
+    Each source's frame is given to `cleaned` (None if not read) once scanned, for
+    `early_placing`; should anything fail here, those not given are cancelled."""
+    try:
+        return _early_checks(manifest, read, cleaned)
+    finally:
+        for future in cleaned.values():
+            future.cancel()  # only those not given a frame: early_placing stops waiting
+
+
+def _early_checks(
+    manifest: Manifest,
+    read: Mapping[str, Future[tuple[Any, list[Finding]]]],
+    cleaned: Mapping[str, Future[Any]],
+) -> EarlyChecks:
     done = EarlyChecks(view=RegionData(manifest))
     view = done.view
     order = [s for s in manifest.sources if s.id in read]
@@ -128,12 +146,16 @@ def early_checks(
         check_region's first loop does)."""
         for source in sources:
             frame = read[source.id].result()[0]
-            if frame is None or source.id in done.read:
+            if source.id in done.read or cleaned[source.id].done():
+                continue
+            if frame is None:
+                cleaned[source.id].set_result(None)
                 continue
             done.read[source.id] = frame
             report = Report(manifest.name)
             view.frames[source.id] = remove_control_characters(frame, _path(view, source), report)
             done.cleaned[source.id] = (view.frames[source.id], report.findings)
+            cleaned[source.id].set_result(view.frames[source.id])
 
     take([s for s in order if s.role in ROLES])
     for role in BOUNDARY_ROLES:  # as check_region's second loop
@@ -151,19 +173,39 @@ def early_checks(
     return done
 
 
-def early_placing(early: Future[EarlyChecks]) -> Placed | None:
-    """`place_postcodes` on the region as the early checks left it (a copy: only its
-    postcode files and their lookup are read), or None when it has nothing to place."""
-    view = early.result().view
-    assert view is not None
-    region = RegionData(view.manifest, frames=dict(view.frames))
-    inputs = _placing_inputs(region)
-    if not inputs:
+def early_placing(manifest: Manifest, cleaned: Mapping[str, Future[Any]]) -> Placed | None:
+    """`place_postcodes` on the frames as the early checks leave them (`cleaned`), each
+    postcode file placed as soon as it and the lookup are in (on a thread of its own,
+    so the first Ofcom file is placed while the second is read), or None when the
+    region has no postcode file."""
+    region = RegionData(manifest)
+    lookup: tuple[str, Any] | None = None
+    waiting: list[Source] = []
+    placed: dict[str, tuple[Any, float]] = {}
+    for source in manifest.sources:  # ids are unique (the manifest refuses a repeat)
+        frame = cleaned[source.id].result()
+        if frame is None:
+            continue
+        region.frames[source.id] = frame
+        if lookup is None and source.role == "lookup-postcode":
+            lookup = (source.id, frame)
+        if getattr(frame, "attrs", {}).get("key_kind") == "postcode":
+            waiting.append(source)
+        while lookup is not None and waiting:
+            ready = waiting.pop(0)
+            try:
+                placed[ready.id] = place_one(region, ready, lookup[1])
+            except DataError as error:
+                placed[ready.id] = (error, 0.0)
+    pending = postcode_sources(region)
+    if not pending:
         return None
-    error = None
-    try:
-        place_postcodes(region)
-    except DataError as caught:
-        error = caught
-    frames = {i: f for i, f in region.frames.items() if view.frames.get(i) is not f}
-    return Placed({i: view.frames[i] for i in inputs}, frames, dict(region.timings), error)
+    if lookup is None:  # the error place_postcodes gives
+        try:
+            place_postcodes(region)
+        except DataError as error:
+            return Placed({s.id: region.frames[s.id] for s in pending}, error=error)
+    drawn = {s.id: region.frames[s.id] for s in pending}
+    if lookup is not None:
+        drawn[lookup[0]] = lookup[1]
+    return Placed(drawn, [(s.id, *placed[s.id]) for s in pending])
