@@ -118,6 +118,12 @@ class RegionData:
             self._extent = (wards, margin, wards.union_all().buffer(margin))
         return self._extent[2]
 
+    def adopt_extent(self, other: RegionData) -> None:
+        """Take the ward extent `other` drew, which `ward_extent` uses only while the
+        wards frame it was drawn from is this region's too."""
+        if other._extent is not None:
+            self._extent = other._extent
+
     def role(self, role: str) -> list[tuple[Source, Any]]:
         """The sources playing a role, with their frames, in manifest order."""
         return [(s, self.frames[s.id]) for s in self.manifest.by_role(role) if s.id in self.frames]
@@ -200,10 +206,17 @@ def place_postcodes(data: RegionData) -> None:
         "lookup-postcode", "postcode-level data needs the ONS Postcode Directory to place it"
     )
     for source in pending:
-        started = time.perf_counter()
-        path = source.resolve(data.manifest.data_dir)
-        data.frames[source.id] = onspd.to_output_areas(data.frames[source.id], lookup, path)
-        data.timings[source.id] = data.timings.get(source.id, 0) + time.perf_counter() - started
+        data.frames[source.id], seconds = place_one(data, source, lookup)
+        data.timings[source.id] = data.timings.get(source.id, 0) + seconds
+
+
+def place_one(data: RegionData, source: Source, lookup: Any) -> tuple[Any, float]:
+    """One postcode-level source's frame placed in output areas with `lookup` (the ONS
+    Postcode Directory's frame), and the seconds it took."""
+    started = time.perf_counter()
+    path = source.resolve(data.manifest.data_dir)
+    placed = onspd.to_output_areas(data.frames[source.id], lookup, path)
+    return placed, time.perf_counter() - started
 
 
 __all__ = ["FORMATS", "Format", "RasterSource", "RegionData", "read_source", "source_file"]

@@ -342,11 +342,24 @@ def _stream_has_text(path: Path) -> bool:
     return any(chunk.strip(_BLANK) for chunk in _chunks(path))
 
 
+#: Encodings `_detect_encoding` tries in which every ASCII byte stands for itself.
+_ASCII_SUPERSETS = ("utf-8", "utf-8-sig", "cp1252")
+
+
 def _decodes(path: Path, encoding: str) -> bool:
-    """Whether the whole file decodes in `encoding`, read a chunk at a time."""
+    """Whether the whole file decodes in `encoding`, read a chunk at a time.
+
+    A chunk of ASCII bytes, with no partial character held over from the chunk before,
+    decodes in either encoding tried (UTF-8 and cp1252 both extend ASCII), so it is not
+    decoded: `bytes.isascii` scans it about twenty times faster than decoding, which
+    built a string of every chunk only to drop it (0.5 s for the postcode directory).
+    """
     decoder = codecs.getincrementaldecoder(encoding)()
+    ascii_too = encoding in _ASCII_SUPERSETS
     try:
         for chunk in _chunks(path):
+            if ascii_too and chunk.isascii() and not decoder.getstate()[0]:
+                continue
             decoder.decode(chunk)
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:

@@ -6,7 +6,7 @@ file with schema errors is not read further, since its values cannot be trusted.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from placeintel.datasets.checks import validate_datasets
@@ -24,6 +24,7 @@ from placeintel.sources import (
 from placeintel.sources.arrow_csv import parses_shared
 from placeintel.sources.tables import encodings_remembered, read_header
 from placeintel.validate.checks import check_region
+from placeintel.validate.early import EarlyChecks, Placed, early_checks, early_placing
 from placeintel.validate.report import Finding, Report
 from placeintel.validate.tables import load_schema, validate_table, validate_with_own_schema
 
@@ -152,18 +153,27 @@ def validate_sources(manifest: Manifest) -> tuple[RegionData, Report]:
     data = RegionData(manifest)
     report = Report(manifest.name)
     _check_contact(manifest, report)
-    for source, frame, findings in _validated_sources(manifest):
-        report.findings += findings
-        if frame is not None:
-            data.frames[source.id] = frame
-    check_region(data, report)
-    nation = manifest.nation_manifest()
-    if nation is not None:
-        data.nation, nation_report = validate_sources(nation)
-        report.findings += [f for f in nation_report.findings if f.rule != "no-contact"]
+    with (
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="vectors") as aside,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="placing") as placer,
+    ):
+        validated, early, placing = _validated_sources(manifest, aside, placer)
+        for source, frame, findings in validated:
+            report.findings += findings
+            if frame is not None:
+                data.frames[source.id] = frame
+        check_region(data, report, early)
+        nation = manifest.nation_manifest()
+        if nation is not None:  # beside the placing of this region's postcodes
+            data.nation, nation_report = validate_sources(nation)
+            report.findings += [f for f in nation_report.findings if f.rule != "no-contact"]
+        placed = placing.result()
     if report.ok:
         try:
-            place_postcodes(data)
+            if placed is not None and placed.holds_for(data):  # made beside check_region
+                placed.apply(data)
+            else:
+                place_postcodes(data)
         except DataError as error:
             report.add_error(error, file=str(error.file))
     # After the sources: a dataset is placed with their wards and postcode directory.
@@ -182,28 +192,46 @@ def _read_aside(source: Source) -> bool:
     return source.path.lower().endswith(_VECTOR_SUFFIXES) and "schema" not in source.options
 
 
-def _validated_sources(manifest: Manifest) -> list[tuple[Source, object | None, list[Finding]]]:
-    """Each source's frame (or None) and findings, in the manifest's order.
+def _validated_sources(
+    manifest: Manifest, aside: ThreadPoolExecutor, placer: ThreadPoolExecutor
+) -> tuple[
+    list[tuple[Source, object | None, list[Finding]]],
+    Future[EarlyChecks],
+    Future[Placed | None],
+]:
+    """Each source's frame (or None) and findings, in the manifest's order, and the
+    early checks (validate/early.py), made on `aside` as their files are read.
 
-    The vector files are checked and read on a second thread while this one checks and
-    reads the CSVs (each file's findings in its own report, so the run's report lists
-    them in the manifest's order whichever finishes first): GDAL, Arrow's parser and
-    shapely release the GIL, and the machine the national build targets has two cores.
+    The vector files are checked and read on `aside`, a second thread, while this one
+    checks and reads the CSVs (each file's findings in its own report, so the run's
+    report lists them in the manifest's order whichever finishes first): GDAL, Arrow's
+    parser and shapely release the GIL, and the machine the national build targets has
+    two cores. The second thread then makes the early checks, waiting for the files of
+    this one as it reads them, and `placer` places postcodes as they are checked.
     The checks and the reader find each file's encoding once, and parse it once.
     """
     indexed = list(enumerate(manifest.sources))
-    with (
-        encodings_remembered(),
-        parses_shared(),
-        ThreadPoolExecutor(max_workers=1, thread_name_prefix="vectors") as aside,
-    ):
+    with encodings_remembered(), parses_shared():
         pending = {i: aside.submit(_validated, manifest, s) for i, s in indexed if _read_aside(s)}
+        mine: dict[int, Future[tuple[object | None, list[Finding]]]] = {
+            i: Future() for i, _ in indexed if i not in pending
+        }
+        futures = {**pending, **mine}
+        cleaned: dict[str, Future[object]] = {s.id: Future() for _, s in indexed}
+        read = {s.id: futures[i] for i, s in indexed}
+        early = aside.submit(early_checks, manifest, read, cleaned)
+        placing = placer.submit(early_placing, manifest, cleaned)
         try:
-            done = {i: _validated(manifest, s) for i, s in indexed if i not in pending}
-            return [(s, *(pending[i].result() if i in pending else done[i])) for i, s in indexed]
-        finally:
-            for future in pending.values():
-                future.cancel()  # after an error here: files not yet begun are not read
+            for i, s in indexed:
+                if i in mine:
+                    mine[i].set_result(_validated(manifest, s))
+            return [(s, *futures[i].result()) for i, s in indexed], early, placing
+        except BaseException:
+            # Files not yet begun are not read, and the early checks, if waiting for a
+            # file of this thread's, stop waiting (its future is cancelled).
+            for future in (*futures.values(), early, placing, *cleaned.values()):
+                future.cancel()
+            raise
 
 
 def _validated(manifest: Manifest, source: Source) -> tuple[object | None, list[Finding]]:

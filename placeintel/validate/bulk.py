@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from frictionless import Dialect, Resource, Schema, errors
+from frictionless import Detector, Dialect, Resource, Schema, errors
 from frictionless.error import Error
 
 from placeintel.errors import DataError
@@ -196,12 +196,16 @@ def _dialect(path: Path, encoding: str, layout: TableLayout) -> type[csv.Dialect
 
     frictionless is given the file's first lines only (`SNIFF_BYTES`): it sniffs 100
     lines whatever their length, so a hostile 50 MB line would otherwise cost gigabytes.
+    Opening the resource also infers a type for every column from those lines, which
+    the dialect does not depend on and nothing here reads: every column is taken as
+    text instead (`field_type`), a quarter of the time (ONSPD's 52 columns: 0.2 s).
     """
     resource = Resource(
         read_head(path, SNIFF_BYTES),
         format="csv",
         encoding=encoding,
         dialect=Dialect(header_rows=[layout.header_row], comment_rows=list(layout.skip_rows)),
+        detector=Detector(field_type="string"),
     )
     with resource:
         return resource.dialect.get_control("csv").to_python()

@@ -7,7 +7,8 @@ keeping the polygonal parts) and the repair is reported; nothing else is changed
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -25,6 +26,9 @@ from placeintel.validate.report import Report
 from placeintel.validate.tables import load_schema
 from placeintel.validate.wards import check_wards
 
+if TYPE_CHECKING:
+    from placeintel.validate.early import EarlyChecks
+
 BOUNDARY_ROLES = ("wards", "districts", "lsoa21", "lsoa11", "oa21")
 #: Great Britain and Northern Ireland in EPSG:27700, with a margin.
 UK_EXTENT = shapely.box(-250_000, -50_000, 750_000, 1_300_000)
@@ -33,22 +37,45 @@ MAX_ROWS_PER_RULE = 20
 EXTENT_MARGIN = 2_000
 
 
-def check_region(data: RegionData, report: Report) -> Report:
-    """Run every cross-file and geometry check over the sources that were read."""
+def check_region(
+    data: RegionData, report: Report, early: Future[EarlyChecks] | None = None
+) -> Report:
+    """Run every cross-file and geometry check over the sources that were read.
+
+    `early`: the checks made beside the CSVs (validate/early.py), whose results and
+    findings are taken in their places where they were made on these very frames;
+    otherwise (or without them) those checks are made here.
+    """
+    done = early.result() if early is not None else None
+    boundaries = done is not None and done.boundaries_hold_for(data)
     for source in data.read_sources():  # first, so that no later stage sees a control character
+        made = done.cleaned_for(source.id, data.frames[source.id]) if done else None
+        if made is not None:
+            data.frames[source.id], findings = made
+            report.findings += findings
+            continue
         data.frames[source.id] = remove_control_characters(
             data.frames[source.id], _path(data, source), report
         )
+    if not boundaries:
+        done = None
     for role in BOUNDARY_ROLES:
         for source, frame in data.role(role):
+            if done is not None:
+                data.frames[source.id], findings = done.shaped[source.id]
+                report.findings += findings
+                continue
             path = _path(data, source)
             _duplicates(frame, f"{_level(frame)}_code", path, report)
             data.frames[source.id] = _geometries(frame, path, report)
     # The ward checks (shapely overlays, which release the GIL) run on a second thread
     # beside the rest, which only read the frames; their findings keep their place.
     wards = Report(report.region)
+    if done is not None and done.view is not None:
+        wards.findings = done.wards
+        data.adopt_extent(done.view)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="wards") as aside:
-        checked = aside.submit(check_wards, data, wards)
+        checked = aside.submit(check_wards, data, wards) if done is None else None
         rest = Report(report.region)
         check_rasters(data, rest)
         _foreign_keys(data, rest)
@@ -58,7 +85,8 @@ def check_region(data: RegionData, report: Report) -> Report:
         public = public_values(data.manifest)
         for source, services in data.role("services"):
             personal_data(services, _path(data, source), public, rest)
-        checked.result()
+        if checked is not None:
+            checked.result()
     report.findings += wards.findings + rest.findings
     return report
 

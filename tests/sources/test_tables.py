@@ -161,3 +161,24 @@ def test_dwp_and_census_readers_read_utf16(tmp_path: Path) -> None:
         pd.testing.assert_frame_equal(
             read(copy, source.role, source.options), read(original, source.role, source.options)
         )
+
+
+@pytest.mark.parametrize(
+    ("tail", "expected"),
+    [
+        (b"abcdefg\xc3\xa9\n", "utf-8-sig"),  # a character split across two chunks
+        (b"\xc3\xa9" + b"x" * 7 + b"\n", "utf-8-sig"),  # then an ASCII chunk after it
+        (b"abcdefg\xc3" + b"x" * 8, "cp1252"),  # a lead byte, then a chunk of ASCII
+        (b"caf\xe9\n", "cp1252"),  # not UTF-8, after chunks of ASCII
+        (b"caf\xc3", "cp1252"),  # a UTF-8 character cut off by the end of the file
+    ],
+)
+def test_ascii_chunks_are_skipped_without_changing_the_verdict(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tail: bytes, expected: str
+) -> None:
+    from placeintel.sources import tables
+
+    monkeypatch.setattr(tables, "ENCODING_CHUNK", 8)
+    path = tmp_path / "table.csv"
+    path.write_bytes(b"code,name\nE01,abcdefghij" + tail)  # the header in ASCII chunks
+    assert tables._detect_encoding(path) == expected
