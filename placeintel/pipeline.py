@@ -8,6 +8,7 @@ one build with the same progress lines and timings.
 from __future__ import annotations
 
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -259,32 +260,48 @@ def build_release(
         )
         # The maps need nothing publishing writes, so they are drawn in a thread beside it:
         # publishing's own work is mostly Arrow and GDAL (without the GIL) and worker
-        # processes writing GeoJSON, and the maps (Python, one core) fill what is left.
-        # Leaving the `with` waits for the maps whatever happened, so a failed publish
-        # never removes the staging folder under a map still being written.
+        # processes writing GeoJSON, and the maps (Python, one core) fill what is left. They
+        # start once at most one GeoJSON worker is left (`room`), so that their memory
+        # (national: about 1 GB at its height) never adds to two workers'. If publishing
+        # fails first they are not drawn; leaving the `with` waits for a map being drawn,
+        # so the staging folder is never removed under it.
+        room, failed = threading.Event(), threading.Event()
+
+        def draw() -> tuple[list[Path], float] | None:
+            room.wait()
+            return None if failed.is_set() else _timed(write_maps, staging.path, shown)
+
         with ThreadPoolExecutor(1, thread_name_prefix="maps") as pool:
-            with _stage(echo, 5, total, "publish data"):
-                echo(f"[6/{total}] maps ... (beside publish data)")
-                drawn = pool.submit(_timed, write_maps, staging.path, shown)
-                published = Published(
-                    wards=wards,
-                    lsoas=lsoas,
-                    services=services,
-                    indicators=indicators,
-                    labels={i.key: indicators.labels.get(i.key, i.label) for i in INDICATORS},
-                    component_weights=levels["ward"].result.settings.component_weights,
-                    ward_hotspot_rule=hotspot_rule,
-                    lsoa_hotspot_rule=LSOA_RULE,
-                )
-                resources = _write_data(staging.path, published, levels, report)
-                dataset_specs, datasets = write_datasets(
-                    staging.path, manifest, council_datasets, staging.version
-                )
-                resources += dataset_specs
-                for entry in datasets:
-                    shape = entry["geometry"] or "no geometry"
-                    echo(f"  dataset {entry['id']}: {entry['rows']:,} rows ({shape})")
-            maps, seconds = drawn.result()
+            drawn = pool.submit(draw)
+            try:
+                with _stage(echo, 5, total, "publish data"):
+                    echo(f"[6/{total}] maps ... (beside publish data)")
+                    published = Published(
+                        wards=wards,
+                        lsoas=lsoas,
+                        services=services,
+                        indicators=indicators,
+                        labels={i.key: indicators.labels.get(i.key, i.label) for i in INDICATORS},
+                        component_weights=levels["ward"].result.settings.component_weights,
+                        ward_hotspot_rule=hotspot_rule,
+                        lsoa_hotspot_rule=LSOA_RULE,
+                    )
+                    resources = _write_data(staging.path, published, levels, report, room.set)
+                    dataset_specs, datasets = write_datasets(
+                        staging.path, manifest, council_datasets, staging.version
+                    )
+                    resources += dataset_specs
+                    for entry in datasets:
+                        shape = entry["geometry"] or "no geometry"
+                        echo(f"  dataset {entry['id']}: {entry['rows']:,} rows ({shape})")
+            except BaseException:
+                failed.set()
+                raise
+            finally:
+                room.set()
+            result = drawn.result()
+            assert result is not None  # publishing succeeded, so the maps were drawn
+            maps, seconds = result
             echo(f"  region map (with a district filter) and {len(maps) - 1} district link(s)")
             echo(f"[6/{total}] maps done in {seconds:.2f}s")
         with _stage(echo, 7, total, "data package"):
@@ -500,9 +517,11 @@ def _write_data(
     published: Published,
     levels: dict[str, Level],
     report: Report,
+    lighter: Callable[[], None] | None = None,
 ) -> list[ResourceSpec]:
-    """Every registered layer in four formats, the indicator catalogue, method and report."""
-    specs = write_layers(root, published)
+    """Every registered layer in four formats, the indicator catalogue, method and report
+    (`lighter`: see `write_layers`)."""
+    specs = write_layers(root, published, lighter)
     catalogue = _catalogue(published.indicators, levels["ward"].result, published.labels)
     specs.append(
         ResourceSpec(
