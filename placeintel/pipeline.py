@@ -275,7 +275,7 @@ def build_release(
             drawn = pool.submit(draw)
             try:
                 with _stage(echo, 5, total, "publish data"):
-                    echo(f"[6/{total}] maps ... (beside publish data)")
+                    echo(f"[6/{total}] maps (beside publish data) ...")
                     published = Published(
                         wards=wards,
                         lsoas=lsoas,
