@@ -52,9 +52,10 @@ def float_text(values: np.ndarray) -> pa.Array:
     )
     odd = np.flatnonzero(~missing & ~same)
     if len(odd):
-        cells = text.to_numpy(zero_copy_only=False).astype(object)
-        cells[odd] = [float.__repr__(v) for v in values[odd].tolist()]
-        text = pa.array(cells, type=pa.large_string())
+        mask = np.zeros(len(values), dtype=bool)
+        mask[odd] = True
+        reprs = pa.array([float.__repr__(v) for v in values[odd].tolist()], pa.large_string())
+        text = pc.replace_with_mask(text, pa.array(mask), reprs)
     return pc.if_else(pa.array(missing), _text(""), text)
 
 
