@@ -1,4 +1,4 @@
-"""`build`: read -> validate -> indicators -> index -> publish -> map -> switch `current`.
+"""`build`: read -> validate -> indicators -> index -> publish (maps beside) -> switch `current`.
 
 The orchestration lives here, apart from the stages, so each stage stays a
 plain function of values in and values out, and the CLI and notebooks share
@@ -8,6 +8,7 @@ one build with the same progress lines and timings.
 from __future__ import annotations
 
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -149,7 +150,8 @@ def build_release(
 ) -> Release:
     """Build and publish a region's release; `current` moves only if every stage succeeds.
 
-    The stages in order, timing each; `placeintel.build` is the public way in, which
+    The stages in order, timing each, but for the maps, drawn in a thread while the data is
+    published (their progress lines say so); `placeintel.build` is the public way in, which
     reads the manifest (once) and its settings.
     """
     total = 8
@@ -239,46 +241,69 @@ def build_release(
     services = indicators.services
     staging = begin_release(Path(releases), manifest.name)
     try:
-        with _stage(echo, 5, total, "publish data"):
-            published = Published(
-                wards=wards,
-                lsoas=lsoas,
-                services=services,
-                indicators=indicators,
-                labels={i.key: indicators.labels.get(i.key, i.label) for i in INDICATORS},
-                component_weights=levels["ward"].result.settings.component_weights,
-                ward_hotspot_rule=hotspot_rule,
-                lsoa_hotspot_rule=LSOA_RULE,
-            )
-            resources = _write_data(staging.path, published, levels, report)
-            dataset_specs, datasets = write_datasets(
-                staging.path, manifest, council_datasets, staging.version
-            )
-            resources += dataset_specs
-            for entry in datasets:
-                shape = entry["geometry"] or "no geometry"
-                echo(f"  dataset {entry['id']}: {entry['rows']:,} rows ({shape})")
         attributions = sorted({s.attribution for s in used_sources if s.attribution})
         metadata = _metadata(manifest, indicators, levels, disclosure, reference, hotspot_rule)
-        with _stage(echo, 6, total, "maps"):
-            shown = MapContent(
-                wards,
-                services,
-                manifest.title,
-                attributions,
-                lsoas=lsoas if "lsoa" in frames else None,
-                labels=indicators.labels,
-                metadata={"synthetic": manifest.synthetic, **metadata},
-                version=staging.version,
-                sources=[
-                    {"title": s.title or s.id, "version": str(s.vintage or "")}
-                    for s in used_sources
-                ],
-                links=MAP_LINKS,
-                index=levels["ward"].result.settings,
-            )
-            maps = write_maps(staging.path, shown)
+        shown = MapContent(
+            wards,
+            services,
+            manifest.title,
+            attributions,
+            lsoas=lsoas if "lsoa" in frames else None,
+            labels=indicators.labels,
+            metadata={"synthetic": manifest.synthetic, **metadata},
+            version=staging.version,
+            sources=[
+                {"title": s.title or s.id, "version": str(s.vintage or "")} for s in used_sources
+            ],
+            links=MAP_LINKS,
+            index=levels["ward"].result.settings,
+        )
+        # The maps need nothing publishing writes, so they are drawn in a thread beside it:
+        # publishing's own work is mostly Arrow and GDAL (without the GIL) and worker
+        # processes writing GeoJSON, and the maps (Python, one core) fill what is left. They
+        # start once at most one GeoJSON worker is left (`room`), so that their memory
+        # (national: about 1 GB at its height) never adds to two workers'. If publishing
+        # fails first they are not drawn; leaving the `with` waits for a map being drawn,
+        # so the staging folder is never removed under it.
+        room, failed = threading.Event(), threading.Event()
+
+        def draw() -> tuple[list[Path], float] | None:
+            room.wait()
+            return None if failed.is_set() else _timed(write_maps, staging.path, shown)
+
+        with ThreadPoolExecutor(1, thread_name_prefix="maps") as pool:
+            drawn = pool.submit(draw)
+            try:
+                with _stage(echo, 5, total, "publish data"):
+                    echo(f"[6/{total}] maps (beside publish data) ...")
+                    published = Published(
+                        wards=wards,
+                        lsoas=lsoas,
+                        services=services,
+                        indicators=indicators,
+                        labels={i.key: indicators.labels.get(i.key, i.label) for i in INDICATORS},
+                        component_weights=levels["ward"].result.settings.component_weights,
+                        ward_hotspot_rule=hotspot_rule,
+                        lsoa_hotspot_rule=LSOA_RULE,
+                    )
+                    resources = _write_data(staging.path, published, levels, report, room.set)
+                    dataset_specs, datasets = write_datasets(
+                        staging.path, manifest, council_datasets, staging.version
+                    )
+                    resources += dataset_specs
+                    for entry in datasets:
+                        shape = entry["geometry"] or "no geometry"
+                        echo(f"  dataset {entry['id']}: {entry['rows']:,} rows ({shape})")
+            except BaseException:
+                failed.set()
+                raise
+            finally:
+                room.set()
+            result = drawn.result()
+            assert result is not None  # publishing succeeded, so the maps were drawn
+            maps, seconds = result
             echo(f"  region map (with a district filter) and {len(maps) - 1} district link(s)")
+            echo(f"[6/{total}] maps done in {seconds:.2f}s")
         with _stage(echo, 7, total, "data package"):
             package = write_datapackage(
                 staging.path,
@@ -308,6 +333,12 @@ def build_release(
     return Release(
         final, staging.version, wards, services, metadata, lsoas, manifest.title, attributions
     )
+
+
+def _timed(work: Callable[..., Any], *args: Any) -> tuple[Any, float]:
+    """`work(*args)` and the seconds it took (a stage run in a thread times itself)."""
+    started = time.perf_counter()
+    return work(*args), time.perf_counter() - started
 
 
 def _disclosure_rule(manifest: Manifest) -> DisclosureRule:
@@ -486,9 +517,11 @@ def _write_data(
     published: Published,
     levels: dict[str, Level],
     report: Report,
+    lighter: Callable[[], None] | None = None,
 ) -> list[ResourceSpec]:
-    """Every registered layer in four formats, the indicator catalogue, method and report."""
-    specs = write_layers(root, published)
+    """Every registered layer in four formats, the indicator catalogue, method and report
+    (`lighter`: see `write_layers`)."""
+    specs = write_layers(root, published, lighter)
     catalogue = _catalogue(published.indicators, levels["ward"].result, published.labels)
     specs.append(
         ResourceSpec(

@@ -66,7 +66,20 @@ class _InlineBlocks(HTMLParser):
 
 
 def render_with_hashes(figure: Figure, tiles: list[str]) -> str:
-    """The page's HTML, with the meta naming its inline blocks and its tile servers.
+    """The page's HTML, with the meta naming its inline blocks and its tile servers."""
+    page, cut, meta = render_parts(figure, tiles)
+    return page[:cut] + meta + page[cut:]
+
+
+#: Characters hashed or written at a time: the national map's page is 63 million, so each
+#: whole-page copy (a slice, its UTF-8, a concatenation) would cost 130-250 MB at once.
+CHUNK = 1 << 22
+
+
+def render_parts(figure: Figure, tiles: list[str]) -> tuple[str, int, str]:
+    """The page as folium renders it, where the meta goes (after `<head>`) and the meta
+    naming its inline blocks and its tile servers: `page[:cut] + meta + page[cut:]` is
+    the page, left for the caller to write piece by piece rather than copied whole.
 
     `figure.header` holds only folium's own fixed scripts and styles (no dataset text),
     so its blocks are read back; the map script, which carries the data, is hashed as
@@ -79,12 +92,13 @@ def render_with_hashes(figure: Figure, tiles: list[str]) -> str:
     for tag, text in header.blocks:
         sources["script-src" if tag == "script" else "style-src"].append(source_hash(text))
     script = figure.script.render()
-    at = page.index(script)
+    at, length = page.index(script), len(script)
+    del script
     opening = page.rindex("<script>", 0, at) + len("<script>")
-    closing = page.index("</script>", at + len(script))
-    if page[opening:at].strip() or page[at + len(script) : closing].strip():
+    closing = page.index("</script>", at + length)
+    if page[opening:at].strip() or page[at + length : closing].strip():
         raise RuntimeError("folium's page layout changed: the map script is not where expected")
-    sources["script-src"].append(source_hash(page[opening:closing]))
+    sources["script-src"].append(_span_hash(page, opening, closing))
     for url in tiles:
         parts = urlsplit(url)
         if parts.scheme == "https" and parts.netloc:
@@ -95,8 +109,16 @@ def render_with_hashes(figure: Figure, tiles: list[str]) -> str:
     head = re.match(r"\A<!DOCTYPE html>\s*<html[^>]*>\s*<head>\s*", page, re.IGNORECASE)
     if head is None:
         raise RuntimeError("folium's page layout changed: no <head> at the start of the page")
-    meta = f'<meta name="{META_NAME}" content="{content}">\n'
-    return page[: head.end()] + meta + page[head.end() :]
+    return page, head.end(), f'<meta name="{META_NAME}" content="{content}">\n'
+
+
+def _span_hash(page: str, start: int, end: int) -> str:
+    """`source_hash(page[start:end])`, a piece at a time (UTF-8 of the pieces is the UTF-8
+    of the whole: slices of a str never split a character)."""
+    digest = hashlib.sha256()
+    for at in range(start, end, CHUNK):
+        digest.update(page[at : min(at + CHUNK, end)].encode("utf-8"))
+    return f"'sha256-{base64.b64encode(digest.digest()).decode('ascii')}'"
 
 
 def page_sources(start: str) -> dict[str, list[str]]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -148,11 +149,38 @@ LAYERS: tuple[Layer, ...] = (
 BY_NAME = {layer.name: layer for layer in LAYERS}
 
 
-def write_layers(root: Path, published: Published) -> list[ResourceSpec]:
+def write_layers(
+    root: Path, published: Published, lighter: Callable[[], None] | None = None
+) -> list[ResourceSpec]:
     """Every layer in CSV (with its Table Schema), GeoJSON, GeoPackage and GeoParquet.
 
     GeoParquet first; then large layers' GeoJSON is written from it in worker processes
-    (`geojson_jobs`) while this process writes the CSVs and GeoPackages."""
+    (`geojson_jobs`) while this process writes the CSVs and GeoPackages.
+
+    `lighter` is called once, from any thread, as soon as at most one worker is left
+    running (at once when there are fewer than two; at the latest on the way out, whatever
+    happened): the build then starts its maps beside the rest, when they no longer add
+    their memory to two workers' (national: about 0.5 GB each)."""
+    once = _once(lighter)
+    try:
+        return _write_layers(root, published, once)
+    finally:
+        once()
+
+
+def _once(call: Callable[[], None] | None) -> Callable[[], None]:
+    done = threading.Lock()
+
+    def once() -> None:
+        if call is not None and done.acquire(blocking=False):
+            call()
+
+    return once
+
+
+def _write_layers(
+    root: Path, published: Published, lighter: Callable[[], None]
+) -> list[ResourceSpec]:
     frames = {layer.name: layer.build(published) for layer in LAYERS}
     parquet = {
         name: write_parquet(frame, root / f"{name}.parquet") for name, frame in frames.items()
@@ -164,6 +192,10 @@ def write_layers(root: Path, published: Published) -> list[ResourceSpec]:
         pending = geojson_jobs.start(
             pool, [(parquet[name], geojson[name], len(frames[name])) for name in large]
         )
+        if len(pending) < 2:
+            lighter()
+        for future in pending:
+            future.add_done_callback(lambda _: lighter())
         for layer in LAYERS:
             frame = frames[layer.name]
             described = layer.columns(published) if layer.columns else None

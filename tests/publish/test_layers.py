@@ -36,3 +36,40 @@ def test_every_layer_is_a_resource_a_collection_and_a_table(
         csv = next(r for r in package["resources"] if r["name"] == f"{layer.name}-csv")
         assert csv["schema"]["primaryKey"] == [layer.key]
         assert csv["title"].startswith(layer.title)
+
+
+def test_the_maps_are_given_room_once(tmp_path, monkeypatch) -> None:
+    """write_layers calls `lighter` exactly once, whether layers go to GeoJSON workers or
+    not and whether writing succeeds or fails (the build's maps wait for it)."""
+    import pytest
+
+    import placeintel.pipeline as pipeline
+    from placeintel import build
+    from placeintel.errors import PlaceintelError
+    from placeintel.publish import layers
+
+    real, calls = layers.write_layers, []
+
+    def counting(root, published, lighter=None):
+        def counted() -> None:
+            calls.append(1)
+            assert lighter is not None
+            lighter()
+
+        return real(root, published, counted)
+
+    monkeypatch.setattr(pipeline, "write_layers", counting)
+    for rows in (1, 10**9):  # every layer to the workers; none
+        monkeypatch.setattr(layers, "GEOJSON_WORKER_ROWS", rows)
+        calls.clear()
+        build("demo", releases=tmp_path, echo=lambda line: None)
+        assert calls == [1]
+
+    def broken(*args, **kwargs):
+        raise PlaceintelError("csv exploded")
+
+    monkeypatch.setattr(layers, "write_csv", broken)
+    calls.clear()
+    with pytest.raises(PlaceintelError, match="exploded"):
+        build("demo", releases=tmp_path, echo=lambda line: None)
+    assert calls == [1]

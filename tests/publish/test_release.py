@@ -122,6 +122,39 @@ def test_failed_build_leaves_current_untouched(tmp_path: Path, monkeypatch) -> N
     assert len([p for p in (tmp_path / "demo").iterdir() if not p.name.startswith(".")]) == 2
 
 
+def test_a_failed_publish_waits_for_the_maps_before_removing_the_staging_folder(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """The maps are drawn in a thread beside publishing: when publishing fails while a map
+    is being drawn, the map finishes in its folder before the folder is removed; when it
+    fails before the maps started, they are not drawn at all."""
+    import time
+
+    import placeintel.pipeline as pipeline
+
+    first = build("demo", releases=tmp_path, echo=lambda line: None)
+    real, drawn = pipeline.write_maps, []
+
+    def slow_map(folder, content, *args, **kwargs):
+        time.sleep(0.5)
+        drawn.append(real(folder, content, *args, **kwargs))
+
+    def broken(*args, **kwargs):
+        raise PlaceintelError("publish exploded")
+
+    monkeypatch.setattr(pipeline, "write_maps", slow_map)
+    for stage, expected in (("write_datasets", 1), ("_write_data", 0)):
+        with monkeypatch.context() as patch:
+            patch.setattr(pipeline, stage, broken)
+            drawn.clear()
+            with pytest.raises(PlaceintelError, match="publish exploded"):
+                build("demo", releases=tmp_path, echo=lambda line: None)
+        assert len(drawn) == expected
+        assert (tmp_path / "demo" / "current").resolve() == first.path
+        staging = [p.name for p in (tmp_path / "demo").iterdir() if p.name.startswith(".")]
+        assert staging == []
+
+
 def test_formula_injection_neutralised() -> None:
     frame = pd.DataFrame(
         {"name": ['=HYPERLINK("http://x")', "+44 161", "@SUM(A1)", "Library"], "n": [-1, 2, 3, 4]}
