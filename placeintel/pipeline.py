@@ -180,7 +180,7 @@ def build_release(
         if runner.name != "default":
             echo(f"  heavy work on {runner.name}: {getattr(runner, 'client', '')}")
         try:
-            indicators = area_indicators(data, runner)
+            indicators = area_indicators(data, runner, echo)
             nation = (
                 nation_indicators(data.nation, runner)
                 if settings.needs_nation_files() and data.nation is not None
