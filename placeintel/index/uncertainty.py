@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from placeintel.index.classes import CLASSES, risk_classes
-from placeintel.index.deri import IndexSettings, Layout, combine, layout
+from placeintel.index.deri import IndexSettings, layout
+from placeintel.index.drawn import DrawnScores
 
 DRAWS = 1_000
 SPREAD = 0.5
@@ -53,10 +54,11 @@ def weight_uncertainty(
     # Ranks are whole numbers below 2**24, exact in float32: half the memory of float64.
     drawn_ranks = np.empty((len(wards), draws), dtype=np.float32)
     moved = np.zeros(len(wards), dtype=np.int64)
+    scores = DrawnScores(values, plan, ROWS)
     for start in range(0, draws, CHUNK):
         part = slice(start, min(start + CHUNK, draws))
         # Each draw's scores depend on its own weights only: chunks give the same numbers.
-        deri = _scores(values, plan, w[part], cw[part])  # (wards, draws in the chunk)
+        deri = scores.scores(w[part], cw[part])  # (wards, draws in the chunk)
         ranked, ascending = _ranks_and_order(deri)
         drawn_ranks[:, part] = ranked
         moved += _class_changes(deri, ascending, default_class)
@@ -71,19 +73,6 @@ def weight_uncertainty(
     out.loc[~scored, ["deri_rank_low", "deri_rank_high"]] = pd.NA
     out.loc[~scored, "p_top_decile"] = np.nan
     return out
-
-
-def _scores(
-    values: np.ndarray, plan: Layout, weights: np.ndarray, component_weights: np.ndarray
-) -> np.ndarray:
-    """`combine`'s DERI (wards, draws), ROWS wards at a time: each ward's score depends on
-    its own row alone, in the same arithmetic, so the numbers are the same as one call's
-    (national LSOAs: the uncertainty 7.3 -> 6.1 s of CPU, the page faults gone)."""
-    deri = np.empty((values.shape[0], weights.shape[0]))
-    for start in range(0, values.shape[0], ROWS):
-        rows = slice(start, start + ROWS)
-        deri[rows] = combine(values[rows], plan, weights, component_weights)[1]
-    return deri
 
 
 def _rank_interval(drawn_ranks: np.ndarray, rows: int = 2_000) -> tuple[np.ndarray, np.ndarray]:
