@@ -49,7 +49,7 @@ from placeintel.index.local import local_moran
 from placeintel.index.permutation import (
     Statistic,
     neighbour_weights,
-    permuted_ids,
+    streamed_ids,
     tail_counts,
     two_sided_from_counts,
 )
@@ -125,7 +125,8 @@ class _LocalTests:
     `local.py` computes the observed statistics and the analytic Gi* z as esda does;
     the permutation tails are counted by `permutation.tail_counts` from esda's own
     draws, which both statistics share as they do in esda (same seed, same neighbour
-    counts), so they are drawn once.
+    counts), so they are drawn once, in runs (`permutation.streamed_ids`): both
+    statistics' tails of one run are counted while the next run is drawn.
     """
 
     def __init__(
@@ -135,34 +136,31 @@ class _LocalTests:
         self.adjacency = adjacency
         self.permutations = permutations
         self.seed = seed
-        self._ids: np.ndarray | None = None
-
-    def _draws(self, max_neighbours: int) -> np.ndarray:
-        if self._ids is None or self._ids.shape[1] < max_neighbours:
-            self._ids = permuted_ids(len(self.values), max_neighbours, self.permutations, self.seed)
-        return self._ids
-
-    def _p_values(
-        self,
-        statistic: Statistic,
-        observed: np.ndarray,
-        z: np.ndarray,
-        weights: sparse.csr_array,
-        scaling: float,
-    ) -> np.ndarray:
-        own, others = neighbour_weights(weights)
-        ids = self._draws(others.shape[0])
-        upper, lower = tail_counts(statistic, observed, z, own, others, scaling, ids)
-        return fdr(two_sided_from_counts(upper, lower, self.permutations))
 
     def run(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Gi* z and FDR p; local Moran quadrant and FDR p (row-standardised weights)."""
         y = self.values
         gi = gi_star_statistic(self.adjacency, y)
-        gi_p = self._p_values("gi_star", gi.statistic, y, gi.weights, y.sum())
         lisa = local_moran(self.adjacency, y)
         scaling = (len(y) - 1) / (lisa.z * lisa.z).sum()  # esda crand's, for Moran
-        lisa_p = self._p_values("moran", lisa.statistic, lisa.z, lisa.weights, scaling)
+        tests: list[tuple[Statistic, np.ndarray, np.ndarray, float, sparse.csr_array]] = [
+            ("gi_star", gi.statistic, y, y.sum(), gi.weights),
+            ("moran", lisa.statistic, lisa.z, scaling, lisa.weights),
+        ]
+        laid_out = [neighbour_weights(weights) for *_, weights in tests]
+        # esda draws as many positions as the most neighbours; a row's first positions do
+        # not depend on how many are drawn (a shuffle's first ones), so one draw serves both.
+        most = max(others.shape[0] for _, others in laid_out)
+        counts = [(np.zeros(len(y), dtype=np.int64), np.zeros(len(y), dtype=np.int64))] * 2
+        for ids in streamed_ids(len(y), most, self.permutations, self.seed):
+            for t, ((statistic, observed, z, scale, _), (own, others)) in enumerate(
+                zip(tests, laid_out, strict=True)
+            ):
+                upper, lower = tail_counts(statistic, observed, z, own, others, scale, ids)
+                counts[t] = (counts[t][0] + upper, counts[t][1] + lower)
+        gi_p, lisa_p = (
+            fdr(two_sided_from_counts(upper, lower, self.permutations)) for upper, lower in counts
+        )
         return np.asarray(gi.z, dtype=float), gi_p, np.asarray(lisa.quadrant), lisa_p
 
 
