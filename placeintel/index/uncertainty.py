@@ -64,7 +64,7 @@ def weight_uncertainty(
         deri = scores.scores(w[part], cw[part])  # (wards, draws in the chunk)
         ranked, ascending = _ranks_and_order(deri)
         drawn_ranks[:, part] = ranked
-        in_top += (ranked.T <= top).sum(axis=0)  # along the draws' rows, which are contiguous
+        in_top += (top >= ranked.T).sum(axis=0)  # along the draws' rows: contiguous
         moved += _class_changes(deri, ascending, default_class)
     out = pd.DataFrame(index=wards.index)
     low, high = _rank_interval(drawn_ranks)
