@@ -46,6 +46,7 @@ def test_drawn_scores_are_combines(missing: float, zero_component: int | None) -
         assert _same(got, expected)
 
 
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")  # inf x 0
 def test_areas_without_a_component_and_huge_values_are_combines() -> None:
     rng = np.random.default_rng(3)
     scaled = _values(rng, 300, 0.1)
