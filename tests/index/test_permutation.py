@@ -135,3 +135,19 @@ def test_streamed_ids_are_esdas_draws_whoever_uses_the_global_state(parts: int) 
     assert np.array_equal(np.concatenate(runs), expected)
     assert np.array_equal(np.random.get_state()[1], left[1])
     assert np.random.get_state()[2] == left[2]
+
+
+@pytest.mark.filterwarnings("ignore:The weights matrix is not fully connected")
+def test_hot_spots_drawn_ahead_are_the_same_and_leave_the_same_global_state() -> None:
+    """Drawn ahead (the right number of areas, or a wrong guess drawn afresh) or not, the
+    same hot spots, and the global state where esda leaves it."""
+    _, areas, y = _map(300, with_areas=True)
+    areas["deri_score"] = y
+    expected = hot.hotspots(areas, permutations=PERMUTATIONS)
+    state = np.random.get_state()[1].copy()
+    for guess in (len(areas), len(areas) + 1):
+        np.random.seed(0)
+        ahead = hot.draw_ahead(guess, PERMUTATIONS)
+        got = hot.hotspots(areas, permutations=PERMUTATIONS, ahead=ahead)
+        assert got.equals(expected)
+        assert np.array_equal(np.random.get_state()[1], state)
