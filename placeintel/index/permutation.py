@@ -40,9 +40,13 @@ from scipy import sparse
 BLOCK = 256
 #: Relative tolerance within which a simulated statistic ties with the observed one.
 TIE = 1e-9
-#: Runs of permutations drawn one after another while the previous run's tails are
-#: counted (`streamed_ids`).
-PARTS = 4
+#: Runs of permutations drawn one after another on a helper thread while the previous
+#: run's tails are counted (`streamed_ids`); 1 draws them all on the calling thread.
+#: Four runs measured faster alone and in a two-thread harness, but the national build's
+#: stage 4 took 16.2 s with them against 13.9-14.0 s before, twice (a third thread
+#: waiting for the GIL after each of 9,999 shuffles, most likely): so one, until measured
+#: on a quiet machine.
+PARTS = 1
 #: Positions kept per permutation by `DrawnAhead` (queen contiguity: LSOAs and wards
 #: have at most 10-20 neighbours; more, and the draws are made afresh).
 AHEAD = 32
@@ -127,7 +131,11 @@ def streamed_ids(
             out[row] = state.choice(n - 1, size=max_neighbours, replace=False)
         return out
 
-    bounds = np.linspace(0, permutations, max(1, parts) + 1).astype(int)
+    if parts <= 1:  # all at once, on this thread
+        yield draw(permutations)
+        np.random.set_state(state.get_state())
+        return
+    bounds = np.linspace(0, permutations, parts + 1).astype(int)
     with ThreadPoolExecutor(1) as pool:  # one worker: the runs are drawn in order
         runs = [pool.submit(draw, int(hi - lo)) for lo, hi in pairwise(bounds)]
         for run in runs:
