@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from placeintel.index.classes import CLASSES, risk_classes
-from placeintel.index.deri import IndexSettings, Layout, combine, layout
+from placeintel.index.deri import IndexSettings, layout
+from placeintel.index.drawn import DrawnScores
 
 DRAWS = 1_000
 SPREAD = 0.5
@@ -53,37 +54,30 @@ def weight_uncertainty(
     # Ranks are whole numbers below 2**24, exact in float32: half the memory of float64.
     drawn_ranks = np.empty((len(wards), draws), dtype=np.float32)
     moved = np.zeros(len(wards), dtype=np.int64)
+    scored = np.isfinite(wards["deri_score"].to_numpy(dtype=float))
+    top = math.ceil(scored.sum() / 10)
+    in_top = np.zeros(len(wards), dtype=np.int64)  # draws that rank each area in the top decile
+    scores = DrawnScores(values, plan, ROWS)
     for start in range(0, draws, CHUNK):
         part = slice(start, min(start + CHUNK, draws))
         # Each draw's scores depend on its own weights only: chunks give the same numbers.
-        deri = _scores(values, plan, w[part], cw[part])  # (wards, draws in the chunk)
+        deri = scores.scores(w[part], cw[part])  # (wards, draws in the chunk)
         ranked, ascending = _ranks_and_order(deri)
         drawn_ranks[:, part] = ranked
+        in_top += (top >= ranked.T).sum(axis=0)  # along the draws' rows: contiguous
         moved += _class_changes(deri, ascending, default_class)
-    scored = np.isfinite(wards["deri_score"].to_numpy(dtype=float))
-    top = math.ceil(scored.sum() / 10)
     out = pd.DataFrame(index=wards.index)
     low, high = _rank_interval(drawn_ranks)
     out["deri_rank_low"] = pd.array(np.round(low), dtype="Int64")
     out["deri_rank_high"] = pd.array(np.round(high), dtype="Int64")
-    out["p_top_decile"] = np.round((drawn_ranks <= top).mean(axis=1), 4)
+    # The mean of the draws' hits, as (drawn_ranks <= top).mean(axis=1) takes it: their
+    # count (exact in float64) over the number of draws.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["p_top_decile"] = np.round(in_top / draws, 4)
     out["weight_sensitive"] = (moved / draws >= SENSITIVE_SHARE) & scored
     out.loc[~scored, ["deri_rank_low", "deri_rank_high"]] = pd.NA
     out.loc[~scored, "p_top_decile"] = np.nan
     return out
-
-
-def _scores(
-    values: np.ndarray, plan: Layout, weights: np.ndarray, component_weights: np.ndarray
-) -> np.ndarray:
-    """`combine`'s DERI (wards, draws), ROWS wards at a time: each ward's score depends on
-    its own row alone, in the same arithmetic, so the numbers are the same as one call's
-    (national LSOAs: the uncertainty 7.3 -> 6.1 s of CPU, the page faults gone)."""
-    deri = np.empty((values.shape[0], weights.shape[0]))
-    for start in range(0, values.shape[0], ROWS):
-        rows = slice(start, start + ROWS)
-        deri[rows] = combine(values[rows], plan, weights, component_weights)[1]
-    return deri
 
 
 def _rank_interval(drawn_ranks: np.ndarray, rows: int = 2_000) -> tuple[np.ndarray, np.ndarray]:
@@ -177,11 +171,16 @@ def _class_changes(
     bounds = np.sort(_quintile_bounds(ascending), axis=0)
     distinct = np.ones(bounds.shape, dtype=bool)
     distinct[1:] = bounds[1:] != bounds[:-1]
-    counted = np.zeros(y.shape, dtype=np.int64)
+    # Classes are 0-4 (-1 unclassed): int8 counts and one reused mask, an eighth of the
+    # memory traffic of int64 counts and fresh masks.
+    counted = np.zeros(y.shape, dtype=np.int8)
+    above = np.empty(y.shape, dtype=bool)
     for bound, keep in zip(bounds, distinct, strict=True):
-        counted += (y > bound) & keep
+        np.greater(y, bound, out=above)
+        above &= keep
+        counted += above
     if rows.all():
-        return (counted != default_class[:, None]).sum(axis=1)
+        return (counted != default_class.astype(np.int8)[:, None]).sum(axis=1)
     classes = np.full(deri.shape, -1)
     classes[rows] = counted
     return (classes != default_class[:, None]).sum(axis=1)
