@@ -47,10 +47,9 @@ from placeintel.index.contiguity import queen_adjacency
 from placeintel.index.local import gi_star as gi_star_statistic
 from placeintel.index.local import local_moran
 from placeintel.index.permutation import (
-    DrawnAhead,
     Statistic,
     neighbour_weights,
-    streamed_ids,
+    permuted_ids,
     tail_counts,
     two_sided_from_counts,
 )
@@ -126,48 +125,44 @@ class _LocalTests:
     `local.py` computes the observed statistics and the analytic Gi* z as esda does;
     the permutation tails are counted by `permutation.tail_counts` from esda's own
     draws, which both statistics share as they do in esda (same seed, same neighbour
-    counts), so they are drawn once, in runs (`permutation.streamed_ids`): both
-    statistics' tails of one run are counted while the next run is drawn.
+    counts), so they are drawn once.
     """
 
     def __init__(
-        self,
-        values: np.ndarray,
-        adjacency: sparse.csr_array,
-        permutations: int,
-        seed: int,
-        ahead: DrawnAhead | None = None,
+        self, values: np.ndarray, adjacency: sparse.csr_array, permutations: int, seed: int
     ) -> None:
         self.values = values
         self.adjacency = adjacency
         self.permutations = permutations
         self.seed = seed
-        self.ahead = ahead
+        self._ids: np.ndarray | None = None
+
+    def _draws(self, max_neighbours: int) -> np.ndarray:
+        if self._ids is None or self._ids.shape[1] < max_neighbours:
+            self._ids = permuted_ids(len(self.values), max_neighbours, self.permutations, self.seed)
+        return self._ids
+
+    def _p_values(
+        self,
+        statistic: Statistic,
+        observed: np.ndarray,
+        z: np.ndarray,
+        weights: sparse.csr_array,
+        scaling: float,
+    ) -> np.ndarray:
+        own, others = neighbour_weights(weights)
+        ids = self._draws(others.shape[0])
+        upper, lower = tail_counts(statistic, observed, z, own, others, scaling, ids)
+        return fdr(two_sided_from_counts(upper, lower, self.permutations))
 
     def run(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Gi* z and FDR p; local Moran quadrant and FDR p (row-standardised weights)."""
         y = self.values
         gi = gi_star_statistic(self.adjacency, y)
+        gi_p = self._p_values("gi_star", gi.statistic, y, gi.weights, y.sum())
         lisa = local_moran(self.adjacency, y)
         scaling = (len(y) - 1) / (lisa.z * lisa.z).sum()  # esda crand's, for Moran
-        tests: list[tuple[Statistic, np.ndarray, np.ndarray, float, sparse.csr_array]] = [
-            ("gi_star", gi.statistic, y, y.sum(), gi.weights),
-            ("moran", lisa.statistic, lisa.z, scaling, lisa.weights),
-        ]
-        laid_out = [neighbour_weights(weights) for *_, weights in tests]
-        # esda draws as many positions as the most neighbours; a row's first positions do
-        # not depend on how many are drawn (a shuffle's first ones), so one draw serves both.
-        most = max(others.shape[0] for _, others in laid_out)
-        counts = [(np.zeros(len(y), dtype=np.int64), np.zeros(len(y), dtype=np.int64))] * 2
-        for ids in streamed_ids(len(y), most, self.permutations, self.seed, ahead=self.ahead):
-            for t, ((statistic, observed, z, scale, _), (own, others)) in enumerate(
-                zip(tests, laid_out, strict=True)
-            ):
-                upper, lower = tail_counts(statistic, observed, z, own, others, scale, ids)
-                counts[t] = (counts[t][0] + upper, counts[t][1] + lower)
-        gi_p, lisa_p = (
-            fdr(two_sided_from_counts(upper, lower, self.permutations)) for upper, lower in counts
-        )
+        lisa_p = self._p_values("moran", lisa.statistic, lisa.z, lisa.weights, scaling)
         return np.asarray(gi.z, dtype=float), gi_p, np.asarray(lisa.quadrant), lisa_p
 
 
@@ -176,10 +171,8 @@ def hotspots(
     column: str = "deri_score",
     permutations: int = PERMUTATIONS,
     seed: int = SEED,
-    ahead: DrawnAhead | None = None,
 ) -> pd.DataFrame:
-    """Gi* and local Moran results per area, aligned with `areas`' index; `ahead`, the
-    permutations if drawn beforehand (`draw_ahead`), else they are drawn here."""
+    """Gi* and local Moran results per area, aligned with `areas`' index."""
     out = pd.DataFrame(index=areas.index)
     out["gi_z"] = np.nan
     out["gi_p_fdr"] = np.nan
@@ -199,29 +192,16 @@ def hotspots(
             "ignore", message="The alternative hypothesis", category=DeprecationWarning
         )
         with np.errstate(divide="ignore", invalid="ignore"):  # islands divide by zero in esda
-            return _statistics(out, scored, column, permutations, seed, ahead)
-
-
-def draw_ahead(areas: int, permutations: int = PERMUTATIONS, seed: int = SEED) -> DrawnAhead:
-    """Start the permutations for `hotspots` over this many areas (those with a score and
-    a shape) on a helper thread now: nationally 4-5 s of CPU for the LSOAs that can run
-    while a core is idle. The results are the same whether or not they are drawn ahead
-    (and `hotspots` draws afresh if the number of areas differs)."""
-    return DrawnAhead(areas, permutations, seed)
+            return _statistics(out, scored, column, permutations, seed)
 
 
 def _statistics(
-    out: pd.DataFrame,
-    scored: gpd.GeoDataFrame,
-    column: str,
-    permutations: int,
-    seed: int,
-    ahead: DrawnAhead | None = None,
+    out: pd.DataFrame, scored: gpd.GeoDataFrame, column: str, permutations: int, seed: int
 ) -> pd.DataFrame:
     adjacency = queen_adjacency(scored.geometry.to_numpy())
     islands = np.diff(adjacency.indptr) == 0
     y = scored[column].to_numpy(dtype=float)
-    z, gi_p, quadrant, lisa_p = _LocalTests(y, adjacency, permutations, seed, ahead).run()
+    z, gi_p, quadrant, lisa_p = _LocalTests(y, adjacency, permutations, seed).run()
     gi_p[islands] = 1.0  # an area with no neighbours has no neighbourhood to test
     out.loc[scored.index, "gi_z"] = np.round(z, 6)
     out.loc[scored.index, "gi_p_fdr"] = np.round(gi_p, 6)

@@ -27,9 +27,7 @@ can differ from esda's in its last bits; the counts use the same relative tolera
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from itertools import pairwise
+from collections.abc import Callable
 from typing import Literal
 
 import numpy as np
@@ -40,16 +38,6 @@ from scipy import sparse
 BLOCK = 256
 #: Relative tolerance within which a simulated statistic ties with the observed one.
 TIE = 1e-9
-#: Runs of permutations drawn one after another on a helper thread while the previous
-#: run's tails are counted (`streamed_ids`); 1 draws them all on the calling thread.
-#: Four runs measured faster alone and in a two-thread harness, but the national build's
-#: stage 4 took 16.2 s with them against 13.9-14.0 s before, twice (a third thread
-#: waiting for the GIL after each of 9,999 shuffles, most likely): so one, until measured
-#: on a quiet machine.
-PARTS = 1
-#: Positions kept per permutation by `DrawnAhead` (queen contiguity: LSOAs and wards
-#: have at most 10-20 neighbours; more, and the draws are made afresh).
-AHEAD = 32
 
 Statistic = Literal["gi_star", "moran"]
 
@@ -60,87 +48,6 @@ def permuted_ids(n: int, max_neighbours: int, permutations: int, seed: int) -> n
     esda's own function, so the draws (and the global random state it seeds and leaves
     behind, which other seedless code may go on to use) are exactly esda's."""
     return np.asarray(vec_permutations(max_neighbours, n, permutations, seed))
-
-
-class DrawnAhead:
-    """esda's draws for `n` areas started on a helper thread before they are needed, e.g.
-    while an earlier stage leaves a core idle; `streamed_ids` takes them when the areas
-    turn out to be the same number (else it draws afresh, so a wrong guess costs CPU,
-    never a different number).
-
-    The neighbour count is not known yet, so each permutation keeps its first `columns`
-    positions: a permutation's first positions do not depend on how many are drawn (they
-    are the first of one shuffle), so any count up to `columns` is served. The generator's
-    state after the draws is kept and given to NumPy's global state when they are used,
-    as esda leaves it."""
-
-    def __init__(self, n: int, permutations: int, seed: int, columns: int = AHEAD) -> None:
-        self.n, self.permutations, self.seed = n, permutations, seed
-        self.columns = max(0, min(columns, n - 1))
-        pool = ThreadPoolExecutor(1)
-        self._drawn = pool.submit(self._draw)
-        pool.shutdown(wait=False)  # the worker ends when the draws are done
-
-    def _draw(self) -> tuple[np.ndarray, tuple]:
-        state = np.random.RandomState(self.seed)
-        out = np.empty((self.permutations, self.columns), dtype=np.int64)
-        for row in range(self.permutations):
-            out[row] = state.choice(self.n - 1, size=self.columns, replace=False)
-        return out, state.get_state()
-
-    def serves(self, n: int, max_neighbours: int, permutations: int, seed: int) -> bool:
-        same = (n, permutations, seed) == (self.n, self.permutations, self.seed)
-        return same and max_neighbours <= self.columns
-
-    def ids(self, max_neighbours: int) -> np.ndarray:
-        """The draws' first `max_neighbours` positions (waiting for them if need be)."""
-        out, state = self._drawn.result()
-        np.random.set_state(state)
-        return out[:, :max_neighbours]
-
-
-def streamed_ids(
-    n: int,
-    max_neighbours: int,
-    permutations: int,
-    seed: int,
-    parts: int = PARTS,
-    ahead: DrawnAhead | None = None,
-) -> Iterator[np.ndarray]:
-    """`permuted_ids`' rows in `parts` consecutive runs, drawn on a helper thread, each
-    handed on as soon as it is drawn, so the tails of one run are counted while the
-    next is drawn (the counts add up over runs: each permutation counts on its own);
-    or, when `ahead` holds them, all at once from there.
-
-    esda's `vec_permutations` seeds NumPy's global RandomState and takes, per row,
-    `np.random.choice(n - 1, size=max_neighbours, replace=False)`. A RandomState seeded
-    the same way is the same generator (the same legacy seeding), so its choices are
-    the same rows, whoever else uses the global state meanwhile; when the last run is
-    drawn the global state is set to where esda leaves it. Nationally the draws are
-    most of the hot spots' CPU (9,999 shuffles of 35,315 positions: about 4-5 s) and
-    NumPy's shuffle cannot be made cheaper without changing them; overlapping them
-    with the counting takes the counting off the stage's longest thread."""
-    if ahead is not None and ahead.serves(n, max_neighbours, permutations, seed):
-        yield ahead.ids(max_neighbours)
-        return
-    state = np.random.RandomState(seed)
-
-    def draw(count: int) -> np.ndarray:
-        out = np.empty((count, max_neighbours), dtype=np.int64)
-        for row in range(count):
-            out[row] = state.choice(n - 1, size=max_neighbours, replace=False)
-        return out
-
-    if parts <= 1:  # all at once, on this thread
-        yield draw(permutations)
-        np.random.set_state(state.get_state())
-        return
-    bounds = np.linspace(0, permutations, parts + 1).astype(int)
-    with ThreadPoolExecutor(1) as pool:  # one worker: the runs are drawn in order
-        runs = [pool.submit(draw, int(hi - lo)) for lo, hi in pairwise(bounds)]
-        for run in runs:
-            yield run.result()
-    np.random.set_state(state.get_state())
 
 
 def neighbour_weights(weights: sparse.sparray | sparse.spmatrix) -> tuple[np.ndarray, np.ndarray]:

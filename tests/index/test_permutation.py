@@ -23,7 +23,6 @@ from placeintel.index.hotspots import two_sided
 from placeintel.index.permutation import (
     neighbour_weights,
     permuted_ids,
-    streamed_ids,
     tail_counts,
     two_sided_from_counts,
 )
@@ -118,36 +117,3 @@ def test_hotspots_leave_the_global_random_state_where_esda_did() -> None:
     tests = hot._LocalTests(y, adjacency, PERMUTATIONS, hot.SEED)
     tests.run()
     assert np.array_equal(np.random.get_state()[1], expected)
-
-
-@pytest.mark.parametrize("parts", [1, 3, 4])
-def test_streamed_ids_are_esdas_draws_whoever_uses_the_global_state(parts: int) -> None:
-    """The runs, joined, are esda's rows, even when other code draws from NumPy's global
-    state meanwhile; afterwards the global state is where esda leaves it."""
-    expected = permuted_ids(400, 7, PERMUTATIONS, 9)
-    left = np.random.get_state()
-    np.random.seed(1)
-    runs = []
-    for run in streamed_ids(400, 7, PERMUTATIONS, 9, parts):
-        np.random.random(5)  # seedless code between runs
-        runs.append(run)
-    assert len(runs) == parts
-    assert np.array_equal(np.concatenate(runs), expected)
-    assert np.array_equal(np.random.get_state()[1], left[1])
-    assert np.random.get_state()[2] == left[2]
-
-
-@pytest.mark.filterwarnings("ignore:The weights matrix is not fully connected")
-def test_hot_spots_drawn_ahead_are_the_same_and_leave_the_same_global_state() -> None:
-    """Drawn ahead (the right number of areas, or a wrong guess drawn afresh) or not, the
-    same hot spots, and the global state where esda leaves it."""
-    _, areas, y = _map(300, with_areas=True)
-    areas["deri_score"] = y
-    expected = hot.hotspots(areas, permutations=PERMUTATIONS)
-    state = np.random.get_state()[1].copy()
-    for guess in (len(areas), len(areas) + 1):
-        np.random.seed(0)
-        ahead = hot.draw_ahead(guess, PERMUTATIONS)
-        got = hot.hotspots(areas, permutations=PERMUTATIONS, ahead=ahead)
-        assert got.equals(expected)
-        assert np.array_equal(np.random.get_state()[1], state)
