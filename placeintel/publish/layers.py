@@ -15,7 +15,7 @@ import json
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -178,6 +178,25 @@ def _once(call: Callable[[], None] | None) -> Callable[[], None]:
     return once
 
 
+def _when_one_left(running: list[Future], call: Callable[[], None]) -> None:
+    """`call` (once-only) when at most one of `running` (one per worker process) is left:
+    at once if fewer than two, else as they finish, counted, so that on a machine with more
+    than two workers the first to finish does not call it early."""
+    left, lock = [len(running)], threading.Lock()
+
+    def finished(_: Future) -> None:
+        with lock:
+            left[0] -= 1
+            few = left[0] <= 1
+        if few:
+            call()
+
+    if len(running) < 2:
+        call()
+    for future in running:
+        future.add_done_callback(finished)
+
+
 def _write_layers(
     root: Path, published: Published, lighter: Callable[[], None]
 ) -> list[ResourceSpec]:
@@ -192,10 +211,7 @@ def _write_layers(
         pending = geojson_jobs.start(
             pool, [(parquet[name], geojson[name], len(frames[name])) for name in large]
         )
-        if len(pending) < 2:
-            lighter()
-        for future in pending:
-            future.add_done_callback(lambda _: lighter())
+        _when_one_left(pending, lighter)
         for layer in LAYERS:
             frame = frames[layer.name]
             described = layer.columns(published) if layer.columns else None

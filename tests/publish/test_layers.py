@@ -73,3 +73,21 @@ def test_the_maps_are_given_room_once(tmp_path, monkeypatch) -> None:
     with pytest.raises(PlaceintelError, match="exploded"):
         build("demo", releases=tmp_path, echo=lambda line: None)
     assert calls == [1]
+
+
+def test_the_maps_wait_until_at_most_one_worker_is_left() -> None:
+    """With three workers (a machine with more cores), the first to finish leaves two
+    running: the signal comes when the second finishes, and only once."""
+    from concurrent.futures import Future
+
+    from placeintel.publish.layers import _once, _when_one_left
+
+    calls: list[int] = []
+    running = [Future() for _ in range(3)]
+    _when_one_left(running, _once(lambda: calls.append(1)))
+    running[0].set_result(None)
+    assert calls == []
+    running[2].set_result(None)
+    assert calls == [1]
+    running[1].set_result(None)
+    assert calls == [1]
