@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
@@ -53,6 +54,31 @@ COMPRESSIBLE = (
 VARYING = ("HTTP_ACCEPT", "HTTP_ACCEPT_LANGUAGE")
 
 StartResponse = Callable[..., Any]
+
+
+class LinkedRelease:
+    """The name of the release folder a `current` link leads to, as the ETags' version.
+
+    Asked on every request: one `stat` through the link (the folder's device, inode and
+    mtime change when `current` moves to another release) instead of `os.path.realpath`,
+    which lstats each component of the path in Python; the name is worked out again only
+    when the folder changed."""
+
+    def __init__(self, link: str | os.PathLike[str]) -> None:
+        self.link = link
+        self._known: tuple[tuple[int, int, int], str] | None = None
+
+    def __call__(self) -> str:
+        try:
+            found = os.stat(self.link)
+        except OSError:  # no release (yet): named as before, without caching
+            return os.path.basename(os.path.realpath(self.link))
+        identity = (found.st_dev, found.st_ino, found.st_mtime_ns)
+        known = self._known  # one read: threads replace the pair whole
+        if known is None or known[0] != identity:
+            known = (identity, os.path.basename(os.path.realpath(self.link)))
+            self._known = known
+        return known[1]
 
 
 class ReleaseCaching:

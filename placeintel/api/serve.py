@@ -26,7 +26,7 @@ import yaml
 from flask import Flask, abort, redirect, request, send_file, send_from_directory
 
 from placeintel.api import crs, encoder
-from placeintel.api.caching import ReleaseCaching
+from placeintel.api.caching import LinkedRelease, ReleaseCaching
 from placeintel.api.guard import QueryGuard
 from placeintel.api.headers import SecurityHeaders, page_policy, tile_origin
 from placeintel.api.heap import release_free_memory
@@ -376,9 +376,7 @@ def create_app(
     if not isinstance(app.wsgi_app, QueryGuard):
         app.wsgi_app = QueryGuard(app.wsgi_app)
     if not isinstance(app.wsgi_app, SecurityHeaders):
-        app.wsgi_app = ReleaseCaching(
-            app.wsgi_app, lambda: os.path.basename(os.path.realpath(link)), _fingerprint()
-        )
+        app.wsgi_app = ReleaseCaching(app.wsgi_app, LinkedRelease(link), _fingerprint())
         app.wsgi_app = SecurityHeaders(app.wsgi_app, images)
     for rule in list(app.url_map.iter_rules()):
         if rule.rule.startswith("/TileMatrixSets"):

@@ -8,7 +8,7 @@ import json
 import pytest
 import requests
 
-from placeintel.api.caching import MIN_GZIP, _accepts_gzip
+from placeintel.api.caching import MIN_GZIP, LinkedRelease, _accepts_gzip
 from placeintel.api.headers import HEADERS
 
 PAGE = "/collections/wards/items?f=json&limit=50"
@@ -97,3 +97,17 @@ def test_errors_are_not_cached(server: str) -> None:
 )
 def test_accept_encoding(header: str, accepted: bool) -> None:
     assert _accepts_gzip(header) is accepted
+
+
+def test_the_etag_version_follows_current_as_it_moves(tmp_path) -> None:
+    for name in ("20260101T000000Z", "20260201T000000Z"):
+        (tmp_path / name).mkdir()
+    link = tmp_path / "current"
+    version = LinkedRelease(link)
+    assert version() == "current"  # no release yet: named as it always was
+    link.symlink_to("20260101T000000Z")
+    assert version() == version() == "20260101T000000Z"
+    moving = tmp_path / "current.new"
+    moving.symlink_to("20260201T000000Z")
+    moving.replace(link)
+    assert version() == "20260201T000000Z"

@@ -61,3 +61,34 @@ def test_chunks_serialise_each_feature_as_one_pass_would(layer_file, monkeypatch
     assert feature["properties"] == {"code": "X0005", "score": None, "rank": 5, "flag": False}
     assert orjson.loads(chunked.feature_json(6))["geometry"] is None
     assert chunked.positions.row("X0022") == 22
+
+
+def test_a_layer_is_loaded_once_and_again_when_current_moves(layer_file, monkeypatch) -> None:
+    """The per-request check is a stat through `current`: the same file answers from memory,
+    a new release switched in (the link replaced, as the build does) is loaded."""
+    path, frame = layer_file
+    monkeypatch.setattr(provider, "_CACHE", {})
+    first, second = path.parent / "20260101T000000Z", path.parent / "20260201T000000Z"
+    for folder, rows in ((first, frame), (second, frame.iloc[:5])):
+        folder.mkdir()
+        rows.to_parquet(folder / "layer.parquet")
+    current = path.parent / "current"
+    current.symlink_to(first.name)
+    served = current / "layer.parquet"
+    loads = []
+    real_load = Layer.load.__func__
+    monkeypatch.setattr(
+        Layer,
+        "load",
+        classmethod(lambda cls, *a, **k: loads.append(a[0]) or real_load(cls, *a, **k)),
+    )
+    old = provider.load_layer(served, "code")
+    assert provider.load_layer(served, "code") is old
+    assert loads == [str(first / "layer.parquet")] and len(old.ids) == 23
+    moving = path.parent / "current.new"
+    moving.symlink_to(second.name)
+    moving.replace(current)
+    new = provider.load_layer(served, "code")
+    assert new is not old and len(new.ids) == 5 and loads[-1] == str(second / "layer.parquet")
+    assert provider.load_layer(served, "code") is new and len(loads) == 2
+    assert len(provider._CACHE) == 1  # the new release's layer took the old one's place
