@@ -18,6 +18,7 @@ from placeintel.sources.arrow_text import (
     isin_many,
     map_text,
     surely_distinct,
+    without_spaces_upper,
 )
 
 
@@ -105,3 +106,12 @@ def test_a_repeated_index_is_left_to_pandas() -> None:
     assert not arrow_text._known_distinct(arrow_strings(index))
     with pytest.raises(Exception, match="unique"):
         map_text(keys, index, values)
+
+
+@given(st.lists(st.one_of(st.none(), st.text(alphabet="aB1 \t\x0b\x1c-é", max_size=6)), max_size=8))
+def test_without_spaces_upper_is_pandas(values: list[str | None]) -> None:
+    """The literal-space path and the regex path both give pandas' own spelling."""
+    column = pd.Series(pd.arrays.ArrowStringArray(_text(values)))
+    expected = column.str.replace(r"\s+", "", regex=True).str.upper()
+    got = without_spaces_upper(column)
+    assert got.fillna("\0").tolist() == expected.fillna("\0").tolist()
