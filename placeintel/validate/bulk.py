@@ -35,7 +35,7 @@ from frictionless.error import Error
 from placeintel.errors import DataError
 from placeintel.limits import BLANK_ROWS
 from placeintel.sources.arrow_csv import Wanted
-from placeintel.sources.arrow_text import arrow_strings
+from placeintel.sources.arrow_text import arrow_strings, surely_distinct
 from placeintel.sources.tables import (
     PLAIN,
     TableLayout,
@@ -352,11 +352,19 @@ def _distinct(cells: pd.Series, remember: bool = False) -> tuple[np.ndarray, pa.
     held = _key_columns.get(id(array))
     if held is not None and held[0] is array:  # a key column, encoded for its cells
         return held[1]
-    encoded = pc.dictionary_encode(array.combine_chunks(), null_encoding="mask")
-    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    whole = array.combine_chunks()
+    if remember and surely_distinct(whole):
+        # A key column with every value once: what dictionary_encode gives (each row
+        # its own code, the dictionary the column itself) without hashing the key of a
+        # file sorted by it (0.5 s for each national postcode file; 0.1 s by order).
+        codes, distinct = np.arange(len(whole), dtype=np.int64), whole
+    else:
+        encoded = pc.dictionary_encode(whole, null_encoding="mask")
+        codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+        distinct = encoded.dictionary
     if remember:  # Arrow arrays never change; one held here cannot be freed and its id reused
-        _key_columns[id(array)] = (array, (codes, encoded.dictionary))
-    return codes, encoded.dictionary
+        _key_columns[id(array)] = (array, (codes, distinct))
+    return codes, distinct
 
 
 #: Primary-key columns `_distinct` encoded for their cell checks, for the key check to

@@ -13,6 +13,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from frictionless import Resource, Schema
 from hypothesis import given, settings
@@ -22,6 +26,7 @@ from placeintel.errors import DataError
 from placeintel.region import DATASETS_DIR, load_manifest
 from placeintel.sources import FORMATS
 from placeintel.sources.tables import read_header
+from placeintel.validate import bulk
 from placeintel.validate.bulk import UnsupportedSchema, bulk_findings, supported
 from placeintel.validate.report import Report
 from placeintel.validate.tables import _FLAT, SCHEMA_DIR, load_schema, validate_table
@@ -219,3 +224,18 @@ def test_a_file_of_mostly_blank_lines_is_refused_without_reading_it_whole(
     rule, row, _, _, message, _ = found.pop()
     assert rule == "too-many-blank-rows" and "more than 10,000 blank rows" in message
     assert row is not None and row > 10_000
+
+
+@given(st.lists(st.sampled_from(["QA1 0AA", "QA10 0AA", "QA9 9ZZ", "B", "", "é"]), max_size=10))
+def test_a_key_column_told_distinct_by_order_reads_as_hashed(values: list[str]) -> None:
+    """A key column `_distinct` finds distinct by its order (no hashing) gets the very
+    codes and values `dictionary_encode` gives it."""
+    for column in (values, sorted(set(values))):
+        cells = pd.Series(pd.arrays.ArrowStringArray(pa.array(column, type=pa.large_string())))
+        try:
+            codes, distinct = bulk._distinct(cells, remember=True)
+        finally:
+            bulk._key_columns.clear()
+        encoded = pc.dictionary_encode(pa.array(column, type=pa.large_string()))
+        np.testing.assert_array_equal(codes, encoded.indices.to_numpy(zero_copy_only=False))
+        assert distinct.equals(encoded.dictionary)
