@@ -18,6 +18,7 @@ are exact), so the statistics are the same, computed the same way.
 
 from __future__ import annotations
 
+import gc
 import pickle
 import sys
 from collections.abc import Iterator, Sequence
@@ -150,6 +151,10 @@ def main() -> None:
     the answer is, per level, the statistics' columns (`statistics`), zone order.
     Rasters are read once for all levels.
     """
+    # The collector paused for the whole (short) process: exactextract's results come
+    # back as a few small Python objects per zone, 42k zones at national scale, which
+    # would set off collections over everything the process holds, to free nothing.
+    gc.disable()
     job = pickle.load(sys.stdin.buffer)
     requests = job["requests"]
     read = {path: read_cells(path) for path in dict.fromkeys(path for path, _ in requests)}
