@@ -29,6 +29,7 @@ import rasterio
 from exactextract import exact_extract
 from exactextract.feature import Feature, FeatureSource
 from exactextract.raster import NumPyRasterSource
+from rasterio.enums import MaskFlags
 
 #: One statistic of one raster: (the raster's path, "sum" or "mean").
 Request = tuple[str, str]
@@ -102,15 +103,46 @@ def read_cells(path: str) -> Cells:
     with rasterio.open(path) as dataset:
         if dataset.scales[0] != 1.0 or dataset.offsets[0] != 0.0:
             raise ValueError(f"{path}: scaled rasters are not supported")
-        cells = dataset.read(1, masked=True)
+        cells = dataset.read(1)
+        if not _none_masked(dataset, cells):
+            cells = dataset.read(1, masked=True)
         bounds = tuple(dataset.bounds)
         nodata = dataset.nodata
         if nodata is not None and not dataset.dtypes[0].startswith("float"):
             nodata = int(nodata)
         wkt = dataset.crs.wkt if dataset.crs else None
-    if not np.ma.is_masked(cells):
+    if np.ma.isMaskedArray(cells) and not np.ma.is_masked(cells):
         cells = cells.data  # nothing masked: exactextract reads a plain array the same way
     return Cells(cells, bounds, nodata, wkt)
+
+
+#: How near nodata (relative) a cell may be and still be taken for a value without
+#: asking GDAL: GDAL's own test for float nodata allows a few units in the last place
+#: (about 5e-7 relative for float32), so a cell further than this is never masked.
+NEAR_NODATA = 1e-6
+
+
+def _none_masked(dataset: rasterio.DatasetReader, cells: np.ndarray) -> bool:
+    """Whether GDAL would mask none of these cells, when that is plain from the cells:
+    a band with no mask, or one masked by its nodata value where no cell is near it.
+
+    A masked read (rasterio's `masked=True`) has GDAL read the band a second time to
+    make its mask, which on the national synthetic rasters (no nodata cell) doubled
+    the read (0.25 s to 0.55 s CPU each). Anything else (an alpha band, a mask of the
+    file's own, cells at or near nodata) is read masked, exactly as before."""
+    flags = set(dataset.mask_flag_enums[0])
+    if flags == {MaskFlags.all_valid}:
+        return True
+    nodata = dataset.nodata
+    if flags != {MaskFlags.nodata} or nodata is None:
+        return False
+    if np.isnan(nodata):
+        return not np.isnan(cells).any()
+    if np.isinf(nodata):
+        return False
+    near = NEAR_NODATA * max(1.0, abs(float(nodata)))
+    # Two comparisons with bounds: no float64 copy of the band (national: 123 MB).
+    return not bool(((cells >= nodata - near) & (cells <= nodata + near)).any())
 
 
 def column(position: int, statistic: str) -> str:
