@@ -62,3 +62,42 @@ def test_read_cells_as_the_masked_read(tmp_path: Path, case: str) -> None:
         np.testing.assert_array_equal(found.compressed(), expected.compressed())
     else:
         np.testing.assert_array_equal(found, expected)
+
+
+def test_statistics_as_the_pandas_writer_gives_them(tmp_path: Path) -> None:
+    """Zones inside, across and outside the raster, one raster and two: the same numbers
+    (NaN where a zone has none) as exactextract's own pandas output."""
+    import shapely
+    from exactextract import exact_extract
+
+    from placeintel.indicators.exact import Zones, statistics
+
+    rng = np.random.default_rng(6)
+    first = _write(tmp_path / "a.tif", rng.uniform(0, 9, (10, 10)).astype("float32"), -1.0)
+    second = _write(tmp_path / "b.tif", rng.uniform(0, 1, (10, 10)).astype("float32"), -1.0)
+    zones = [
+        shapely.box(12, 13, 47.5, 61),
+        shapely.box(-30, -30, -10, -10),  # outside
+        shapely.box(85, 85, 130, 130),  # across the edge
+        shapely.box(0, 0, 100, 100),
+    ]
+    wkb = list(shapely.to_wkb(zones))
+    cells = [read_cells(first), read_cells(second)]
+    for requests in ([(first, "sum")], [(first, "sum"), (second, "mean")]):
+        rasters = cells[: len(requests)]
+        found = statistics(rasters, requests, wkb, range(len(zones)), None)
+        sources = [c.source(f"r{i}") for i, c in enumerate(rasters)]
+        asked = list(dict.fromkeys(s for _, s in requests))
+        expected = exact_extract(
+            sources,
+            Zones(wkb, range(len(zones)), None),
+            asked,
+            include_cols=["_zone"],
+            output="pandas",
+        )
+        np.testing.assert_array_equal(found["_zone"], np.arange(len(zones)))
+        for i, (_, statistic) in enumerate(requests):
+            name = statistic if len(requests) == 1 else f"r{i}_{statistic}"
+            np.testing.assert_array_equal(
+                found[f"r{i}_{statistic}"], expected[name].to_numpy(dtype="float64")
+            )
