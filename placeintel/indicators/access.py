@@ -27,6 +27,7 @@ from rasterio.windows import Window, from_bounds
 from scipy.spatial import cKDTree
 
 from placeintel.engine import LOCAL
+from placeintel.indicators.collector import collector_paused
 from placeintel.sources.raster import RasterSource
 
 RADII_M = (1_000, 2_000)
@@ -200,13 +201,65 @@ def _raster_points(
 
 def _rasterize(frame: gpd.GeoDataFrame, shape: tuple[int, int], transform) -> np.ndarray:
     """Each cell's zone (position + 1, 0 for none), by cell centre, as GDAL burns them."""
-    return rasterize(
-        ((g, i + 1) for i, g in enumerate(frame.geometry)),
-        out_shape=shape,
-        transform=transform,
-        fill=0,
-        dtype="int32",
-    )
+    with collector_paused():  # the shapes are 900k small lists at national scale
+        return rasterize(
+            _burn_shapes(frame.geometry.to_numpy()),
+            out_shape=shape,
+            transform=transform,
+            fill=0,
+            dtype="int32",
+        )
+
+
+#: shapely's type ids of Polygon and MultiPolygon.
+_POLYGON, _MULTIPOLYGON = 3, 6
+
+
+def _burn_shapes(geometry: np.ndarray) -> list[tuple[object, int]]:
+    """The (shape, zone position + 1) pairs `rasterize` burns, in zone order.
+
+    rasterio takes each shape's `__geo_interface__`, which shapely builds by walking
+    every ring's coordinates in Python (national wards and LSOAs: 910k vertices, most
+    of the rasterisation's time), and burns a MultiPolygon as its polygons one by one.
+    National wards and LSOAs, CPU: 0.7 s against 2.1-2.5 s before (with the collector
+    paused as `_rasterize` does; without it, no gain: the lists set it off).
+    Here the non-empty 2D polygons and multipolygons are handed over as those
+    polygons already, their rings' coordinates taken out in one vectorised call: the
+    same doubles, in the same order, so GDAL burns the same cells. Anything else (no
+    shape, an empty one, another type, 3D) goes as before, as the geometry itself.
+    """
+    types = shapely.get_type_id(geometry)
+    plain = np.isin(types, [_POLYGON, _MULTIPOLYGON]) & ~shapely.is_empty(geometry)
+    plain &= ~shapely.has_z(geometry)
+    parts, part_of = shapely.get_parts(geometry[plain], return_index=True)
+    # A multipolygon with an empty part goes as before too, whole.
+    empty_part = np.unique(part_of[shapely.is_empty(parts)])
+    if len(empty_part):
+        plain[np.flatnonzero(plain)[empty_part]] = False
+        parts, part_of = shapely.get_parts(geometry[plain], return_index=True)
+    rings, ring_of = shapely.get_rings(parts, return_index=True)
+    coordinates, coordinate_of = shapely.get_coordinates(rings, return_index=True)
+    ring_ends = np.cumsum(np.bincount(coordinate_of, minlength=len(rings))).tolist()
+    part_ends = np.cumsum(np.bincount(ring_of, minlength=len(parts))).tolist()
+    points = coordinates.tolist()
+    ring_coordinates = [
+        points[start:end] for start, end in zip([0, *ring_ends[:-1]], ring_ends, strict=True)
+    ]
+    polygons = [
+        {"type": "Polygon", "coordinates": ring_coordinates[start:end]}
+        for start, end in zip([0, *part_ends[:-1]], part_ends, strict=True)
+    ]
+    zone_of_part = (np.flatnonzero(plain)[part_of] + 1).tolist()
+    out: list[tuple[object, int]] = []
+    next_part = 0
+    for position in range(len(geometry)):
+        if not plain[position]:
+            out.append((geometry[position], position + 1))
+            continue
+        while next_part < len(polygons) and zone_of_part[next_part] == position + 1:
+            out.append((polygons[next_part], position + 1))
+            next_part += 1
+    return out
 
 
 def _centres(

@@ -32,6 +32,7 @@ from pyproj import CRS
 
 from placeintel.engine import LOCAL
 from placeintel.indicators import exact
+from placeintel.indicators.collector import collector_paused
 from placeintel.indicators.exact import Cells, Request, column, read_cells, statistics
 from placeintel.sources.raster import RasterSource
 
@@ -58,13 +59,14 @@ def _zonal_chunk(zones: gpd.GeoDataFrame, requests: tuple[Request, ...]) -> pd.D
     if zones.empty:
         return _meta([column(i, statistic) for i, (_, statistic) in enumerate(requests)])
     srs = zones.crs.to_wkt() if zones.crs is not None else None
-    found = statistics(
-        [_in_memory(path) for path, _ in requests],
-        requests,
-        shapely.to_wkb(zones.geometry.to_numpy()),
-        zones["_zone"].to_numpy().tolist(),
-        srs,
-    )
+    with collector_paused():  # a few small objects per zone (see `exact.main`)
+        found = statistics(
+            [_in_memory(path) for path, _ in requests],
+            requests,
+            shapely.to_wkb(zones.geometry.to_numpy()),
+            zones["_zone"].to_numpy().tolist(),
+            srs,
+        )
     return pd.DataFrame(found)
 
 
