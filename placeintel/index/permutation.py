@@ -212,10 +212,11 @@ class _SortedTails:
         n = len(self.z)
         upper = np.zeros(n, dtype=np.int64)
         lower = np.zeros(n, dtype=np.int64)
+        columns = _SortedColumns(self.sums.ids)
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             for start in range(0, n, block):
                 stop = min(start + block, n)
-                self._block(start, stop, at_least, at_most, upper, lower)
+                self._block(start, stop, at_least, at_most, upper, lower, columns)
         return upper, lower
 
     def _block(
@@ -226,6 +227,7 @@ class _SortedTails:
         at_most: np.ndarray,
         upper: np.ndarray,
         lower: np.ndarray,
+        columns: _SortedColumns,
     ) -> None:
         ids, z = self.sums.ids, self.z
         draws = len(ids)
@@ -234,11 +236,10 @@ class _SortedTails:
         running = np.zeros((draws, ids.shape[1] + 1))
         np.cumsum(z[ids + shifted], axis=1, out=running[:, 1:])
         count = self.sums.count[areas]
-        used, column = np.unique(count, return_inverse=True)
-        ordered = np.sort(running[:, used], axis=0)  # (draws, distinct neighbour counts)
+        ordered = columns.sorted(running, start)  # (neighbour counts, draws), rows sorted
 
         def at(k: np.ndarray) -> np.ndarray:  # each area's statistic at sorted position k
-            return self._statistic(self._weighted(ordered[k, column], areas), areas)
+            return self._statistic(self._weighted(ordered[count, k], areas), areas)
 
         rising = at(np.full(len(areas), draws - 1)) >= at(np.zeros(len(areas), dtype=int))
         low, high = at_least[areas], at_most[areas]
@@ -267,6 +268,46 @@ class _SortedTails:
         down = (after <= high[area]).astype(int) - (before <= high[area])
         upper[areas] += np.bincount(area, weights=up, minlength=size).astype(np.int64)
         lower[areas] += np.bincount(area, weights=down, minlength=size).astype(np.int64)
+
+
+class _SortedColumns:
+    """Each column of a block's running sums, sorted: by merging, not sorting afresh.
+
+    From one block to the next, a draw's running sums change only where it drew a
+    position between the two blocks' starts (it is read as z[j] rather than z[j + 1]
+    from then on): a few per cent of the draws nationally. The others keep their order,
+    so each column's order is the last one without the changed draws, merged with the
+    changed draws' new sums sorted: a stable sort of two sorted runs, which NumPy's
+    timsort merges in one pass, where a fresh sort of 9,999 sums per column took
+    eight times as long (1.3 s of the 2.6 s of CPU for England's LSOAs' two tails).
+    The sorted values are the same multiset as a fresh sort's, so the same array."""
+
+    def __init__(self, ids: np.ndarray) -> None:
+        self.ids = ids
+        self.order: np.ndarray | None = None  # (columns, draws) draws by each column's sum
+        self.start = 0
+
+    def sorted(self, running: np.ndarray, start: int) -> np.ndarray:
+        """`running` (draws, columns) for the block at `start`, each column sorted, as
+        (columns, draws); blocks must come in increasing order of `start`."""
+        columns = np.ascontiguousarray(running.T)
+        # Row r's entry k of a (rows, draws) array is entry r * draws + k of its flat
+        # copy: one `take` gathers along every row (take_along_axis builds index grids).
+        rows = np.arange(len(columns))[:, None] * columns.shape[1]
+        if self.order is None or start < self.start:
+            self.order = np.argsort(columns, axis=1)
+            self.start = start
+            return columns.take(self.order + rows)
+        moved = ((self.ids >= self.start) & (self.ids < start)).any(axis=1)
+        fresh = np.flatnonzero(moved)
+        kept = self.order[~moved[self.order]].reshape(len(columns), -1)
+        fresh = fresh[np.argsort(columns[:, fresh], axis=1)]
+        merged = np.concatenate([kept, fresh], axis=1)
+        runs = columns.take(merged + rows)
+        merge = np.argsort(runs, axis=1, kind="stable") + rows
+        self.order = merged.take(merge)
+        self.start = start
+        return runs.take(merge)
 
 
 def _first_true(test: Callable[[np.ndarray], np.ndarray], size: int, areas: int) -> np.ndarray:

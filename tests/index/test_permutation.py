@@ -21,6 +21,7 @@ from placeintel.index import hotspots as hot
 from placeintel.index.contiguity import queen_adjacency
 from placeintel.index.hotspots import two_sided
 from placeintel.index.permutation import (
+    _SortedColumns,
     neighbour_weights,
     permuted_ids,
     tail_counts,
@@ -117,3 +118,17 @@ def test_hotspots_leave_the_global_random_state_where_esda_did() -> None:
     tests = hot._LocalTests(y, adjacency, PERMUTATIONS, hot.SEED)
     tests.run()
     assert np.array_equal(np.random.get_state()[1], expected)
+
+
+def test_sorted_columns_merged_block_by_block_are_a_fresh_sort() -> None:
+    """Each block's columns, kept sorted by merging the draws that changed, equal
+    NumPy's own sort of them, ties and all (so the bisected counts are the same)."""
+    rng = np.random.default_rng(7)
+    n, draws = 500, 2_000
+    z = np.round(rng.normal(size=n + 1), 1)  # coarse: many equal sums
+    ids = np.asarray(permuted_ids(n, 6, draws, 11))
+    columns = _SortedColumns(ids)
+    for start in range(0, n, 37):
+        running = np.zeros((draws, ids.shape[1] + 1))
+        np.cumsum(z[ids + (ids >= start)], axis=1, out=running[:, 1:])
+        assert np.array_equal(columns.sorted(running, start), np.sort(running.T, axis=1))
