@@ -9,9 +9,9 @@ simulated statistic (`keep_simulations=True`: n x permutations floats, 2.8 GB pe
 statistic for England's 35,316 LSOAs) only to count, per area, how many lie at or
 above and at or below the observed value.
 
-This module counts those tails directly from the same draws (esda's own
-`vec_permutations`, so the same seed gives the same permutations, and the global
-NumPy random state is left where esda leaves it), a block of areas at a time, so
+This module counts those tails directly from the same draws (esda's
+`vec_permutations`' own calls, so the same seed gives the same permutations, and the
+global NumPy random state is left where esda leaves it), a block of areas at a time, so
 memory is `permutations x block` floats whatever the region's size. Within a block
 the neighbourhood sums for every area and permutation are one matrix product; the
 few drawn positions that fall inside the block itself, where "left out" shifts the
@@ -31,7 +31,6 @@ from collections.abc import Callable
 from typing import Literal
 
 import numpy as np
-from esda.crand import vec_permutations
 from scipy import sparse
 
 #: Most areas per block: a block holds permutations x BLOCK floats (20 MB for 9,999).
@@ -42,12 +41,25 @@ TIE = 1e-9
 Statistic = Literal["gi_star", "moran"]
 
 
-def permuted_ids(n: int, max_neighbours: int, permutations: int, seed: int) -> np.ndarray:
+def permuted_ids(
+    n: int, max_neighbours: int, permutations: int, seed: int, leave_state: bool = True
+) -> np.ndarray:
     """esda's (permutations, max_neighbours) random positions among the other n - 1 areas.
 
-    esda's own function, so the draws (and the global random state it seeds and leaves
-    behind, which other seedless code may go on to use) are exactly esda's."""
-    return np.asarray(vec_permutations(max_neighbours, n, permutations, seed))
+    esda's `vec_permutations` (without numba, as here) seeds NumPy's global random state
+    and draws each row with its legacy `choice`. The same calls on a `RandomState` of
+    their own, seeded alike (the same legacy seeding), give the same rows without
+    touching the global state while they draw, so two levels' draws may run on two
+    threads at once. With `leave_state` the global state is then set where esda leaves
+    it, for seedless code that goes on to use it (mapclassify's natural breaks); the
+    caller whose draws esda would have made last leaves it."""
+    state = np.random.RandomState(seed)
+    ids = np.empty((permutations, max_neighbours), dtype=np.int64)
+    for row in range(permutations):
+        ids[row] = state.choice(n - 1, size=max_neighbours, replace=False)
+    if leave_state:
+        np.random.set_state(state.get_state())
+    return ids
 
 
 def neighbour_weights(weights: sparse.sparray | sparse.spmatrix) -> tuple[np.ndarray, np.ndarray]:

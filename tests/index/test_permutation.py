@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 import shapely
 from esda import G_Local, Moran_Local
+from esda.crand import vec_permutations
 from libpysal.weights import Queen, W
 
 from placeintel.index import hotspots as hot
@@ -132,3 +133,33 @@ def test_sorted_columns_merged_block_by_block_are_a_fresh_sort() -> None:
         running = np.zeros((draws, ids.shape[1] + 1))
         np.cumsum(z[ids + (ids >= start)], axis=1, out=running[:, 1:])
         assert np.array_equal(columns.sorted(running, start), np.sort(running.T, axis=1))
+
+
+@pytest.mark.parametrize(("n", "neighbours", "seed"), [(1_200, 9, 20231), (40, 39, 4), (2, 1, 0)])
+def test_draws_are_esdas_and_leave_its_global_state(n: int, neighbours: int, seed: int) -> None:
+    """The draws are esda's rows; the global state is esda's after them, or untouched."""
+    expected = vec_permutations(neighbours, n, PERMUTATIONS, seed)
+    after = np.random.get_state()
+    np.random.seed(99)
+    before = np.random.get_state()
+    assert np.array_equal(permuted_ids(n, neighbours, PERMUTATIONS, seed, False), expected)
+    assert _same_state(np.random.get_state(), before)
+    assert np.array_equal(permuted_ids(n, neighbours, PERMUTATIONS, seed), expected)
+    assert _same_state(np.random.get_state(), after)
+
+
+def _same_state(a: tuple, b: tuple) -> bool:
+    return all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+
+
+@pytest.mark.filterwarnings("ignore:The weights matrix is not fully connected")
+def test_hot_spots_that_leave_no_state_are_the_same_and_touch_none() -> None:
+    """hotspots(leave_state=False), for a level drawn on another thread, gives the same
+    results and leaves NumPy's global random state as it found it."""
+    _, areas, y = _map(300, with_areas=True)
+    areas["deri_score"] = y
+    expected = hot.hotspots(areas)
+    np.random.seed(3)
+    before = np.random.get_state()
+    assert hot.hotspots(areas, leave_state=False).equals(expected)
+    assert _same_state(np.random.get_state(), before)
