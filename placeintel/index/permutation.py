@@ -260,10 +260,19 @@ class _SortedTails:
         # A rising statistic reaches `low` from some position on: count the rest; a
         # falling one up to some position. Likewise for `high` from the other side.
         size = len(areas)
-        first = _first_true(lambda k: np.where(rising, at(k) >= low, at(k) < low), draws, size)
-        upper[areas] = np.where(rising, draws - first, first)
-        first = _first_true(lambda k: np.where(rising, at(k) > high, at(k) <= high), draws, size)
-        lower[areas] = np.where(rising, first, draws - first)
+
+        def reached(k: np.ndarray) -> np.ndarray:  # both bisections at once: (2, areas)
+            value = at(k)
+            return np.stack(
+                [
+                    np.where(rising, value[0] >= low, value[0] < low),
+                    np.where(rising, value[1] > high, value[1] <= high),
+                ]
+            )
+
+        first = _first_true(reached, draws, (2, size))
+        upper[areas] = np.where(rising, draws - first[0], first[0])
+        lower[areas] = np.where(rising, first[1], draws - first[1])
         draw, slot = np.nonzero(shifted & (ids < stop))
         if not draw.size:
             return
@@ -324,9 +333,12 @@ class _SortedColumns:
         return runs.take(merge)
 
 
-def _first_true(test: Callable[[np.ndarray], np.ndarray], size: int, areas: int) -> np.ndarray:
+def _first_true(
+    test: Callable[[np.ndarray], np.ndarray], size: int, areas: tuple[int, ...]
+) -> np.ndarray:
     """Per area, the first position in 0..size at which `test` holds (false, then true
-    along the positions), by bisection: log2(size) evaluations per area."""
+    along the positions), by bisection: log2(size) evaluations per area; `areas` is
+    the shape of the positions `test` takes and of its answer."""
     low = np.zeros(areas, dtype=np.intp)
     high = np.full(areas, size, dtype=np.intp)
     while (open_ := low < high).any():
