@@ -280,9 +280,7 @@ class _SortedTails:
         weights = self.sums.others[slot, start:stop]
         above = areas[None, :] > position[:, None]
         change = (z[position] - z[position + 1])[:, None] * weights * above
-        rows, first_entry = np.unique(draw, return_index=True)
-        delta = np.add.reduceat(change, first_entry, axis=0)
-        moved = np.logical_or.reduceat((weights != 0) & above, first_entry, axis=0)
+        rows, delta, moved = _per_draw(draw, change, (weights != 0) & above)
         row, area = np.nonzero(moved)
         base = self._weighted(running[rows[row], count[area]], areas[area])
         before = self._statistic(base, areas[area])
@@ -291,6 +289,25 @@ class _SortedTails:
         down = (after <= high[area]).astype(int) - (before <= high[area])
         upper[areas] += np.bincount(area, weights=up, minlength=size).astype(np.int64)
         lower[areas] += np.bincount(area, weights=down, minlength=size).astype(np.int64)
+
+
+def _per_draw(
+    draw: np.ndarray, change: np.ndarray, touched: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The draws with in-block positions (`draw`, nondecreasing: one entry per position),
+    each one's summed `change` and any-of `touched`: what add/logical_or.reduceat over
+    the draws' entries give, in the same order of additions. Nearly every draw has one
+    such position, so its row is taken as it is and only the few others are added to
+    it (reduceat copies every one-row segment on its own, 4x slower nationally)."""
+    first = np.ones(len(draw), dtype=bool)
+    np.not_equal(draw[1:], draw[:-1], out=first[1:])
+    delta, moved = change[first], touched[first]
+    others = np.flatnonzero(~first)
+    if others.size:  # in entry order: a draw's sum is ((first + second) + third) ...
+        owner = np.cumsum(first)[others] - 1
+        np.add.at(delta, owner, change[others])
+        np.logical_or.at(moved, owner, touched[others])
+    return draw[first], delta, moved
 
 
 class _SortedColumns:
