@@ -129,17 +129,25 @@ class _LocalTests:
     """
 
     def __init__(
-        self, values: np.ndarray, adjacency: sparse.csr_array, permutations: int, seed: int
+        self,
+        values: np.ndarray,
+        adjacency: sparse.csr_array,
+        permutations: int,
+        seed: int,
+        leave_state: bool = True,
     ) -> None:
         self.values = values
         self.adjacency = adjacency
         self.permutations = permutations
         self.seed = seed
+        self.leave_state = leave_state
         self._ids: np.ndarray | None = None
 
     def _draws(self, max_neighbours: int) -> np.ndarray:
         if self._ids is None or self._ids.shape[1] < max_neighbours:
-            self._ids = permuted_ids(len(self.values), max_neighbours, self.permutations, self.seed)
+            self._ids = permuted_ids(
+                len(self.values), max_neighbours, self.permutations, self.seed, self.leave_state
+            )
         return self._ids
 
     def _p_values(
@@ -171,8 +179,14 @@ def hotspots(
     column: str = "deri_score",
     permutations: int = PERMUTATIONS,
     seed: int = SEED,
+    leave_state: bool = True,
 ) -> pd.DataFrame:
-    """Gi* and local Moran results per area, aligned with `areas`' index."""
+    """Gi* and local Moran results per area, aligned with `areas`' index.
+
+    The permutations are esda's, drawn without touching NumPy's global random state,
+    which is then left where esda's draws leave it; with `leave_state` False it is not
+    touched at all, so that two levels' hot spots can run on two threads at once and the
+    one esda would have drawn last leaves the state (`permutation.permuted_ids`)."""
     out = pd.DataFrame(index=areas.index)
     out["gi_z"] = np.nan
     out["gi_p_fdr"] = np.nan
@@ -192,16 +206,22 @@ def hotspots(
             "ignore", message="The alternative hypothesis", category=DeprecationWarning
         )
         with np.errstate(divide="ignore", invalid="ignore"):  # islands divide by zero in esda
-            return _statistics(out, scored, column, permutations, seed)
+            return _statistics(out, scored, column, permutations, seed, leave_state)
 
 
 def _statistics(
-    out: pd.DataFrame, scored: gpd.GeoDataFrame, column: str, permutations: int, seed: int
+    out: pd.DataFrame,
+    scored: gpd.GeoDataFrame,
+    column: str,
+    permutations: int,
+    seed: int,
+    leave_state: bool,
 ) -> pd.DataFrame:
     adjacency = queen_adjacency(scored.geometry.to_numpy())
     islands = np.diff(adjacency.indptr) == 0
     y = scored[column].to_numpy(dtype=float)
-    z, gi_p, quadrant, lisa_p = _LocalTests(y, adjacency, permutations, seed).run()
+    tests = _LocalTests(y, adjacency, permutations, seed, leave_state)
+    z, gi_p, quadrant, lisa_p = tests.run()
     gi_p[islands] = 1.0  # an area with no neighbours has no neighbourhood to test
     out.loc[scored.index, "gi_z"] = np.round(z, 6)
     out.loc[scored.index, "gi_p_fdr"] = np.round(gi_p, 6)

@@ -112,14 +112,20 @@ def _ranks_and_order(deri: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     # As deri.ranks: rank 1 = highest; a NaN sorts last (as -inf), then gets no rank.
     keys = np.ascontiguousarray(-np.where(unranked, -np.inf, deri).T)  # (draws, areas)
     order = np.argsort(keys, axis=1)
-    ordered = np.take_along_axis(keys, order, axis=1)
+    # Entry k of row r is entry r * areas + k of the flat array: one `take` and one
+    # assignment along every row (take/put_along_axis build index grids, 3x slower).
+    order += np.arange(0, keys.size, max(keys.shape[1], 1))[:, None]
+    ordered = keys.take(order)
     first = np.ones(ordered.shape, dtype=bool)
-    first[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
-    position = np.where(first, np.arange(ordered.shape[1]), 0)
-    np.maximum.accumulate(position, axis=1, out=position)  # ties share their first position
+    np.not_equal(ordered[:, 1:], ordered[:, :-1], out=first[:, 1:])
     # Ranks are whole numbers below 2**24: exact in float32, the caller's store's type.
     ranked = np.empty(keys.shape, dtype=np.float32)
-    np.put_along_axis(ranked, order, (position + 1).astype(np.float32), axis=1)
+    if first.all():  # no ties (as usual): the ranks are the positions plus one
+        ranked.ravel()[order] = np.arange(1, keys.shape[1] + 1, dtype=np.float32)
+    else:
+        position = np.where(first, np.arange(ordered.shape[1]), 0)
+        np.maximum.accumulate(position, axis=1, out=position)  # ties share the first one
+        ranked.ravel()[order] = (position + 1).astype(np.float32)
     ranked[unranked.T] = np.nan
     scored = (~unranked).sum(axis=0)
     if deri.shape[1] == 0 or not (scored == scored[0]).all():

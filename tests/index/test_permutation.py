@@ -15,12 +15,14 @@ import numpy as np
 import pytest
 import shapely
 from esda import G_Local, Moran_Local
+from esda.crand import vec_permutations
 from libpysal.weights import Queen, W
 
 from placeintel.index import hotspots as hot
 from placeintel.index.contiguity import queen_adjacency
 from placeintel.index.hotspots import two_sided
 from placeintel.index.permutation import (
+    _SortedColumns,
     neighbour_weights,
     permuted_ids,
     tail_counts,
@@ -117,3 +119,47 @@ def test_hotspots_leave_the_global_random_state_where_esda_did() -> None:
     tests = hot._LocalTests(y, adjacency, PERMUTATIONS, hot.SEED)
     tests.run()
     assert np.array_equal(np.random.get_state()[1], expected)
+
+
+def test_sorted_columns_merged_block_by_block_are_a_fresh_sort() -> None:
+    """Each block's columns, kept sorted by merging the draws that changed, equal
+    NumPy's own sort of them, ties and all (so the bisected counts are the same)."""
+    rng = np.random.default_rng(7)
+    n, draws = 500, 2_000
+    z = np.round(rng.normal(size=n + 1), 1)  # coarse: many equal sums
+    ids = np.asarray(permuted_ids(n, 6, draws, 11))
+    columns = _SortedColumns(ids)
+    for start in range(0, n, 37):
+        running = np.zeros((draws, ids.shape[1] + 1))
+        np.cumsum(z[ids + (ids >= start)], axis=1, out=running[:, 1:])
+        assert np.array_equal(columns.sorted(running, start), np.sort(running.T, axis=1))
+
+
+@pytest.mark.parametrize(("n", "neighbours", "seed"), [(1_200, 9, 20231), (40, 39, 4), (2, 1, 0)])
+def test_draws_are_esdas_and_leave_its_global_state(n: int, neighbours: int, seed: int) -> None:
+    """The draws are esda's rows; the global state is esda's after them, or untouched."""
+    expected = vec_permutations(neighbours, n, PERMUTATIONS, seed)
+    after = np.random.get_state()
+    np.random.seed(99)
+    before = np.random.get_state()
+    assert np.array_equal(permuted_ids(n, neighbours, PERMUTATIONS, seed, False), expected)
+    assert _same_state(np.random.get_state(), before)
+    assert np.array_equal(permuted_ids(n, neighbours, PERMUTATIONS, seed), expected)
+    assert _same_state(np.random.get_state(), after)
+
+
+def _same_state(a: tuple, b: tuple) -> bool:
+    return all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+
+
+@pytest.mark.filterwarnings("ignore:The weights matrix is not fully connected")
+def test_hot_spots_that_leave_no_state_are_the_same_and_touch_none() -> None:
+    """hotspots(leave_state=False), for a level drawn on another thread, gives the same
+    results and leaves NumPy's global random state as it found it."""
+    _, areas, y = _map(300, with_areas=True)
+    areas["deri_score"] = y
+    expected = hot.hotspots(areas)
+    np.random.seed(3)
+    before = np.random.get_state()
+    assert hot.hotspots(areas, leave_state=False).equals(expected)
+    assert _same_state(np.random.get_state(), before)
