@@ -227,17 +227,17 @@ def _distinct(
     uniques: list[Any] | np.ndarray,
     write: Callable[[Any], list[str]] | Callable[[Any], list[str | None]],
     key: str,
-) -> list[str] | None:
+) -> pa.Array | None:
     """`key: text` per cell, each distinct value formatted once (`codes` index `uniques`;
     len(uniques) is missing, null)."""
     texts = write(uniques)
     if None in texts:
         return None
-    table = np.array([f"{key}: {t}" for t in texts] + [f"{key}: null"], dtype=object)
-    return table[codes].tolist()
+    table = pa.array([f"{key}: {t}" for t in texts] + [f"{key}: null"], pa.large_string())
+    return table.take(pa.array(codes, pa.int64()))
 
 
-def _column(series: pd.Series, key: str) -> list[str] | None:
+def _column(series: pd.Series, key: str) -> pa.Array | None:
     """Each cell's `"key": value` text as GDAL writes it, or None for a type it is not
     made for. Each distinct value is formatted once: float formatting is most of the cost,
     and published columns repeat values (counts, ranks, classes, codes)."""
@@ -284,7 +284,7 @@ def _features(frame: gpd.GeoDataFrame) -> str | None:
     geometries = _geometries(frame.geometry.to_numpy())
     if geometries is None:
         return None
-    cells: list[list[str]] = []
+    cells: list[pa.Array] = []
     for column in frame.columns:
         if column == frame.geometry.name:
             continue
@@ -294,12 +294,25 @@ def _features(frame: gpd.GeoDataFrame) -> str | None:
         if made is None:
             return None
         cells.append(made)
+    if not cells:
+        return None
     boxes = _boxes(shapely.bounds(frame.geometry.to_numpy()))
-    rows = zip(*cells, strict=True) if cells else ([] for _ in range(len(frame)))
-    return ",\n".join(
-        f'{{ "type": "Feature", "properties": {{ {", ".join(properties)} }}, {box}, {geometry} }}'
-        for properties, box, geometry in zip(rows, boxes, geometries, strict=True)
+    # Each row's text joined column by column in Arrow (C++), not cell by cell in Python.
+    text = [
+        pa.scalar(t, pa.large_string())
+        for t in ('{ "type": "Feature", "properties": { ', ", ", " }, ", " }", "")
+    ]
+    features = pc.binary_join_element_wise(
+        text[0],
+        pc.binary_join_element_wise(*cells, text[1]),
+        text[2],
+        pa.array(boxes, pa.large_string()),
+        text[1],
+        pa.array(geometries, pa.large_string()),
+        text[3],
+        text[4],
     )
+    return ",\n".join(features.to_pylist())
 
 
 def geojson_pieces(frame: gpd.GeoDataFrame, name: str) -> Iterator[str | None]:
