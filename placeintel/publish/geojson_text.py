@@ -15,7 +15,8 @@ LSOAs). The text it writes is regular, so it is made here from whole columns ins
   same for every code point), integers and booleans as they are, missing values null, and
   floats as GDAL's `OGR_json_double_with_significant_figures_to_string` writes them:
   "%.17g", retried at 16, 15 and 14 figures when the digits after the point hold a run of
-  six 0s or 9s, and ".0" added to a whole number.
+  six 0s or 9s, and ".0" added to a whole number; most values' text is that rule's
+  outcome read from Arrow's shortest decimals, without a Python call each (`_shortest`).
 
 Anything else (other column types, infinities, NUL in text, empty or missing geometries,
 no rows, other geometry types) returns None, and the caller writes with GDAL as before.
@@ -85,8 +86,8 @@ def _shortest(values: np.ndarray) -> tuple[np.ndarray, list[str]]:
     - x whole and under 1e14: exact, so "%.17g" is s, and GDAL adds ".0".
     s is GDAL's text when it is also laid out as "%.<n>g" lays it out (positional: 0, or at
     least 1e-4 and under 1e14 in size) and holds no run of its own. The published columns
-    are mostly rounded to 6 decimals or computed to full precision (national LSOAs: ~98%
-    of their distinct values); the rest go through `_gdal_doubles_printf`.
+    are mostly rounded to 6 decimals, counts, or computed to full precision (93-100% of the
+    distinct values of each national layer); the rest go through `_gdal_doubles_printf`.
     tests/publish/test_geojson_text.py checks this against "%.17g" on millions of values."""
     texts = pc.cast(pa.array(values, type=pa.float64()), pa.string())
     significant = pc.utf8_ltrim(texts, characters="-0.")  # sign and leading zeros off
@@ -96,7 +97,7 @@ def _shortest(values: np.ndarray) -> tuple[np.ndarray, list[str]]:
     point = pc.match_substring(texts, ".").to_numpy(zero_copy_only=False)
     taken = (
         (((size >= 1e-4) & (size < 1e14)) | (values == 0))
-        & ((k <= 9) | ((k == 17) & point))
+        & ((k <= 9) | (k == 17) | ~point)
         & ~pc.match_substring(texts, "e").to_numpy(zero_copy_only=False)
         & ~pc.match_substring_regex(texts, _RUN).to_numpy(zero_copy_only=False)
     )
