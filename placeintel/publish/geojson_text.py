@@ -201,18 +201,17 @@ def _geometries(geometries: np.ndarray) -> list[str] | None:
 
 
 def _boxes(bounds: np.ndarray) -> list[str]:
-    """Each feature's `"bbox": [ ... ]` from its bounds, formatted as its coordinates (a
-    two-point MULTIPOINT through the same WKT writer)."""
-    corners = shapely.multipoints(bounds.reshape(-1, 2, 2))
+    """Each feature's `"bbox": [ ... ]` from its bounds, formatted as its coordinates (its
+    two corners as points through the same WKT writer: "POINT (a b)")."""
+    corners = shapely.points(bounds.reshape(-1, 2))
     texts = shapely.to_wkt(corners, rounding_precision=7, trim=True).tolist()
-    bodies = [t.partition(" ")[2] for t in texts]  # "((a b), (c d))"
-    joined = "\n".join(bodies).replace("), (", ", ").replace(" ", ", ")
-    joined = joined.replace(",,", ",").replace("((", "[ ").replace("))", " ]")
-    out = joined.split("\n")
-    for n, body in enumerate(bodies):
-        if "e" in body or body.count(".") != 4:
-            out[n] = "[ " + ", ".join(_coordinate(v) for v in bounds[n].tolist()) + " ]"
-    return ['"bbox": ' + box for box in out]
+    joined = "\n".join(texts).replace("POINT (", "").replace(")", "").replace(" ", ", ")
+    pairs = joined.split("\n")
+    out = [f"{low}, {high}" for low, high in zip(pairs[::2], pairs[1::2], strict=True)]
+    for n, box in enumerate(out):
+        if "e" in box or box.count(".") != 4:
+            out[n] = ", ".join(_coordinate(v) for v in bounds[n].tolist())
+    return [f'"bbox": [ {box} ]' for box in out]
 
 
 def _string(value: object) -> str | None:
