@@ -40,6 +40,7 @@ from placeintel.index.classes import risk_classes
 from placeintel.index.deri import ranks
 from placeintel.indicators.catalogue import COMPONENTS, INDICATORS
 from placeintel.maps.csp import CHUNK, render_parts
+from placeintel.maps.rounding import rounded
 from placeintel.maps.style import CATEGORY_MARKS, VIEW_LABELS, marker_text, style
 from placeintel.sources.services import DIGITAL_SUPPORT, SERVICE_CATEGORIES
 
@@ -173,14 +174,9 @@ def _numbers(frame: pd.DataFrame, column: str, digits: int) -> list[float | None
     series = frame[column]
     if not (pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)):
         return [_number(value, digits) for value in series.tolist()]
-    values = series.to_numpy(dtype=float, na_value=np.nan)
-    finite = np.isfinite(values)
     # Python's round, not numpy's: np.round scales by 10**digits and can land one unit
     # away in the last place, and the page must carry the numbers it always carried.
-    return [
-        round(value, digits) if ok else None
-        for value, ok in zip(values.tolist(), finite.tolist(), strict=True)
-    ]
+    return rounded(series.to_numpy(dtype=float, na_value=np.nan), digits)
 
 
 def _records(frame: pd.DataFrame, columns: dict[str, Any]) -> dict[str, list[Any]]:

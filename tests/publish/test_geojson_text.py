@@ -33,6 +33,19 @@ FLOATS = [
     3.265384,
     20.013167,
     1_000_000.5,
+    # Around the shortest-decimal path's edges (geojson_text._shortest).
+    1.0,
+    1e-05,
+    1e-4,
+    9.9999e-05,
+    0.7,
+    1.0000001,  # a run of its own after the point
+    0.1234567891,  # 10 digits
+    0.12345678901234566,  # 17 digits
+    99999999999999.9,
+    1e14,
+    123456.000001,
+    -2.675,
 ]
 TEXT = [
     "a/b",
@@ -97,6 +110,67 @@ def test_same_bytes_as_gdal(tmp_path: Path) -> None:
     text = geojson_text(frame, "layer")
     assert text is not None
     assert text.encode("utf-8") == _gdal(frame, tmp_path / "layer.geojson")
+
+
+EDGES = [
+    0.1,
+    1.0,
+    1e-05,
+    1e16,
+    1e17,
+    -0.0,
+    0.0,
+    np.nan,
+    5e-324,
+    1.7976931348623157e308,
+    -1.7976931348623157e308,
+    2.2250738585072014e-308,
+    1e-4,
+    1e14,
+    99999999999999.98,
+    0.00010000000000000002,
+    1.0000001,
+    0.9999999,
+    3.000000000000001,
+    1 / 3,
+    2 / 3,
+    0.7,
+]
+
+
+def _values() -> np.ndarray:
+    """Edge cases and a million values as the published columns hold them: rounded to a
+    few decimals, computed to full precision, and any bit pattern, at every size."""
+    rng = np.random.default_rng(18)
+    n = 125_000
+    scale = 10.0 ** rng.integers(-10, 20, n)
+    decimals = 10.0 ** rng.integers(0, 12, n)
+    bits = rng.integers(0, 2**63, n, dtype=np.uint64).view(np.float64)
+    return np.concatenate(
+        [
+            EDGES,
+            rng.random(n),
+            rng.random(n) * scale,
+            np.round(rng.random(n) * 1000 * decimals) / decimals,
+            np.round(rng.normal(size=n) * scale * decimals) / decimals,
+            np.round(rng.random(n) * 100, 6),
+            1 - rng.random(n) * 1e-10,
+            rng.integers(-(10**15), 10**15, n).astype(float),
+            bits[np.isfinite(bits)],
+        ]
+    )
+
+
+def test_doubles_by_arrow_are_gdals_printf() -> None:
+    """The values taken from Arrow's shortest decimals (most of them) are written as
+    GDAL's "%.17g" and retries write them."""
+    from placeintel.publish.geojson_text import _gdal_doubles, _gdal_doubles_printf, _shortest
+
+    values = _values()
+    taken, _ = _shortest(values)
+    assert 0.2 < taken.mean() < 0.9  # both paths are exercised
+    assert _gdal_doubles(values) == _gdal_doubles_printf(values.tolist())
+    assert _gdal_doubles(np.array([], dtype=float)) == []
 
 
 def test_write_geojson_from_british_grid_matches_gdal(tmp_path: Path) -> None:
