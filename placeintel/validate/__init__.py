@@ -162,7 +162,7 @@ def validate_sources(manifest: Manifest) -> tuple[RegionData, Report]:
             report.findings += findings
             if frame is not None:
                 data.frames[source.id] = frame
-        check_region(data, report, early)
+        check_region(data, report, early, placing)
         nation = manifest.nation_manifest()
         if nation is not None:  # beside the placing of this region's postcodes
             data.nation, nation_report = validate_sources(nation)

@@ -56,6 +56,9 @@ class Placed:
     results: list[tuple[str, Any, float]] = field(default_factory=list)
     #: An error before any file is placed (no lookup for postcode-level files).
     error: DataError | None = None
+    #: Source id -> whether each row's postcode is in the directory, from the look-up
+    #: that placed it (`place_one`), for `check_region`'s `_area_codes` to use again.
+    known: dict[str, Any] = field(default_factory=dict)
 
     def holds_for(self, data: RegionData) -> bool:
         """Whether `data` has these very frames for the postcode files and their lookup."""
@@ -182,6 +185,7 @@ def early_placing(manifest: Manifest, cleaned: Mapping[str, Future[Any]]) -> Pla
     lookup: tuple[str, Any] | None = None
     waiting: list[Source] = []
     placed: dict[str, tuple[Any, float]] = {}
+    known: dict[str, Any] = {}
     for source in manifest.sources:  # ids are unique (the manifest refuses a repeat)
         frame = cleaned[source.id].result()
         if frame is None:
@@ -194,7 +198,7 @@ def early_placing(manifest: Manifest, cleaned: Mapping[str, Future[Any]]) -> Pla
         while lookup is not None and waiting:
             ready = waiting.pop(0)
             try:
-                placed[ready.id] = place_one(region, ready, lookup[1])
+                placed[ready.id] = place_one(region, ready, lookup[1], known)
             except DataError as error:
                 placed[ready.id] = (error, 0.0)
     pending = postcode_sources(region)
@@ -208,4 +212,4 @@ def early_placing(manifest: Manifest, cleaned: Mapping[str, Future[Any]]) -> Pla
     drawn = {s.id: region.frames[s.id] for s in pending}
     if lookup is not None:
         drawn[lookup[0]] = lookup[1]
-    return Placed(drawn, [(s.id, *placed[s.id]) for s in pending])
+    return Placed(drawn, [(s.id, *placed[s.id]) for s in pending], known=known)
