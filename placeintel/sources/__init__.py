@@ -210,12 +210,23 @@ def place_postcodes(data: RegionData) -> None:
         data.timings[source.id] = data.timings.get(source.id, 0) + seconds
 
 
-def place_one(data: RegionData, source: Source, lookup: Any) -> tuple[Any, float]:
+def place_one(
+    data: RegionData, source: Source, lookup: Any, known: dict[str, Any] | None = None
+) -> tuple[Any, float]:
     """One postcode-level source's frame placed in output areas with `lookup` (the ONS
-    Postcode Directory's frame), and the seconds it took."""
+    Postcode Directory's frame), and the seconds it took.
+
+    `known`, if given, gets `source.id` -> whether each row's postcode is in the
+    directory (a numpy bool array), from the very look-up that places them (even when
+    a postcode is unknown and placing raises), where Arrow makes it.
+    """
     started = time.perf_counter()
     path = source.resolve(data.manifest.data_dir)
-    placed = onspd.to_output_areas(data.frames[source.id], lookup, path)
+    frame = data.frames[source.id]
+    positions = onspd.postcode_positions(frame, lookup)
+    if known is not None and positions is not None:
+        known[source.id] = positions.is_valid().to_numpy(zero_copy_only=False).astype(bool)
+    placed = onspd.to_output_areas(frame, lookup, path, positions)
     return placed, time.perf_counter() - started
 
 

@@ -149,11 +149,16 @@ def text_batches(
     delimiter: str = ",",
     quotechar: str = '"',
     skip_rows: int = 0,
+    include: list[int] | None = None,
 ) -> Iterable[pa.RecordBatch]:
     """The file's rows from line `skip_rows + 1` as batches of `width` text columns
     (c0, c1, ...), an empty cell as "" (never null); raises `Irregular` at the first
     row of another width (short, long, or an empty line), and `pa.ArrowException`
-    or `OSError` when Arrow cannot read the file. A `.gz` is decompressed as read."""
+    or `OSError` when Arrow cannot read the file. A `.gz` is decompressed as read.
+
+    `include`: only these columns (ascending positions) are made into text, the
+    batches holding them in that order; the parser still splits every cell, so a
+    row of another width raises as before."""
     names = [f"c{i}" for i in range(width)]
     irregular: list[object] = []
 
@@ -179,6 +184,7 @@ def text_batches(
             column_types={name: pa.large_string() for name in names},
             strings_can_be_null=False,
             quoted_strings_can_be_null=False,
+            include_columns=None if include is None else [names[i] for i in include],
         ),
     )
     for batch in reader:

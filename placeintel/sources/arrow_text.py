@@ -155,7 +155,27 @@ def _all_distinct(array: pa.ChunkedArray) -> bool:
     return True
 
 
-def map_text(keys: pd.Series, index: pd.Series, values: pd.Series) -> pd.Series:
+def positions_in(keys: pd.Series, index: pd.Series) -> pa.ChunkedArray | pa.Array | None:
+    """Each key's position in `index` (null for a key not in it, or missing), with Arrow's
+    hash kernel; None unless both are Arrow text and `index` holds distinct, present codes.
+
+    Where it is not None, its validity is `isin(keys, index)` (the index holds no
+    missing value for a missing key to match), so one look-up answers both `map_text`
+    and the check that every key is known: hashing the 1.75 million ONSPD postcodes is
+    most of either (`validate.early.early_placing`).
+    """
+    left, right = arrow_strings(keys), arrow_strings(index)
+    if left is None or right is None or not _all_distinct(right):
+        return None
+    return pc.index_in(left, value_set=right.combine_chunks(), skip_nulls=True)
+
+
+def map_text(
+    keys: pd.Series,
+    index: pd.Series,
+    values: pd.Series,
+    positions: pa.ChunkedArray | pa.Array | None = None,
+) -> pd.Series:
     """`keys.map(pd.Series(values.to_numpy(), index=index))` with Arrow's hash kernel.
 
     pandas builds a hash table of Python strings for the index (and checks it is
@@ -164,14 +184,17 @@ def map_text(keys: pd.Series, index: pd.Series, values: pd.Series) -> pd.Series:
     is taken only where it gives pandas' very result: text keys and values, and an
     index of distinct, present codes (pandas refuses a repeated one); anything else
     goes to pandas itself. A key not in the index (or missing) maps to NaN.
+    `positions`: `positions_in(keys, index)` when the caller has it already.
     """
-    left, right, found = arrow_strings(keys), arrow_strings(index), arrow_strings(values)
-    if left is not None and right is not None and found is not None and _all_distinct(right):
-        positions = pc.index_in(left, value_set=right.combine_chunks(), skip_nulls=True)
-        mapped = pc.take(found, positions)
-        return pd.Series(
-            ArrowStringArray(mapped, dtype=values.dtype), index=keys.index, name=keys.name
-        )
+    found = arrow_strings(values)
+    if found is not None:
+        if positions is None:
+            positions = positions_in(keys, index)
+        if positions is not None:
+            mapped = pc.take(found, positions)
+            return pd.Series(
+                ArrowStringArray(mapped, dtype=values.dtype), index=keys.index, name=keys.name
+            )
     return keys.map(pd.Series(values.to_numpy(), index=index))
 
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 
 from placeintel.sources.arrow_text import (
     duplicated,
     map_text,
+    positions_in,
     to_numeric,
     without_spaces_upper,
 )
@@ -86,14 +88,25 @@ def header_map(columns: list[str], role: str, options: dict) -> dict[str, list[s
     return found
 
 
-def to_output_areas(frame: pd.DataFrame, lookup: pd.DataFrame, path: Path | str) -> pd.DataFrame:
+def postcode_positions(frame: pd.DataFrame, lookup: pd.DataFrame) -> pa.ChunkedArray | None:
+    """Each row's postcode's position in the directory (`arrow_text.positions_in`)."""
+    return positions_in(frame["area_code"], lookup["postcode"])
+
+
+def to_output_areas(
+    frame: pd.DataFrame,
+    lookup: pd.DataFrame,
+    path: Path | str,
+    positions: pa.ChunkedArray | None = None,
+) -> pd.DataFrame:
     """Merge a postcode-keyed Ofcom frame into output areas: counts summed, the speed
     weighted by the connections that report one, shares weighted by premises.
 
     A postcode the directory does not know is an error naming the row: dropping it
-    would quietly remove premises from a ward.
+    would quietly remove premises from a ward. `positions`: `postcode_positions(frame,
+    lookup)`, when the caller has it already.
     """
-    oa = map_text(frame["area_code"], lookup["postcode"], lookup["oa21_code"])
+    oa = map_text(frame["area_code"], lookup["postcode"], lookup["oa21_code"], positions)
     unknown = oa.isna()
     refuse_first(
         unknown,

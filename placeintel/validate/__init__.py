@@ -24,7 +24,13 @@ from placeintel.sources import (
 from placeintel.sources.arrow_csv import parses_shared
 from placeintel.sources.tables import encodings_remembered, read_header
 from placeintel.validate.checks import check_region
-from placeintel.validate.early import EarlyChecks, Placed, early_checks, early_placing
+from placeintel.validate.early import (
+    EarlyChecks,
+    Placed,
+    early_checks,
+    early_placing,
+    reading_rank,
+)
 from placeintel.validate.report import Finding, Report
 from placeintel.validate.tables import load_schema, validate_table, validate_with_own_schema
 
@@ -162,7 +168,7 @@ def validate_sources(manifest: Manifest) -> tuple[RegionData, Report]:
             report.findings += findings
             if frame is not None:
                 data.frames[source.id] = frame
-        check_region(data, report, early)
+        check_region(data, report, early, placing)
         nation = manifest.nation_manifest()
         if nation is not None:  # beside the placing of this region's postcodes
             data.nation, nation_report = validate_sources(nation)
@@ -211,18 +217,22 @@ def _validated_sources(
     The checks and the reader find each file's encoding once, and parse it once.
     """
     indexed = list(enumerate(manifest.sources))
+    # This thread reads its files in `reading_order`, and the other threads take them in
+    # that order (`read` and `cleaned` are in it): the postcode files are placed while
+    # the smaller files are read.
+    order = sorted(indexed, key=lambda item: reading_rank(item[1]))
     with encodings_remembered(), parses_shared():
         pending = {i: aside.submit(_validated, manifest, s) for i, s in indexed if _read_aside(s)}
         mine: dict[int, Future[tuple[object | None, list[Finding]]]] = {
             i: Future() for i, _ in indexed if i not in pending
         }
         futures = {**pending, **mine}
-        cleaned: dict[str, Future[object]] = {s.id: Future() for _, s in indexed}
-        read = {s.id: futures[i] for i, s in indexed}
+        cleaned: dict[str, Future[object]] = {s.id: Future() for _, s in order}
+        read = {s.id: futures[i] for i, s in order}
         early = aside.submit(early_checks, manifest, read, cleaned)
         placing = placer.submit(early_placing, manifest, cleaned)
         try:
-            for i, s in indexed:
+            for i, s in order:
                 if i in mine:
                     mine[i].set_result(_validated(manifest, s))
             return [(s, *futures[i].result()) for i, s in indexed], early, placing

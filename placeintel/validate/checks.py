@@ -7,7 +7,7 @@ keeping the polygonal parts) and the repair is reported; nothing else is changed
 
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
@@ -27,7 +27,7 @@ from placeintel.validate.tables import load_schema
 from placeintel.validate.wards import check_wards
 
 if TYPE_CHECKING:
-    from placeintel.validate.early import EarlyChecks
+    from placeintel.validate.early import EarlyChecks, Placed
 
 BOUNDARY_ROLES = ("wards", "districts", "lsoa21", "lsoa11", "oa21")
 #: Great Britain and Northern Ireland in EPSG:27700, with a margin.
@@ -38,13 +38,18 @@ EXTENT_MARGIN = 2_000
 
 
 def check_region(
-    data: RegionData, report: Report, early: Future[EarlyChecks] | None = None
+    data: RegionData,
+    report: Report,
+    early: Future[EarlyChecks] | None = None,
+    placing: Future[Placed | None] | None = None,
 ) -> Report:
     """Run every cross-file and geometry check over the sources that were read.
 
     `early`: the checks made beside the CSVs (validate/early.py), whose results and
     findings are taken in their places where they were made on these very frames;
-    otherwise (or without them) those checks are made here.
+    otherwise (or without them) those checks are made here. `placing`: the placing of
+    postcodes made beside them (`early_placing`), whose look-up of each postcode in
+    the directory says which are known, where it was made on these very frames.
     """
     done = early.result() if early is not None else None
     boundaries = done is not None and done.boundaries_hold_for(data)
@@ -76,19 +81,37 @@ def check_region(
         data.adopt_extent(done.view)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="wards") as aside:
         checked = aside.submit(check_wards, data, wards) if done is None else None
-        rest = Report(report.region)
+        rest, codes, after = (Report(report.region) for _ in range(3))
         check_rasters(data, rest)
         _foreign_keys(data, rest)
-        _area_codes(data, rest)
-        _one_deprivation_edition(data, rest)
-        _services(data, rest)
+        _one_deprivation_edition(data, after)
+        _services(data, after)
         public = public_values(data.manifest)
         for source, services in data.role("services"):
-            personal_data(services, _path(data, source), public, rest)
+            personal_data(services, _path(data, source), public, after)
+        # Last, as it may wait for the placing of the postcodes to end: its findings
+        # keep their place between the others'.
+        _area_codes(data, codes, _known_postcodes(data, placing))
         if checked is not None:
             checked.result()
-    report.findings += wards.findings + rest.findings
+    report.findings += wards.findings + rest.findings + codes.findings + after.findings
     return report
+
+
+def _known_postcodes(
+    data: RegionData, placing: Future[Placed | None] | None
+) -> dict[str, np.ndarray]:
+    """Source id -> whether each row's postcode is in the directory, from the placing's
+    look-up, where it was made on `data`'s very frames (else empty: looked up here)."""
+    if placing is None:
+        return {}
+    try:
+        placed = placing.result()
+    except (Exception, CancelledError):  # validate_sources raises it, after these checks
+        return {}
+    if placed is None or not placed.holds_for(data):
+        return {}
+    return placed.known
 
 
 def _path(data: RegionData, source: Source) -> str:
@@ -225,12 +248,17 @@ def _one_deprivation_edition(data: RegionData, report: Report) -> None:
         )
 
 
-def _area_codes(data: RegionData, report: Report) -> None:
+def _area_codes(
+    data: RegionData, report: Report, looked_up: dict[str, np.ndarray] | None = None
+) -> None:
     """Census, Ofcom and DWP files must use 2021 OA or LSOA codes that the lookups know.
 
     Each kind of key is looked up for every file at once (`isin_many`), so the 1.7 million
-    ONSPD postcodes, or the lookups' codes, are hashed once rather than once per file.
+    ONSPD postcodes, or the lookups' codes, are hashed once rather than once per file;
+    a postcode file's look-up made as it was placed (`looked_up`, by source id) is not
+    made again (0.8 s on the national files, at the end of the stage).
     """
+    looked_up = looked_up or {}
     oa_lookup, ward_lookup = data.one("lookup-oa-lsoa"), data.one("lookup-lsoa-ward")
     parts = [oa_lookup["oa21_code"], oa_lookup["lsoa21_code"]] if oa_lookup is not None else []
     if ward_lookup is not None:
@@ -251,6 +279,9 @@ def _area_codes(data: RegionData, report: Report) -> None:
         if allowed is None:
             continue
         mine = [i for i, k in enumerate(by_postcode) if k == kind]
+        if kind:
+            found.update((i, looked_up[s.id]) for i in mine if (s := files[i][0]).id in looked_up)
+            mine = [i for i in mine if i not in found]
         columns = [files[i][1]["area_code"] for i in mine]
         found.update(zip(mine, isin_many(columns, allowed), strict=True))
     for i, (source, frame) in enumerate(files):

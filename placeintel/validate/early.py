@@ -56,6 +56,9 @@ class Placed:
     results: list[tuple[str, Any, float]] = field(default_factory=list)
     #: An error before any file is placed (no lookup for postcode-level files).
     error: DataError | None = None
+    #: Source id -> whether each row's postcode is in the directory, from the look-up
+    #: that placed it (`place_one`), for `check_region`'s `_area_codes` to use again.
+    known: dict[str, Any] = field(default_factory=dict)
 
     def holds_for(self, data: RegionData) -> bool:
         """Whether `data` has these very frames for the postcode files and their lookup."""
@@ -104,6 +107,25 @@ class EarlyChecks:
         return mine == drawn and all(data.frames[i] is self.read[i] for i in mine)
 
 
+#: The roles of the files `early_placing` places postcodes with (the directory) or may
+#: place (Ofcom's files, when they are by postcode).
+PLACING_ROLES = ("lookup-postcode", "broadband-coverage", "broadband-performance")
+
+
+def reading_rank(source: Source) -> int:
+    """Where a file comes in the order the CSVs are read (`validate_sources`; the
+    manifest's order within a rank): first the files the boundary checks wait for, then
+    those the placing of postcodes does, then the rest.
+
+    The national build read the Ofcom files last but for the services and rasters, so
+    the performance file was placed (about a second) after everything else was read;
+    read before the census, IMD, DWP and services files, it is placed while they are.
+    """
+    if source.role in ROLES:
+        return 0
+    return 1 if source.role in PLACING_ROLES else 2
+
+
 def _of_roles(manifest: Manifest) -> list[Source]:
     return [s for s in manifest.sources if s.role in ROLES]
 
@@ -139,7 +161,8 @@ def _early_checks(
 ) -> EarlyChecks:
     done = EarlyChecks(view=RegionData(manifest))
     view = done.view
-    order = [s for s in manifest.sources if s.id in read]
+    by_id = {s.id: s for s in manifest.sources}
+    order = [by_id[i] for i in read]  # the order the files are read in
 
     def take(sources: list[Source]) -> None:
         """Wait for each source's frame, and scan it for control characters (as
@@ -182,7 +205,9 @@ def early_placing(manifest: Manifest, cleaned: Mapping[str, Future[Any]]) -> Pla
     lookup: tuple[str, Any] | None = None
     waiting: list[Source] = []
     placed: dict[str, tuple[Any, float]] = {}
-    for source in manifest.sources:  # ids are unique (the manifest refuses a repeat)
+    known: dict[str, Any] = {}
+    by_id = {s.id: s for s in manifest.sources}  # ids are unique (the manifest refuses a repeat)
+    for source in (by_id[i] for i in cleaned):  # in the order the files are read
         frame = cleaned[source.id].result()
         if frame is None:
             continue
@@ -194,7 +219,7 @@ def early_placing(manifest: Manifest, cleaned: Mapping[str, Future[Any]]) -> Pla
         while lookup is not None and waiting:
             ready = waiting.pop(0)
             try:
-                placed[ready.id] = place_one(region, ready, lookup[1])
+                placed[ready.id] = place_one(region, ready, lookup[1], known)
             except DataError as error:
                 placed[ready.id] = (error, 0.0)
     pending = postcode_sources(region)
@@ -208,4 +233,4 @@ def early_placing(manifest: Manifest, cleaned: Mapping[str, Future[Any]]) -> Pla
     drawn = {s.id: region.frames[s.id] for s in pending}
     if lookup is not None:
         drawn[lookup[0]] = lookup[1]
-    return Placed(drawn, [(s.id, *placed[s.id]) for s in pending])
+    return Placed(drawn, [(s.id, *placed[s.id]) for s in pending], known=known)

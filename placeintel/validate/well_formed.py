@@ -14,6 +14,8 @@ pass, so the screen changes the speed, never a finding.
 from __future__ import annotations
 
 import csv
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -33,6 +35,7 @@ from placeintel.sources.arrow_csv import (
     text_column,
 )
 from placeintel.sources.tables import PLAIN, TableLayout
+from placeintel.validate.lines import Lines, plain_lines
 
 #: Cells longer than this send the file to the exact pass, which names the long cell;
 #: half the limit, so that no difference of quoting between the parsers can matter.
@@ -69,38 +72,106 @@ def well_formed_columns(
     width = len(labels)
     read = dialect.delimiter == "," and dialect.quotechar == '"' and len(set(labels)) == width
     hand_on = hand_on and read and sharing()
-    last = labels[-1]  # the last row's last cell, for ends_cleanly
     chosen = [labels.index(name) for name in keep]
     positions = chosen
     if hand_on:
         wanted = [i for i, name in enumerate(labels) if reads is None or reads(name)]
         positions = sorted(set(chosen) | set(wanted))
-    kept: dict[int, list[pa.Array]] = {i: [] for i in positions}
     # An empty line reads as a row of empty cells here, and as blank in the csv
     # pass: "" counts as missing for the screen whatever the schema says.
     absent = pa.array(sorted(missing | {""}), type=pa.large_string())
-    spaced = False  # a cell beginning with a space: read_plain leaves the file to pandas
-    try:
-        for batch in text_batches(
-            path, width, dialect.delimiter, dialect.quotechar, layout.header_row
-        ):
-            if _long_cell(batch) or _blank_row(batch, absent):
-                return False, None
-            if not read:
-                continue
-            if hand_on and not spaced:
-                spaced = any(pc.any(pc.starts_with(c, " ")).as_py() for c in batch.columns)
-            for i in positions:
-                kept[i].append(batch.column(i))
-            if batch.num_rows:
-                last = batch.column(width - 1)[-1].as_py()
-    except (Irregular, pa.ArrowException, OSError, UnicodeError):
+    include = sorted({*positions, width - 1})
+    if read and len(include) < width and path.suffix.lower() != ".gz":
+        # The other columns are vouched for by the file's lines (validate/lines.py),
+        # counted on a thread beside the parse.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lines") as counter:
+            counting = counter.submit(_lines, path)
+            screened = _screen(path, dialect, layout, width, absent, include, positions, hand_on)
+            if screened.verdict == _CLEAN:
+                lines = counting.result()
+                if (
+                    lines is None
+                    or lines.count != screened.rows + layout.header_row
+                    or (hand_on and lines.spaced)
+                ):
+                    screened = _Screened(_UNSURE)
+        if screened.verdict == _UNSURE:  # every column parsed, as before
+            screened = _screen(path, dialect, layout, width, absent, None, positions, hand_on)
+    else:
+        kept = positions if read else []
+        screened = _screen(path, dialect, layout, width, absent, None, kept, hand_on)
+    if screened.verdict != _CLEAN:
         return False, None  # the exact pass reads it, and names what is wrong
-    if not read or not ends_cleanly(path, last):
+    if not read or not ends_cleanly(path, screened.last if screened.rows else labels[-1]):
         return True, None
-    if hand_on and not spaced:
+    kept = screened.kept
+    if hand_on and not screened.spaced:
         share(SharedParse(file_key(path, encoding), list(labels), kept))
     return True, pd.DataFrame({labels[i]: text_column(kept[i]) for i in chosen}, columns=keep)
+
+
+def _lines(path: Path) -> Lines | None:
+    """The file's lines (`plain_lines`), or None when they cannot be read."""
+    try:
+        return plain_lines(path, SCREEN_CHARS)
+    except OSError:
+        return None
+
+
+#: What `_screen` makes of a file: nothing for the csv pass to find, something it
+#: would find, or (with some columns unparsed) a row that may be blank.
+_CLEAN, _DIRTY, _UNSURE = "clean", "dirty", "unsure"
+
+
+@dataclass
+class _Screened:
+    verdict: str
+    #: Position in the header -> the column's data rows, for the columns parsed.
+    kept: dict[int, list[pa.Array]] = field(default_factory=dict)
+    #: The last row's last cell, for ends_cleanly.
+    last: str | None = None
+    #: Whether a cell begins with a space (looked at only with `hand_on`, all parsed).
+    spaced: bool = False
+    rows: int = 0
+
+
+def _screen(
+    path: Path,
+    dialect: type[csv.Dialect],
+    layout: TableLayout,
+    width: int,
+    absent: pa.Array,
+    include: list[int] | None,
+    keep: list[int],
+    hand_on: bool,
+) -> _Screened:
+    """Parse the file's columns `include` (None: all of them; the last among them) and
+    screen every row, keeping the columns at positions `keep`.
+
+    A row whose parsed cells are all absent is blank only if the others are too:
+    with some columns unparsed, it makes the verdict unsure.
+    """
+    columns = list(range(width)) if include is None else include
+    screened = _Screened(_CLEAN, kept={i: [] for i in keep})
+    try:
+        for batch in text_batches(
+            path, width, dialect.delimiter, dialect.quotechar, layout.header_row, include
+        ):
+            if _long_cell(batch):
+                return _Screened(_DIRTY)
+            if _blank_row(batch, absent):
+                return _Screened(_DIRTY if include is None else _UNSURE)
+            if hand_on and include is None and not screened.spaced:
+                screened.spaced = any(pc.any(pc.starts_with(c, " ")).as_py() for c in batch.columns)
+            for j, i in enumerate(columns):
+                if i in screened.kept:
+                    screened.kept[i].append(batch.column(j))
+            if batch.num_rows:
+                screened.last = batch.column(len(columns) - 1)[-1].as_py()
+                screened.rows += batch.num_rows
+    except (Irregular, pa.ArrowException, OSError, UnicodeError):
+        return _Screened(_DIRTY)
+    return screened
 
 
 def _long_cell(batch: pa.RecordBatch) -> bool:

@@ -76,3 +76,41 @@ def test_early_checks_give_what_the_late_ones_do(
     assert early_data.ward_extent(2_000).equals(late_data.ward_extent(2_000))
     placed = [f for f in early_data.frames.values() if getattr(f, "attrs", {}).get("placed_from")]
     assert bool(placed) == (make is _postcode_region)  # postcodes placed in output areas
+
+
+def _unknown_postcode_region(root: Path) -> Path:
+    """The postcode region with a postcode of Ofcom's performance file the directory
+    does not know: placing it fails, and the check of area codes names the row."""
+    region = _postcode_region(root)
+    path = next((region / "broadband").glob("*performance*.csv"))
+    table = _csv(path)
+    table[3][0] = "ZZ99 9ZZ"
+    _write_csv(path, table)
+    return region
+
+
+def test_the_placings_look_up_answers_the_area_code_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Which postcodes the directory knows comes from the look-up that placed them:
+    the same dangling-code findings, and the directory not looked up again."""
+    from placeintel.validate import checks
+
+    region = _unknown_postcode_region(tmp_path)
+    looked_up: list[int] = []
+    isin_many = checks.isin_many
+
+    def spy(columns: list[pd.Series], allowed: pd.Series) -> list:
+        looked_up.append(len(columns))
+        return isin_many(columns, allowed)
+
+    monkeypatch.setattr(checks, "isin_many", spy)
+    _, early_report = validate_sources(load_manifest(region))
+    assert looked_up == [0, 2]  # no postcodes (they were placed); the census's and DWP's
+    _late(monkeypatch)
+    looked_up.clear()
+    _, late_report = validate_sources(load_manifest(region))
+    assert looked_up == [2, 2]  # the two Ofcom files' postcodes, then as above
+    assert early_report.findings == late_report.findings
+    dangling = [f for f in early_report.findings if f.rule == "dangling-code"]
+    assert [(f.row, f.value) for f in dangling] == [(4, "ZZ999ZZ")]  # the fourth line

@@ -71,6 +71,13 @@ def test_clean_file_passes(tmp_path: Path) -> None:
         "code,name\nE1,a,b\n",  # long
         'code,name\n"E1,a\n',  # a quote never closed: one short row
         "code,name\nE1," + "x" * 70_000 + "\n",  # near the cell limit
+        # In a column the screen does not parse (only the checked and the last are):
+        "code,name,n\nE1," + "x" * 70_000 + ",1\n",  # a long cell
+        'code,name,n\nE1,"' + "x\n" * 40_000 + '",1\n',  # a long cell of short lines
+        "code,name,n\nE1,a,1\n,,\n",  # a blank row
+        "code,name,n\nE1,a,1\n\n",  # an empty line
+        'code,name,n\nE1,"a\nE2,b,1\n',  # a quote never closed: one short row
+        "code,name,n\nE1,a\rE2,1\n",  # a carriage return alone ends a row
     ],
 )
 def test_damaged_file_goes_to_the_exact_pass(text: str, tmp_path: Path) -> None:
@@ -97,3 +104,33 @@ def test_random_text_is_never_waved_through_wrongly(
         path = Path(folder) / "random.csv"
         path.write_text(text, encoding="utf-8")
         _agrees(path, missing)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'code,name,n\nE1,"a\nb",1\nE2,"c\r\nd",2\n',  # quoted line breaks
+        "code,name,n\r\nE1, a,1\r\nE2,b,2\r\n",  # a space after a comma
+        'code,name,n\nE1,"' + "x" * 1000 + '",1\n',
+    ],
+)
+def test_unparsed_columns_are_vouched_for_or_parsed(
+    text: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the checked columns and the last are parsed when the file's lines vouch for
+    the others; where they cannot (a line break in a cell, a space beginning a cell for
+    the reader), every column is parsed, and the verdict is the csv pass's."""
+    from placeintel.validate import well_formed
+
+    counted: list[object] = []
+    original = well_formed.plain_lines
+
+    def spy(path: Path, longest: int) -> object:
+        counted.append(original(path, longest))
+        return counted[-1]
+
+    monkeypatch.setattr(well_formed, "plain_lines", spy)
+    path = tmp_path / "file.csv"
+    path.write_bytes(text.encode("utf-8"))
+    assert _agrees(path, {""})
+    assert counted  # the partial parse was tried
