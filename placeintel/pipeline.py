@@ -38,7 +38,7 @@ from placeintel.index.hotspots import (
     ward_hotspots,
 )
 from placeintel.index.reference import NationReference, clipped, nation_reference
-from placeintel.index.uncertainty import weight_uncertainty
+from placeintel.index.uncertainty import WeightDraws
 from placeintel.indicators import AreaIndicators, area_indicators, nation_indicators
 from placeintel.indicators.catalogue import BY_KEY, INDICATORS
 from placeintel.maps import MapContent, write_maps
@@ -447,22 +447,32 @@ def _analyse(
     The hot spots (one thread, level after level, as before: esda's draws seed and leave
     NumPy's global random state in the same order) run beside the weight uncertainty (this
     thread; its own seeded generator). Each is independent of the other and most of both is
-    NumPy work that releases the GIL, esda's 9,999 shuffles above all, so the two share the
-    cores. The hot spots take the draws made `ahead` where they are the ones needed."""
-    with ThreadPoolExecutor(1) as pool:
-        spots = {
-            name: pool.submit(
-                hotspots,
+    NumPy work that releases the GIL, so the two share the cores. The hot spots take the
+    permutations drawn `ahead` where they are the ones needed; their thread then helps
+    finish the weight draws (`WeightDraws`: the same numbers whichever thread scores them).
+    """
+    runs = {name: WeightDraws(level.result.wards, settings) for name, level in levels.items()}
+
+    def hot_spots() -> dict[str, pd.DataFrame]:
+        found = {
+            name: hotspots(
                 gpd.GeoDataFrame(level.result.wards, geometry="geometry", crs="EPSG:27700"),
                 ahead=ahead,
             )
             for name, level in levels.items()
         }
-        uncertain = {
-            name: weight_uncertainty(level.result.wards, settings) for name, level in levels.items()
-        }
-        for name, level in levels.items():
-            level.result.wards = level.result.wards.join(spots[name].result()).join(uncertain[name])
+        if ahead is not None:
+            ahead.close()  # every draw it could give is taken
+        for run in runs.values():
+            run.work()
+        return found
+
+    with ThreadPoolExecutor(1) as pool:
+        spotted = pool.submit(hot_spots)
+        uncertain = {name: run.result() for name, run in runs.items()}
+        spots = spotted.result()
+    for name, level in levels.items():
+        level.result.wards = level.result.wards.join(spots[name]).join(uncertain[name])
     wards = levels["ward"].result.wards
     if "lsoa" in levels:
         lsoas = levels["lsoa"].result.wards.set_index("lsoa21_code")
