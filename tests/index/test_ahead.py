@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import Future
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -13,6 +14,7 @@ import pandas as pd
 import pytest
 import shapely
 
+from placeintel import build, pipeline
 from placeintel.index import hotspots as hot
 from placeintel.index.ahead import DrawsAhead, expected_counts
 from placeintel.index.permutation import permuted_ids
@@ -116,3 +118,32 @@ def test_hot_spots_from_draws_ahead_are_the_same_and_leave_the_same_state() -> N
         ahead.start([len(areas)])
         assert hot.hotspots(areas, permutations=PERMUTATIONS, ahead=ahead).equals(expected)
     assert _same_state(np.random.get_state(), after)
+
+
+def test_a_build_takes_its_draws_ahead(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The demo's counts are guessed right from its files: both levels take draws made
+    ahead, and the thread is gone when the build returns."""
+    taken = []
+    take = DrawsAhead.take
+
+    def recorded(self: DrawsAhead, *asked: int) -> object:
+        drawn = take(self, *asked)
+        taken.append(drawn is not None)
+        return drawn
+
+    monkeypatch.setattr(DrawsAhead, "take", recorded)
+    build("demo", releases=tmp_path, echo=lambda line: None)
+    assert taken == [True, True]
+    assert not any(t.name == "draws-ahead" for t in threading.enumerate())
+
+
+def test_a_failed_build_leaves_no_thread_drawing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fail(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("stage 2 failed")
+
+    monkeypatch.setattr(pipeline, "area_indicators", fail)
+    with pytest.raises(RuntimeError, match="stage 2 failed"):
+        build("demo", releases=tmp_path, echo=lambda line: None)
+    assert not any(t.name == "draws-ahead" for t in threading.enumerate())

@@ -152,7 +152,7 @@ def test_draws_shared_between_threads_give_the_same_numbers() -> None:
 
 
 @pytest.mark.parametrize("draws", [2, 3, 7, 20, 999, 1_000])
-def test_percentiles_from_one_partition_are_numpys(draws: int) -> None:
+def test_percentiles_from_one_sort_are_numpys(draws: int) -> None:
     rng = np.random.default_rng(draws)
     ranks = rng.integers(1, 5_000, size=(200, draws)).astype(np.float32)
     expected = np.percentile(ranks.astype(float), PERCENTILES, axis=1)
