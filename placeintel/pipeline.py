@@ -25,17 +25,20 @@ from placeintel.datasets.publish import write_datasets
 from placeintel.engine import make_engine
 from placeintel.errors import DataError, PlaceintelError
 from placeintel.index import IndexResult, IndexSettings, compute_index
+from placeintel.index.ahead import DrawsAhead
 from placeintel.index.deri import indicator_ranges
 from placeintel.index.hotspots import (
     LSOA_RULE,
     NOT_SIGNIFICANT,
+    PERMUTATIONS,
+    SEED,
     WARD_FROM_LSOAS_RULE,
     WARD_RULE,
     hotspots,
     ward_hotspots,
 )
 from placeintel.index.reference import NationReference, clipped, nation_reference
-from placeintel.index.uncertainty import weight_uncertainty
+from placeintel.index.uncertainty import WeightDraws
 from placeintel.indicators import AreaIndicators, area_indicators, nation_indicators
 from placeintel.indicators.catalogue import BY_KEY, INDICATORS
 from placeintel.maps import MapContent, write_maps
@@ -152,8 +155,23 @@ def build_release(
 
     The stages in order, timing each, but for the maps, drawn in a thread while the data is
     published (their progress lines say so); `placeintel.build` is the public way in, which
-    reads the manifest (once) and its settings.
+    reads the manifest (once) and its settings. The hot spots' permutations are drawn
+    ahead, beside stages 1-3, once the boundaries are read (index/ahead.py); however the
+    build ends, that thread is stopped and joined before it returns.
     """
+    with DrawsAhead(PERMUTATIONS, SEED) as ahead:
+        return _build_release(manifest, settings, releases, echo, engine, scheduler, ahead)
+
+
+def _build_release(
+    manifest: Manifest,
+    settings: IndexSettings,
+    releases: str | Path,
+    echo: Echo,
+    engine: str,
+    scheduler: str | None,
+    ahead: DrawsAhead,
+) -> Release:
     total = 8
     disclosure = _disclosure_rule(manifest)
     if settings.needs_nation_files() and manifest.nation is None:
@@ -165,7 +183,7 @@ def build_release(
         )
     echo(f"Building {manifest.title} from {manifest.data_dir}")
     with _stage(echo, 1, total, "read and validate sources"):
-        data, report = validate_sources(manifest)
+        data, report = validate_sources(manifest, on_read=ahead.start_when_read(manifest))
         if not report.ok:
             echo(report.to_text())
             raise ValidationFailed(report)
@@ -227,7 +245,7 @@ def build_release(
             )
         _report_missing(echo, levels["ward"].result, report)
     with _stage(echo, 4, total, "hotspots and weight uncertainty"):
-        hotspot_rule = _analyse(levels, indicators, settings, echo)
+        hotspot_rule = _analyse(levels, indicators, settings, echo, ahead)
     frames = {
         name: gpd.GeoDataFrame(
             level.result.wards[area_columns(level.result.wards, name)],
@@ -418,28 +436,43 @@ def _nation_base(
 
 
 def _analyse(
-    levels: dict[str, Level], indicators: AreaIndicators, settings: IndexSettings, echo: Echo
+    levels: dict[str, Level],
+    indicators: AreaIndicators,
+    settings: IndexSettings,
+    echo: Echo,
+    ahead: DrawsAhead | None = None,
 ) -> str:
     """Hot spots and weight uncertainty for each level; wards' hot spots from their LSOAs.
 
     The hot spots (one thread, level after level, as before: esda's draws seed and leave
     NumPy's global random state in the same order) run beside the weight uncertainty (this
     thread; its own seeded generator). Each is independent of the other and most of both is
-    NumPy work that releases the GIL, esda's 9,999 shuffles above all, so the two share the
-    cores."""
-    with ThreadPoolExecutor(1) as pool:
-        spots = {
-            name: pool.submit(
-                hotspots,
+    NumPy work that releases the GIL, so the two share the cores. The hot spots take the
+    permutations drawn `ahead` where they are the ones needed; their thread then helps
+    finish the weight draws (`WeightDraws`: the same numbers whichever thread scores them).
+    """
+    runs = {name: WeightDraws(level.result.wards, settings) for name, level in levels.items()}
+
+    def hot_spots() -> dict[str, pd.DataFrame]:
+        found = {
+            name: hotspots(
                 gpd.GeoDataFrame(level.result.wards, geometry="geometry", crs="EPSG:27700"),
+                ahead=ahead,
             )
             for name, level in levels.items()
         }
-        uncertain = {
-            name: weight_uncertainty(level.result.wards, settings) for name, level in levels.items()
-        }
-        for name, level in levels.items():
-            level.result.wards = level.result.wards.join(spots[name].result()).join(uncertain[name])
+        if ahead is not None:
+            ahead.close()  # every draw it could give is taken
+        for run in runs.values():
+            run.work()
+        return found
+
+    with ThreadPoolExecutor(1) as pool:
+        spotted = pool.submit(hot_spots)
+        uncertain = {name: run.result() for name, run in runs.items()}
+        spots = spotted.result()
+    for name, level in levels.items():
+        level.result.wards = level.result.wards.join(spots[name]).join(uncertain[name])
     wards = levels["ward"].result.wards
     if "lsoa" in levels:
         lsoas = levels["lsoa"].result.wards.set_index("lsoa21_code")

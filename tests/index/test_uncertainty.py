@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import threading
+
+import numpy as np
 import pandas as pd
 import pytest
 
 from placeintel.index import IndexSettings, compute_index
-from placeintel.index.uncertainty import weight_uncertainty
+from placeintel.index.uncertainty import (
+    PERCENTILES,
+    WeightDraws,
+    _percentiles,
+    weight_uncertainty,
+)
 from placeintel.pipeline import Release
 
 
@@ -119,3 +127,34 @@ def test_classes_and_intervals_of_all_draws_at_once_are_the_per_draw_ones() -> N
         np.array_equal(a, b, equal_nan=True)
         for a, b in zip(_rank_interval(drawn), (low, high), strict=True)
     )
+
+
+def test_draws_shared_between_threads_give_the_same_numbers() -> None:
+    """`WeightDraws` chunks taken by two threads in any order: the same columns."""
+    rng = np.random.default_rng(3)
+    wards = pd.DataFrame(
+        {
+            "ward_code": [f"W{i:03}" for i in range(300)],
+            "lad_code": ["L"] * 300,
+            "pct_aged_65_plus": rng.uniform(0, 40, 300),
+            "avg_download_mbit": rng.uniform(5, 300, 300),
+            "imd_score": rng.uniform(2, 60, 300),
+        }
+    )
+    result = compute_index(wards)
+    expected = weight_uncertainty(result.wards, result.settings, draws=400)
+    run = WeightDraws(result.wards, result.settings, draws=400)
+    helper = threading.Thread(target=run.work)
+    helper.start()
+    shared = run.result()
+    helper.join()
+    assert shared.equals(expected)
+
+
+@pytest.mark.parametrize("draws", [2, 3, 7, 20, 999, 1_000])
+def test_percentiles_from_one_sort_are_numpys(draws: int) -> None:
+    rng = np.random.default_rng(draws)
+    ranks = rng.integers(1, 5_000, size=(200, draws)).astype(np.float32)
+    expected = np.percentile(ranks.astype(float), PERCENTILES, axis=1)
+    got = _percentiles(ranks.copy(), PERCENTILES)
+    assert all(np.array_equal(e, g) for e, g in zip(expected, got, strict=True))
