@@ -11,7 +11,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -38,7 +38,7 @@ from placeintel.index.reference import NationReference, clipped, nation_referenc
 from placeintel.index.uncertainty import weight_uncertainty
 from placeintel.indicators import AreaIndicators, area_indicators, nation_indicators
 from placeintel.indicators.catalogue import BY_KEY, INDICATORS
-from placeintel.maps import MapContent, write_maps
+from placeintel.maps import MapContent, prepare, write_maps
 from placeintel.publish import abandon_release, begin_release, commit_release
 from placeintel.publish.catalog import write_catalog
 from placeintel.publish.columns import KEYS, area_columns
@@ -199,6 +199,12 @@ def build_release(
         # keeps them out of the publishing stages' peak, when worker processes write GeoJSON.
         used_sources, council_datasets = data.used_sources(), data.datasets
         del data
+    # The areas' geometry is final now: the map's geometry-only parts (national: 6 s of
+    # GEOS and PROJ, which let go of Python's lock) are made in a thread while the index
+    # and hot spots, which leave a core partly idle, are computed (`maps.shapes`).
+    shapes = _ahead(
+        prepare, indicators.wards, indicators.lsoas if _has_lsoa_level(indicators) else None
+    )
     with _stage(echo, 3, total, "index (DERI method)"):
         # Disclosure control comes first, so that the index is made from published values
         # only and nothing computed from a blanked count can give it back.
@@ -257,6 +263,7 @@ def build_release(
             ],
             links=MAP_LINKS,
             index=levels["ward"].result.settings,
+            shapes=shapes,
         )
         # The maps need nothing publishing writes, so they are drawn in a thread beside it:
         # publishing's own work is mostly Arrow and GDAL (without the GIL) and worker
@@ -333,6 +340,17 @@ def build_release(
     return Release(
         final, staging.version, wards, services, metadata, lsoas, manifest.title, attributions
     )
+
+
+def _ahead(work: Callable[..., Any], *args: Any) -> Future[Any]:
+    """`work(*args)` started in a thread of its own, as a future of its result. The thread
+    ends with the work (a build that fails meanwhile does not wait for it: the work only
+    reads its arguments)."""
+    pool = ThreadPoolExecutor(1, thread_name_prefix="ahead")
+    try:
+        return pool.submit(work, *args)
+    finally:
+        pool.shutdown(wait=False)
 
 
 def _timed(work: Callable[..., Any], *args: Any) -> tuple[Any, float]:
