@@ -212,11 +212,12 @@ def _area_features(
     views: list[str],
     scheme: str,
     indicators: list[Any],
-    shaped: Future[tuple[gpd.GeoDataFrame, list[str | None]]],
+    shaped: Future[tuple[np.ndarray | None, list[str | None]]],
     level: str,
-) -> tuple[list[dict[str, Any]], dict[str, list[float]], dict[str, Any], gpd.GeoDataFrame]:
+) -> tuple[list[dict[str, Any]], dict[str, list[float]], dict[str, Any], np.ndarray | None]:
     """One compact feature per area (ward or LSOA), its classes (in the region and in its
-    district), the region's and each district's bins, and its shapes in CRS84.
+    district), the region's and each district's bins, and its label points in CRS84 (a
+    point on each simplified shape; None unless asked for, `area_shapes`).
 
     Scores and 0-10 indicator scores keep the release's six decimals, so a script that
     re-ranks or re-weights in the browser gets exactly the published numbers back.
@@ -259,7 +260,7 @@ def _area_features(
         if level == "ward"
         else ("ward", cells["ward_name"])
     )
-    shapes, geojson = shaped.result()
+    points, geojson = shaped.result()
     features = []
     for n in range(len(frame)):
         properties = {
@@ -288,7 +289,7 @@ def _area_features(
                 "properties": properties,
             }
         )
-    return features, bins, district_bins, shapes
+    return features, bins, district_bins, points
 
 
 def _label_candidates(
@@ -379,12 +380,12 @@ def map_data(
         made_districts = None
     with ThreadPoolExecutor(3) as pool:
         ward_shapes = (
-            _done((made_wards.shapes, made_wards.geojson))
+            _done((made_wards.points, made_wards.geojson))
             if made_wards is not None
-            else pool.submit(area_shapes, wards, tolerance_for(wards))
+            else pool.submit(area_shapes, wards, tolerance_for(wards), True)
         )
         lsoa_shapes = (
-            _done((made_lsoas.shapes, made_lsoas.geojson))
+            _done((made_lsoas.points, made_lsoas.geojson))
             if made_lsoas is not None
             else pool.submit(area_shapes, lsoas, tolerance_for(lsoas) / 2)
             if has_lsoas
@@ -447,8 +448,8 @@ def _map_data(
     about: dict[str, Any] | None,
     district: str | None,
     published: dict[str, Any],
-    ward_shapes: Future[tuple[gpd.GeoDataFrame, list[str | None]]],
-    lsoa_shapes: Future[tuple[gpd.GeoDataFrame, list[str | None]]] | None,
+    ward_shapes: Future[tuple[np.ndarray | None, list[str | None]]],
+    lsoa_shapes: Future[tuple[np.ndarray | None, list[str | None]]] | None,
     outlines: Future[
         tuple[gpd.GeoDataFrame | None, dict[str, list[list[float]]], dict[str, Any] | None]
     ],
@@ -456,7 +457,7 @@ def _map_data(
     """`map_data` once its shapes are on their way."""
     views = [c for c in VIEW_LABELS if c in wards]
     indicators = [i for i in INDICATORS if i.key in wards]
-    features, bins, district_bins, shapes = _area_features(
+    features, bins, district_bins, ward_points = _area_features(
         wards, views, scheme, indicators, ward_shapes, "ward"
     )
     nearest = _nearest(wards, services)
@@ -488,7 +489,7 @@ def _map_data(
     ]
     labels_on_map = [
         {"lat": round(p.y, 5), "lon": round(p.x, 5), "text": str(name), "kind": "ward"}
-        for p, name in zip(shapes.geometry.representative_point(), wards["ward_name"], strict=True)
+        for p, name in zip(ward_points, wards["ward_name"], strict=True)
     ]
     district_rows = []
     districts, candidates, outline = outlines.result()

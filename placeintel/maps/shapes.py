@@ -49,9 +49,10 @@ def districts_of(wards: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def area_shapes(
-    frame: gpd.GeoDataFrame, tolerance: float
-) -> tuple[gpd.GeoDataFrame, list[str | None]]:
-    """Areas' shapes simplified and in CRS84, and each one's GeoJSON at the page's precision.
+    frame: gpd.GeoDataFrame, tolerance: float, label_points: bool = False
+) -> tuple[np.ndarray | None, list[str | None]]:
+    """Areas' shapes simplified and in CRS84: each one's GeoJSON at the page's precision
+    and, if asked for, a point on it (where the page writes a ward's name).
 
     Only GEOS and PROJ work, which lets go of Python's lock: `map_data` runs it in threads
     beside its Python work on the areas' numbers, and snaps the shapes to the precision in
@@ -61,7 +62,9 @@ def area_shapes(
     with ThreadPoolExecutor(_THREADS) as pool:
         snapped = list(pool.map(lambda part: shapely.set_precision(part, 1e-5), parts))
     geometry = np.concatenate(snapped) if snapped else shapes.geometry.to_numpy()
-    return shapes, shapely.to_geojson(geometry).tolist()
+    # geopandas' representative_point, without a GeoSeries around it.
+    points = shapely.point_on_surface(shapes.geometry.to_numpy()) if label_points else None
+    return points, shapely.to_geojson(geometry).tolist()
 
 
 def district_outline(districts: gpd.GeoDataFrame, tolerance: float) -> dict[str, Any]:
@@ -81,22 +84,26 @@ def same_geometry(made_from: np.ndarray, frame: gpd.GeoDataFrame) -> bool:
 
 @dataclass(frozen=True)
 class AreaShapes:
-    """`area_shapes` of a frame, with the geometry objects and tolerance it was made from."""
+    """`area_shapes` of a frame, with the geometry objects and tolerance it was made from
+    (only the GeoJSON text and label points are kept: the simplified shapes themselves
+    would add their size to the build's peak, when publishing)."""
 
     made_from: np.ndarray
     tolerance: float
-    shapes: gpd.GeoDataFrame
+    points: np.ndarray | None
     geojson: list[str | None]
 
     @classmethod
-    def of(cls, frame: gpd.GeoDataFrame, tolerance: float) -> AreaShapes:
-        # The shapes keep only their geometry: the page takes names and numbers from the
-        # frame it draws, never from one made earlier.
-        shapes, geojson = area_shapes(
-            gpd.GeoDataFrame(geometry=frame.geometry.array, index=frame.index), tolerance
+    def of(cls, frame: gpd.GeoDataFrame, tolerance: float, label_points: bool) -> AreaShapes:
+        # Geometry only: the page takes names and numbers from the frame it draws, never
+        # from one made earlier.
+        points, geojson = area_shapes(
+            gpd.GeoDataFrame(geometry=frame.geometry.array, index=frame.index),
+            tolerance,
+            label_points,
         )
         return cls(
-            np.asarray(frame.geometry.to_numpy(), dtype=object).copy(), tolerance, shapes, geojson
+            np.asarray(frame.geometry.to_numpy(), dtype=object).copy(), tolerance, points, geojson
         )
 
     def fits(self, frame: gpd.GeoDataFrame, tolerance: float) -> bool:
@@ -170,7 +177,9 @@ def prepare(wards: gpd.GeoDataFrame, lsoas: gpd.GeoDataFrame | None = None) -> M
     """The geometry-only parts of the map of `wards` (and `lsoas`), as `map_data` makes them."""
     tolerance = tolerance_for(wards)
     return MapShapes(
-        AreaShapes.of(wards, tolerance),
-        AreaShapes.of(lsoas, tolerance_for(lsoas) / 2) if lsoas is not None else None,
+        AreaShapes.of(wards, tolerance, label_points=True),
+        AreaShapes.of(lsoas, tolerance_for(lsoas) / 2, label_points=False)
+        if lsoas is not None
+        else None,
         DistrictShapes.of(wards, 2 * tolerance),
     )
