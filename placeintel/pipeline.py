@@ -306,26 +306,28 @@ def build_release(
                 raise
             finally:
                 room.set()
+            # The data package describes the published data only (the maps are no resource
+            # of it), so it is written and checked while the maps are still being drawn.
+            with _stage(echo, 7, total, "data package (beside the maps)"):
+                package = write_datapackage(
+                    staging.path,
+                    manifest,
+                    used_sources,
+                    staging.version,
+                    resources,
+                    {**metadata, "datasets": datasets},
+                )
+                problems = validate_datapackage(package)
+                if problems:
+                    raise PlaceintelError(
+                        "the data package did not validate: " + "; ".join(problems[:5])
+                    )
+                write_catalog(staging.path)  # DCAT, for portals' harvesters, from the package
             result = drawn.result()
             assert result is not None  # publishing succeeded, so the maps were drawn
             maps, seconds = result
             echo(f"  region map (with a district filter) and {len(maps) - 1} district link(s)")
             echo(f"[6/{total}] maps done in {seconds:.2f}s")
-        with _stage(echo, 7, total, "data package"):
-            package = write_datapackage(
-                staging.path,
-                manifest,
-                used_sources,
-                staging.version,
-                resources,
-                {**metadata, "datasets": datasets},
-            )
-            problems = validate_datapackage(package)
-            if problems:
-                raise PlaceintelError(
-                    "the data package did not validate: " + "; ".join(problems[:5])
-                )
-            write_catalog(staging.path)  # DCAT, for portals' harvesters, from the package
         with _stage(echo, 8, total, "switch current"):
             final = commit_release(staging)
     except BaseException:
