@@ -151,7 +151,8 @@ def build_release(
     """Build and publish a region's release; `current` moves only if every stage succeeds.
 
     The stages in order, timing each, but for the maps, drawn in a thread while the data is
-    published (their progress lines say so); `placeintel.build` is the public way in, which
+    published and its package written (their progress lines say so), from geometry made in
+    another while the index is computed; `placeintel.build` is the public way in, which
     reads the manifest (once) and its settings.
     """
     total = 8
