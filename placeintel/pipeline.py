@@ -270,7 +270,8 @@ def build_release(
         # publishing's own work is mostly Arrow and GDAL (without the GIL) and worker
         # processes writing GeoJSON, and the maps (Python, one core) fill what is left. They
         # start once at most one GeoJSON worker is left (`room`), so that their memory
-        # (national: about 1 GB at its height) never adds to two workers'. If publishing
+        # (national: about 0.6 GB at its height with the geometry made ahead, 0.8 GB
+        # without) never adds to two workers'. If publishing
         # fails first they are not drawn; leaving the `with` waits for a map being drawn,
         # so the staging folder is never removed under it.
         room, failed = threading.Event(), threading.Event()
