@@ -26,7 +26,8 @@ import shapely
 
 from placeintel import build, load_release
 from placeintel.index.classes import risk_classes
-from placeintel.maps.risk_map import build_map, simplify_coverage, tolerance_for, write_map
+from placeintel.maps.risk_map import build_map, write_map
+from placeintel.maps.shapes import simplify_coverage, tolerance_for
 
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -26,16 +26,12 @@ from placeintel.index.deri import IndexSettings
 from placeintel.maps.about import describe
 from placeintel.maps.attribution import compact_attribution
 from placeintel.maps.risk_map import build_map, ranked, write_map
+from placeintel.maps.shapes import MapShapes, districts_of, prepare
 from placeintel.maps.weights import weighting
 from placeintel.publish.release import release_file
 
 #: Services this far outside a district still show on its map: people cross borders for help.
 DISTRICT_MARGIN_M = 2_000
-
-
-def districts_of(wards: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """District outlines, as the union of their wards: every release can draw them."""
-    return wards.dissolve("lad_code", as_index=False)[["lad_code", "lad_name", "geometry"]]
 
 
 @dataclass(frozen=True)
@@ -59,6 +55,9 @@ class MapContent:
     index: IndexSettings | None = None
     #: False when `index` is known only approximately (a release scaled to the nation).
     exact_index: bool = True
+    #: The map's geometry made ahead (`placeintel.maps.shapes.prepare`), or a future of it:
+    #: the build makes it while the index is computed. Used where it fits the areas drawn.
+    shapes: MapShapes | Future[MapShapes] | None = None
 
 
 def assemble(
@@ -70,10 +69,15 @@ def assemble(
     wards, services, title, lsoas = content.wards, content.services, content.title, content.lsoas
     has_lsoas = lsoas is not None and "deri_score" in lsoas
     totals = (ranked(wards), ranked(lsoas) if has_lsoas else 0)
+    shapes = content.shapes.result() if isinstance(content.shapes, Future) else content.shapes
+    made = shapes.district_shapes(wards) if shapes is not None else None
     with ThreadPoolExecutor(1) as pool:
         # GEOS's union (national: 324 districts, 2-4 s) lets go of Python's lock, so the
-        # region's districts are dissolved in a thread while the map's numbers are made.
-        districts: gpd.GeoDataFrame | Future[gpd.GeoDataFrame] = pool.submit(districts_of, wards)
+        # region's districts are dissolved in a thread while the map's numbers are made,
+        # unless they were made ahead from these wards.
+        districts: gpd.GeoDataFrame | Future[gpd.GeoDataFrame] = (
+            made.districts if made is not None else pool.submit(districts_of, wards)
+        )
         # The region's whole tables, whichever areas this page draws: ranks are the region's.
         weights = weighting(
             {"ward": wards, **({"lsoa": lsoas} if has_lsoas else {})},
@@ -88,7 +92,7 @@ def assemble(
             reach = own.union_all().buffer(DISTRICT_MARGIN_M)
             services = services[services.within(reach)]
             lsoas = lsoas[lsoas["lad_code"] == district] if has_lsoas else None
-            region = districts.result()
+            region = districts.result() if isinstance(districts, Future) else districts
             districts = region[region["lad_code"] == district]
             title = f"{title}: {own['lad_name'].iloc[0]}"
             wards = own
@@ -106,6 +110,7 @@ def assemble(
             district=district,
             published=(content.metadata or {}).get("index"),
             weights=weights,
+            shapes=shapes,
         )
 
 
@@ -151,10 +156,12 @@ def write_maps(folder: Path, content: MapContent, scheme: str = "quantiles") -> 
 
 __all__ = [
     "MapContent",
+    "MapShapes",
     "assemble",
     "build_map",
     "district_page",
     "districts_of",
+    "prepare",
     "write_map",
     "write_maps",
 ]

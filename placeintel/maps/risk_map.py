@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import gc
 import html
-import json
 import re
 import shutil
 from collections.abc import Iterator
@@ -41,6 +40,13 @@ from placeintel.index.deri import ranks
 from placeintel.indicators.catalogue import COMPONENTS, INDICATORS
 from placeintel.maps.csp import CHUNK, render_parts
 from placeintel.maps.rounding import rounded
+from placeintel.maps.shapes import (
+    DistrictShapes,
+    MapShapes,
+    area_shapes,
+    district_outline,
+    tolerance_for,
+)
 from placeintel.maps.style import CATEGORY_MARKS, VIEW_LABELS, marker_text, style
 from placeintel.sources.services import DIGITAL_SUPPORT, SERVICE_CATEGORIES
 
@@ -67,20 +73,6 @@ WARD_LABEL_ZOOM = 13
 #: that at the region's zoom they do not hide the ward colours; letters appear from here.
 SERVICE_LETTER_ZOOM = 12
 CANVAS_FROM = 1_000
-#: Threads for the map's GEOS work (shapely lets go of Python's lock while GEOS works).
-_THREADS = 2
-
-
-def simplify_coverage(frame: gpd.GeoDataFrame, tolerance: float) -> gpd.GeoDataFrame:
-    """Simplify shared borders once, so neighbours still meet exactly (shapely coverage)."""
-    out = frame.copy()
-    out["geometry"] = shapely.coverage_simplify(out.geometry.to_numpy(), tolerance)
-    return out
-
-
-def tolerance_for(wards: gpd.GeoDataFrame) -> float:
-    """Metres of simplification: fine for a borough, coarser for a national map."""
-    return 15.0 if len(wards) <= 500 else 40.0 if len(wards) <= 3000 else 80.0
 
 
 def _number(value: Any, digits: int) -> float | None:
@@ -215,30 +207,17 @@ def _indicator_cells(frame: pd.DataFrame, indicators: list[Any]) -> list[list[An
     )
 
 
-def _shapes(frame: gpd.GeoDataFrame, tolerance: float) -> tuple[gpd.GeoDataFrame, list[str | None]]:
-    """Areas' shapes simplified and in CRS84, and each one's GeoJSON at the page's precision.
-
-    Only GEOS and PROJ work, which lets go of Python's lock: `map_data` runs it in threads
-    beside its Python work on the areas' numbers, and snaps the shapes to the precision in
-    parts, one per core (each shape is snapped on its own, so the result is the same)."""
-    shapes = simplify_coverage(frame, tolerance).to_crs("OGC:CRS84")
-    parts = np.array_split(shapes.geometry.to_numpy(), _THREADS) if len(shapes) else []
-    with ThreadPoolExecutor(_THREADS) as pool:
-        snapped = list(pool.map(lambda part: shapely.set_precision(part, 1e-5), parts))
-    geometry = np.concatenate(snapped) if snapped else shapes.geometry.to_numpy()
-    return shapes, shapely.to_geojson(geometry).tolist()
-
-
 def _area_features(
     frame: gpd.GeoDataFrame,
     views: list[str],
     scheme: str,
     indicators: list[Any],
-    shaped: Future[tuple[gpd.GeoDataFrame, list[str | None]]],
+    shaped: Future[tuple[np.ndarray | None, list[str | None]]],
     level: str,
-) -> tuple[list[dict[str, Any]], dict[str, list[float]], dict[str, Any], gpd.GeoDataFrame]:
+) -> tuple[list[dict[str, Any]], dict[str, list[float]], dict[str, Any], np.ndarray | None]:
     """One compact feature per area (ward or LSOA), its classes (in the region and in its
-    district), the region's and each district's bins, and its shapes in CRS84.
+    district), the region's and each district's bins, and its label points in CRS84 (a
+    point on each simplified shape; None unless asked for, `area_shapes`).
 
     Scores and 0-10 indicator scores keep the release's six decimals, so a script that
     re-ranks or re-weights in the browser gets exactly the published numbers back.
@@ -281,7 +260,7 @@ def _area_features(
         if level == "ward"
         else ("ward", cells["ward_name"])
     )
-    shapes, geojson = shaped.result()
+    points, geojson = shaped.result()
     features = []
     for n in range(len(frame)):
         properties = {
@@ -310,11 +289,14 @@ def _area_features(
                 "properties": properties,
             }
         )
-    return features, bins, district_bins, shapes
+    return features, bins, district_bins, points
 
 
 def _label_candidates(
-    wards: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, keep: int = 6
+    wards: gpd.GeoDataFrame,
+    districts: gpd.GeoDataFrame,
+    keep: int = 6,
+    made: DistrictShapes | None = None,
 ) -> dict[str, list[list[float]]]:
     """Where each district's name may go, best first: inside the district, clear of hot and
     cold spots (whose outlines a name must not hide), and near its middle.
@@ -323,13 +305,18 @@ def _label_candidates(
     zoom shown, so the choice here only has to order them well. Points, distances and the
     reprojection are computed for all districts at once (shapely's and pyproj's array
     functions, the same GEOS and PROJ calls as one by one); only the ordering of each
-    district's few candidates is a Python sort."""
+    district's few candidates is a Python sort. `made` gives the points, made ahead from
+    the same wards and districts (`placeintel.maps.shapes`); only the clearance of hot and
+    cold spots needs the index."""
     spots = wards[wards["hotspot"].astype(str).str.match(r"^(hot|cold)-")] if len(wards) else wards
     spot_shape = spots.union_all() if len(spots) else None
-    district_shapes = districts.geometry.to_numpy()
-    ward_points = shapely.point_on_surface(wards.geometry.to_numpy())
-    own_points = shapely.point_on_surface(district_shapes)
-    middles = shapely.centroid(district_shapes)
+    if made is not None:
+        ward_points, own_points, middles = made.ward_points, made.own_points, made.middles
+    else:
+        district_shapes = districts.geometry.to_numpy()
+        ward_points = shapely.point_on_surface(wards.geometry.to_numpy())
+        own_points = shapely.point_on_surface(district_shapes)
+        middles = shapely.centroid(district_shapes)
     codes = wards["lad_code"].to_numpy()
     members = pd.Series(np.arange(len(wards))).groupby(codes, sort=False).agg(list).to_dict()
 
@@ -369,6 +356,7 @@ def map_data(
     about: dict[str, Any] | None = None,
     district: str | None = None,
     published: dict[str, Any] | None = None,
+    shapes: MapShapes | None = None,
 ) -> dict[str, Any]:
     """Everything the page needs: one feature per ward (and per LSOA), and the map's style.
 
@@ -377,17 +365,35 @@ def map_data(
     `districts` may be a future of them, made in another thread while this one works.
     `district` is the district the page opens filtered to; `published` the release's
     published indicator and component weights (`placeintel.index` in the data package).
+    `shapes` are geometry-only parts made ahead (`placeintel.maps.shapes.prepare`): each is
+    used only if made from these very areas (and `districts` only if it is their
+    `districts`), and made here otherwise.
     """
     labels = labels or {}
     published = published or {}
     has_lsoas = lsoas is not None and not lsoas.empty and "deri_score" in lsoas
     # The shapes (GEOS and PROJ, in threads) are made while this thread does the numbers.
+    made_wards = shapes.ward_shapes(wards) if shapes is not None else None
+    made_lsoas = shapes.lsoa_shapes(lsoas) if shapes is not None and has_lsoas else None
+    made_districts = shapes.district_shapes(wards) if shapes is not None else None
+    if made_districts is not None and districts is not made_districts.districts:
+        made_districts = None
     with ThreadPoolExecutor(3) as pool:
-        ward_shapes = pool.submit(_shapes, wards, tolerance_for(wards))
-        lsoa_shapes = pool.submit(_shapes, lsoas, tolerance_for(lsoas) / 2) if has_lsoas else None
-        # The districts (a caller may still be dissolving them in a thread) and where their
-        # names may go: mostly GEOS too (a union of the spots, distances).
-        outlines = pool.submit(_districts_and_labels, wards, districts)
+        ward_shapes = (
+            _done((made_wards.points, made_wards.geojson))
+            if made_wards is not None
+            else pool.submit(area_shapes, wards, tolerance_for(wards), True)
+        )
+        lsoa_shapes = (
+            _done((made_lsoas.points, made_lsoas.geojson))
+            if made_lsoas is not None
+            else pool.submit(area_shapes, lsoas, tolerance_for(lsoas) / 2)
+            if has_lsoas
+            else None
+        )
+        # The districts (a caller may still be dissolving them in a thread), their outline
+        # and where their names may go: mostly GEOS too (a union of the spots, distances).
+        outlines = pool.submit(_districts_and_labels, wards, districts, made_districts)
         return _map_data(
             wards,
             services,
@@ -406,15 +412,28 @@ def map_data(
         )
 
 
+def _done(value: Any) -> Future[Any]:
+    """A future already holding `value` (a part made ahead, where one is awaited)."""
+    future: Future[Any] = Future()
+    future.set_result(value)
+    return future
+
+
 def _districts_and_labels(
-    wards: gpd.GeoDataFrame, districts: gpd.GeoDataFrame | Future[gpd.GeoDataFrame] | None
-) -> tuple[gpd.GeoDataFrame | None, dict[str, list[list[float]]]]:
-    """The districts (once a future of them is done) and `_label_candidates` for them."""
+    wards: gpd.GeoDataFrame,
+    districts: gpd.GeoDataFrame | Future[gpd.GeoDataFrame] | None,
+    made: DistrictShapes | None = None,
+) -> tuple[gpd.GeoDataFrame | None, dict[str, list[list[float]]], dict[str, Any] | None]:
+    """The districts (once a future of them is done), `_label_candidates` for them and
+    their outline on the page (`made`: its geometry-only parts, made ahead)."""
     if isinstance(districts, Future):
         districts = districts.result()
     if districts is None or districts.empty:
-        return districts, {}
-    return districts, _label_candidates(wards, districts)
+        return districts, {}, None
+    outline = (
+        made.outline if made is not None else district_outline(districts, 2 * tolerance_for(wards))
+    )
+    return districts, _label_candidates(wards, districts, made=made), outline
 
 
 def _map_data(
@@ -429,14 +448,16 @@ def _map_data(
     about: dict[str, Any] | None,
     district: str | None,
     published: dict[str, Any],
-    ward_shapes: Future[tuple[gpd.GeoDataFrame, list[str | None]]],
-    lsoa_shapes: Future[tuple[gpd.GeoDataFrame, list[str | None]]] | None,
-    outlines: Future[tuple[gpd.GeoDataFrame | None, dict[str, list[list[float]]]]],
+    ward_shapes: Future[tuple[np.ndarray | None, list[str | None]]],
+    lsoa_shapes: Future[tuple[np.ndarray | None, list[str | None]]] | None,
+    outlines: Future[
+        tuple[gpd.GeoDataFrame | None, dict[str, list[list[float]]], dict[str, Any] | None]
+    ],
 ) -> dict[str, Any]:
     """`map_data` once its shapes are on their way."""
     views = [c for c in VIEW_LABELS if c in wards]
     indicators = [i for i in INDICATORS if i.key in wards]
-    features, bins, district_bins, shapes = _area_features(
+    features, bins, district_bins, ward_points = _area_features(
         wards, views, scheme, indicators, ward_shapes, "ward"
     )
     nearest = _nearest(wards, services)
@@ -468,10 +489,10 @@ def _map_data(
     ]
     labels_on_map = [
         {"lat": round(p.y, 5), "lon": round(p.x, 5), "text": str(name), "kind": "ward"}
-        for p, name in zip(shapes.geometry.representative_point(), shapes["ward_name"], strict=True)
+        for p, name in zip(ward_points, wards["ward_name"], strict=True)
     ]
-    district_rows, outline = [], None
-    districts, candidates = outlines.result()
+    district_rows = []
+    districts, candidates, outline = outlines.result()
     if districts is not None and not districts.empty:
         ward_counts = _ranked_by_district(wards)
         lsoa_counts = _ranked_by_district(lsoas) if small is not None else {}
@@ -488,8 +509,6 @@ def _map_data(
                     "labelAt": candidates[code],
                 }
             )
-        simple = simplify_coverage(districts[["lad_name", "geometry"]], 2 * tolerance_for(wards))
-        outline = json.loads(simple.to_crs("OGC:CRS84").to_json(drop_id=True))
     catalogue_weights = published.get("indicator_weights") or {}
     component_weights = published.get("component_weights") or {}
     return {
@@ -670,12 +689,13 @@ def build_map(
     district: str | None = None,
     published: dict[str, Any] | None = None,
     weights: dict[str, Any] | None = None,
+    shapes: MapShapes | None = None,
 ) -> folium.Map:
     """The folium map object (also what a notebook shows inline).
 
     `published` is the release's recorded index settings (`placeintel.index`: the weights
     the title block and popups describe); `weights` is maps/weights.py's payload for live
-    re-weighting (static/placeintel-weights.js)."""
+    re-weighting (static/placeintel-weights.js); `shapes` its geometry made ahead (`map_data`)."""
     with _no_cycle_collection():
         data = map_data(
             wards,
@@ -689,6 +709,7 @@ def build_map(
             about,
             district,
             published,
+            shapes,
         )
         if weights is not None:
             data["weights"] = weights  # for static/placeintel-weights.js
