@@ -11,7 +11,8 @@ process ends. So once the release is committed the program flushes its output, r
 Only where it is safe: the caller says the work is done (the release is committed), and
 every other non-daemon thread has finished, no child process is left, and no file but
 the standard streams is open for writing (on Linux, from /proc; elsewhere, or if in any
-doubt, the interpreter exits as usual). A build run from Python (a notebook, a test, the
+doubt, the interpreter exits as usual; so does a process handed a file open for writing by
+its parent, e.g. under GNU `time -o`). A build run from Python (a notebook, a test, the
 CLI through click's test runner) never comes here: only the program itself does.
 """
 
