@@ -39,12 +39,39 @@ from placeintel.validate import Report, validate_sources
 from placeintel.warmup import warm_imports
 
 if TYPE_CHECKING:
+    from placeintel.maps import MapContent
     from placeintel.publish.layers import Published
     from placeintel.publish.package import ResourceSpec
 
 # The hot spots (scipy.stats), maps (folium), layers and data package (frictionless) are
 # imported where they are used, after the first stage: `warm_imports` loads them on a
 # thread while the sources are read, so that reading starts ~1.5 s sooner.
+
+
+def write_maps(folder: Path, content: MapContent) -> list[Path]:
+    """`placeintel.maps.write_maps` (folium), imported on first use; a seam for tests."""
+    from placeintel.maps import write_maps as write
+
+    return write(folder, content)
+
+
+def write_datasets(
+    root: Path, manifest: Manifest, frames: dict[str, Any], version: str
+) -> tuple[list[ResourceSpec], list[dict[str, Any]]]:
+    """`placeintel.datasets.publish.write_datasets`, imported on first use."""
+    from placeintel.datasets.publish import write_datasets as write
+
+    return write(root, manifest, frames, version)
+
+
+def write_layers(
+    root: Path, published: Published, lighter: Callable[[], None] | None = None
+) -> list[ResourceSpec]:
+    """`placeintel.publish.layers.write_layers`, imported on first use."""
+    from placeintel.publish.layers import write_layers as write
+
+    return write(root, published, lighter)
+
 
 Echo = Callable[[str], None]
 METHOD = Path(__file__).resolve().parent / "method.md"
@@ -236,9 +263,8 @@ def build_release(
     wards = frames["ward"]
     lsoas = frames.get("lsoa", _empty_lsoas(indicators))
     services = indicators.services
-    from placeintel.datasets.publish import write_datasets
     from placeintel.index.hotspots import LSOA_RULE
-    from placeintel.maps import MapContent, write_maps
+    from placeintel.maps import MapContent
     from placeintel.publish.catalog import write_catalog
     from placeintel.publish.layers import Published
     from placeintel.publish.package import validate_datapackage, write_datapackage
@@ -533,7 +559,6 @@ def _write_data(
 ) -> list[ResourceSpec]:
     """Every registered layer in four formats, the indicator catalogue, method and report
     (`lighter`: see `write_layers`)."""
-    from placeintel.publish.layers import write_layers
     from placeintel.publish.package import ResourceSpec
 
     specs = write_layers(root, published, lighter)
