@@ -27,6 +27,11 @@ from placeintel.cli_options import (
 )
 from placeintel.errors import PlaceintelError, UsageError
 
+#: Set by a command whose work is done and committed (a build's release), so that the
+#: program may end without the interpreter's teardown (`placeintel.leave`). It holds the
+#: result too, so that its frames are not freed one by one just before the process ends.
+_finished: list[object] = []
+
 
 class _Group(click.Group):
     """Turn placeintel's own errors into a message and an exit code."""
@@ -37,6 +42,21 @@ class _Group(click.Group):
         except PlaceintelError as error:
             click.secho(f"Error: {error}", fg="red", err=True)
             ctx.exit(error.exit_code)
+
+    def main(self, args=None, *rest, **kwargs):  # type: ignore[override]
+        """As the program (no `args`: click reads the command line), a successful build
+        ends at once (`placeintel.leave`); called from Python (tests, click's runner), as
+        click does."""
+        try:
+            return super().main(args, *rest, **kwargs)
+        except SystemExit as done:
+            if args is None and done.code in (0, None) and _finished:
+                from placeintel.leave import exit_now
+
+                exit_now(0)  # returns if it is not safe, and the exit goes on as usual
+            raise
+        finally:
+            _finished.clear()  # called from Python, the caller's memory is its own again
 
 
 def _weights(values: tuple[str, ...]) -> dict[str, float]:
@@ -124,7 +144,7 @@ def build(
     weights: tuple[str, ...],
 ) -> None:
     """Build a region's release: indicators, index, data package, maps."""
-    placeintel.build(
+    release = placeintel.build(
         region,
         releases,
         data_dir=data_dir,
@@ -135,6 +155,7 @@ def build(
         scheduler=scheduler,
         echo=click.echo,
     )
+    _finished.append(release)
 
 
 @main.command()

@@ -21,9 +21,8 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import folium
 import geopandas as gpd
 import pandas as pd
 import pyogrio
@@ -32,15 +31,19 @@ from placeintel import _PUBLIC_API, areas
 from placeintel.api.limits import ServerLimits
 from placeintel.errors import PlaceintelError, UsageError
 from placeintel.index import IndexSettings
-from placeintel.maps import MapContent, assemble, write_map
-from placeintel.maps.inline import inline_assets
-from placeintel.maps.weights import settings_of
 from placeintel.pipeline import Release, ValidationFailed, build_release
 from placeintel.publish import current_release, list_releases
-from placeintel.publish.diff import ReleaseDiff, diff_releases
 from placeintel.region import load_manifest
 from placeintel.scratch import TemporaryReleases
 from placeintel.validate import Report, validate_sources
+
+if TYPE_CHECKING:
+    import folium
+
+    from placeintel.publish.diff import ReleaseDiff
+
+# The maps (folium) and diffs are imported by the functions that use them: a build loads
+# them on a thread while it reads its sources (`placeintel.warmup`), not before it starts.
 
 Echo = Callable[[str], None]
 DEFAULT_RELEASES = Path("releases")
@@ -217,6 +220,9 @@ def current(region: str, releases: str | Path = DEFAULT_RELEASES) -> Release:
 
 
 def _release_map(release: Release, district: str | None, scheme: str) -> folium.Map:
+    from placeintel.maps import MapContent, assemble
+    from placeintel.maps.weights import settings_of
+
     if district is not None and district not in set(release.wards["lad_code"]):
         known = ", ".join(sorted(set(release.wards["lad_code"])))
         raise UsageError(f"no district {district!r} in this release; districts: {known}")
@@ -259,6 +265,8 @@ def explore(release: Release, district: str | None = None, scheme: str = "quanti
     running API, with no network but for the basemap; `fmap.save("x.html")` writes one
     self-contained file.
     """
+    from placeintel.maps.inline import inline_assets
+
     return inline_assets(_release_map(release, district, scheme))
 
 
@@ -269,6 +277,8 @@ def save_map(
     scheme: str = "quantiles",
 ) -> Path:
     """The map written to `output`, with Leaflet and the map's assets beside it (offline)."""
+    from placeintel.maps import write_map
+
     return write_map(_release_map(release, district, scheme), Path(output).resolve())
 
 
@@ -286,6 +296,8 @@ def diff(
     region: str, before: str, after: str = "current", releases: str | Path = DEFAULT_RELEASES
 ) -> ReleaseDiff:
     """What changed from release `before` to `after` (versions, or `current`)."""
+    from placeintel.publish.diff import diff_releases
+
     folders = []
     for version in (before, after):
         folder = Path(releases) / region / version

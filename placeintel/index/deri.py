@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
 
 from placeintel.errors import DataError
 from placeintel.indicators.catalogue import COMPONENTS, DEFAULT_COMPONENT_WEIGHTS, INDICATORS
@@ -335,6 +334,10 @@ def _by_pattern(present: np.ndarray, weights: np.ndarray) -> np.ndarray:
 
 def ranks(scores: np.ndarray) -> np.ndarray:
     """Rank 1 = highest risk, ties share the best rank; NaN scores get no rank (NaN)."""
+    # scipy.stats takes ~0.6 s to import; here, not at the top, it stays off the path to a
+    # build's first stage (`IndexSettings`, from this module, is needed before it).
+    from scipy.stats import rankdata
+
     out = rankdata(-np.where(np.isnan(scores), -np.inf, scores), method="min", axis=0).astype(float)
     out[np.isnan(scores)] = np.nan
     return out

@@ -48,6 +48,8 @@ from placeintel.index.contiguity import queen_adjacency
 from placeintel.index.local import gi_star as gi_star_statistic
 from placeintel.index.local import local_moran
 from placeintel.index.permutation import (
+    PERMUTATIONS,
+    SEED,
     Statistic,
     draw,
     neighbour_weights,
@@ -55,8 +57,6 @@ from placeintel.index.permutation import (
     two_sided_from_counts,
 )
 
-PERMUTATIONS = 9_999
-SEED = 20231
 LEVELS = ((0.01, "99"), (0.05, "95"), (0.10, "90"))
 QUADRANTS = {1: "high-high", 2: "low-high", 3: "low-low", 4: "high-low"}
 NOT_SIGNIFICANT = "not-significant"

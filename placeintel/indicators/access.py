@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -24,11 +25,13 @@ import shapely
 from pyproj import Transformer
 from rasterio.features import rasterize
 from rasterio.windows import Window, from_bounds
-from scipy.spatial import cKDTree
 
 from placeintel.engine import LOCAL
 from placeintel.indicators.collector import collector_paused
 from placeintel.sources.raster import RasterSource
+
+if TYPE_CHECKING:
+    from scipy.spatial import cKDTree
 
 RADII_M = (1_000, 2_000)
 GRID_M = 250.0
@@ -412,6 +415,9 @@ def _points_only(services: np.ndarray) -> bool:
 
 
 def _tree(services: np.ndarray) -> cKDTree:
+    # scipy.spatial takes ~0.15 s to import, and a build's first stage needs none of scipy.
+    from scipy.spatial import cKDTree
+
     return cKDTree(np.column_stack([shapely.get_x(services), shapely.get_y(services)]))
 
 

@@ -12,17 +12,23 @@ from __future__ import annotations
 
 import warnings
 from functools import partial
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from scipy import sparse
-from tobler.area_weighted import area_interpolate
 
 from placeintel.engine import LOCAL
 from placeintel.indicators.zonal import KnownSums, zonal_sums
 from placeintel.sources.raster import RasterSource
+
+if TYPE_CHECKING:
+    from scipy import sparse
+
+# scipy (sparse) and tobler are imported where they are used, not here: a build's first
+# stage needs neither, and importing `placeintel.indicators` (whose catalogue is needed
+# before it) should not pay ~0.5 s for them.
 
 
 def _pieces(
@@ -148,6 +154,8 @@ def population_table(
         left, partial(_pieces, targets=right, plain=plain), meta, releases_gil=True
     )
     people = _piece_people(pieces, target, raster, engine, known, codes)
+    from scipy import sparse
+
     table = sparse.coo_matrix(
         (people, (pieces["_s"].to_numpy(), pieces["_t"].to_numpy())),
         shape=(len(source), len(target)),
@@ -199,6 +207,8 @@ def intersection_areas(source: gpd.GeoDataFrame, target: gpd.GeoDataFrame) -> sp
     private function; two STRtree queries and shapely's vectorised intersection give it
     here without reaching into tobler's internals.
     """
+    from scipy import sparse
+
     rows, columns = target.sindex.query(source.geometry.to_numpy(), predicate="intersects")
     overlap = shapely.area(
         shapely.intersection(source.geometry.to_numpy()[rows], target.geometry.to_numpy()[columns])
@@ -237,6 +247,8 @@ def interpolate_areas(
             extensive.append(f"{rate}__x_pop")
         if weight not in extensive:
             extensive.append(weight)
+    from tobler.area_weighted import area_interpolate
+
     with warnings.catch_warnings():
         # tobler builds an int64 sparse diagonal that scipy >= 1.15 warns about; not ours to fix.
         warnings.filterwarnings("ignore", category=FutureWarning, module="scipy")

@@ -440,6 +440,7 @@ def test_grid_distances_by_blocks_are_the_kd_trees(monkeypatch) -> None:
     """Blocks whose corners share a nearest service take every cell's distance from it:
     the tree's own distances, for services sparse and dense, on grids of every shape."""
     import rasterio
+    from scipy.spatial import cKDTree
 
     from placeintel.indicators import access
 
@@ -450,7 +451,7 @@ def test_grid_distances_by_blocks_are_the_kd_trees(monkeypatch) -> None:
         xy = rng.uniform(
             [150000, 492400 - 100 * height], [150000 + 100 * width, 492400], (count, 2)
         )
-        tree = access.cKDTree(xy)
+        tree = cKDTree(xy)
         places = access._grid_places(transform, shape, None)
         x, y = access._centres(transform, shape, None)
         expected = tree.query(np.column_stack([x, y]), k=1)[0]
