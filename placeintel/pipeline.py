@@ -24,9 +24,7 @@ from placeintel.areas import find_area
 from placeintel.engine import make_engine
 from placeintel.errors import DataError, PlaceintelError
 from placeintel.index import IndexResult, IndexSettings, compute_index
-from placeintel.index.ahead import DrawsAhead
 from placeintel.index.deri import indicator_ranges
-from placeintel.index.permutation import PERMUTATIONS, SEED
 from placeintel.index.reference import NationReference, clipped, nation_reference
 from placeintel.index.uncertainty import WeightDraws
 from placeintel.indicators import AreaIndicators, area_indicators, nation_indicators
@@ -178,23 +176,8 @@ def build_release(
     The stages in order, timing each, but for the maps, drawn in a thread while the data is
     published and its package written (their progress lines say so), from geometry made in
     another while the index is computed; `placeintel.build` is the public way in, which
-    reads the manifest (once) and its settings. The hot spots' permutations are drawn
-    ahead, beside stages 1-3, once the boundaries are read (index/ahead.py); however the
-    build ends, that thread is stopped and joined before it returns.
+    reads the manifest (once) and its settings.
     """
-    with DrawsAhead(PERMUTATIONS, SEED) as ahead:
-        return _build_release(manifest, settings, releases, echo, engine, scheduler, ahead)
-
-
-def _build_release(
-    manifest: Manifest,
-    settings: IndexSettings,
-    releases: str | Path,
-    echo: Echo,
-    engine: str,
-    scheduler: str | None,
-    ahead: DrawsAhead,
-) -> Release:
     total = 8
     disclosure = _disclosure_rule(manifest)
     if settings.needs_nation_files() and manifest.nation is None:
@@ -207,7 +190,7 @@ def _build_release(
     echo(f"Building {manifest.title} from {manifest.data_dir}")
     warm_imports()
     with _stage(echo, 1, total, "read and validate sources"):
-        data, report = validate_sources(manifest, on_read=ahead.start_when_read(manifest))
+        data, report = validate_sources(manifest)
         if not report.ok:
             echo(report.to_text())
             raise ValidationFailed(report)
@@ -277,7 +260,7 @@ def _build_release(
             )
         _report_missing(echo, levels["ward"].result, report)
     with _stage(echo, 4, total, "hotspots and weight uncertainty"):
-        hotspot_rule = _analyse(levels, indicators, settings, echo, ahead)
+        hotspot_rule = _analyse(levels, indicators, settings, echo)
     frames = {
         name: gpd.GeoDataFrame(
             level.result.wards[area_columns(level.result.wards, name)],
@@ -493,16 +476,15 @@ def _analyse(
     indicators: AreaIndicators,
     settings: IndexSettings,
     echo: Echo,
-    ahead: DrawsAhead | None = None,
 ) -> str:
     """Hot spots and weight uncertainty for each level; wards' hot spots from their LSOAs.
 
     The hot spots (one thread, level after level, as before: esda's draws seed and leave
     NumPy's global random state in the same order) run beside the weight uncertainty (this
     thread; its own seeded generator). Each is independent of the other and most of both is
-    NumPy work that releases the GIL, so the two share the cores. The hot spots take the
-    permutations drawn `ahead` where they are the ones needed; their thread then helps
-    finish the weight draws (`WeightDraws`: the same numbers whichever thread scores them).
+    NumPy work that releases the GIL, so the two share the cores. The hot spots' thread
+    then helps finish the weight draws (`WeightDraws`: the same numbers whichever thread
+    scores them).
     """
     from placeintel.index.hotspots import (
         NOT_SIGNIFICANT,
@@ -518,12 +500,9 @@ def _analyse(
         found = {
             name: hotspots(
                 gpd.GeoDataFrame(level.result.wards, geometry="geometry", crs="EPSG:27700"),
-                ahead=ahead,
             )
             for name, level in levels.items()
         }
-        if ahead is not None:
-            ahead.close()  # every draw it could give is taken
         for run in runs.values():
             run.work()
         return found

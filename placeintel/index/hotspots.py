@@ -43,20 +43,19 @@ import pandas as pd
 from scipy import sparse
 from scipy.stats import false_discovery_control
 
-from placeintel.index.ahead import DrawsAhead
 from placeintel.index.contiguity import queen_adjacency
 from placeintel.index.local import gi_star as gi_star_statistic
 from placeintel.index.local import local_moran
 from placeintel.index.permutation import (
-    PERMUTATIONS,
-    SEED,
     Statistic,
-    draw,
     neighbour_weights,
+    permuted_ids,
     tail_counts,
     two_sided_from_counts,
 )
 
+PERMUTATIONS = 9_999
+SEED = 20231
 LEVELS = ((0.01, "99"), (0.05, "95"), (0.10, "90"))
 QUADRANTS = {1: "high-high", 2: "low-high", 3: "low-low", 4: "high-low"}
 NOT_SIGNIFICANT = "not-significant"
@@ -126,7 +125,7 @@ class _LocalTests:
     `local.py` computes the observed statistics and the analytic Gi* z as esda does;
     the permutation tails are counted by `permutation.tail_counts` from esda's own
     draws, which both statistics share as they do in esda (same seed, same neighbour
-    counts), so they are drawn once: or taken from `ahead`, drawn beforehand.
+    counts), so they are drawn once.
     """
 
     def __init__(
@@ -136,10 +135,8 @@ class _LocalTests:
         permutations: int,
         seed: int,
         leave_state: bool = True,
-        ahead: DrawsAhead | None = None,
     ) -> None:
         self.values = values
-        self.ahead = ahead
         self.adjacency = adjacency
         self.permutations = permutations
         self.seed = seed
@@ -148,14 +145,9 @@ class _LocalTests:
 
     def _draws(self, max_neighbours: int) -> np.ndarray:
         if self._ids is None or self._ids.shape[1] < max_neighbours:
-            wanted = (len(self.values), max_neighbours, self.permutations, self.seed)
-            drawn = self.ahead.take(*wanted) if self.ahead is not None else None
-            if drawn is None:  # none drawn ahead, or not these: as permuted_ids
-                drawn = draw(*wanted)
-                assert drawn is not None  # nothing to stop it
-            if self.leave_state:  # where esda's own draws leave it
-                np.random.set_state(drawn.state)
-            self._ids = drawn.ids
+            self._ids = permuted_ids(
+                len(self.values), max_neighbours, self.permutations, self.seed, self.leave_state
+            )
         return self._ids
 
     def _p_values(
@@ -188,15 +180,13 @@ def hotspots(
     permutations: int = PERMUTATIONS,
     seed: int = SEED,
     leave_state: bool = True,
-    ahead: DrawsAhead | None = None,
 ) -> pd.DataFrame:
     """Gi* and local Moran results per area, aligned with `areas`' index.
 
     The permutations are esda's, drawn without touching NumPy's global random state,
     which is then left where esda's draws leave it; with `leave_state` False it is not
     touched at all, so that two levels' hot spots can run on two threads at once and the
-    one esda would have drawn last leaves the state (`permutation.permuted_ids`). Draws
-    made beforehand for this many areas (`ahead`) are taken rather than drawn again."""
+    one esda would have drawn last leaves the state (`permutation.permuted_ids`)."""
     out = pd.DataFrame(index=areas.index)
     out["gi_z"] = np.nan
     out["gi_p_fdr"] = np.nan
@@ -216,7 +206,7 @@ def hotspots(
             "ignore", message="The alternative hypothesis", category=DeprecationWarning
         )
         with np.errstate(divide="ignore", invalid="ignore"):  # islands divide by zero in esda
-            return _statistics(out, scored, column, permutations, seed, leave_state, ahead)
+            return _statistics(out, scored, column, permutations, seed, leave_state)
 
 
 def _statistics(
@@ -226,12 +216,11 @@ def _statistics(
     permutations: int,
     seed: int,
     leave_state: bool,
-    ahead: DrawsAhead | None = None,
 ) -> pd.DataFrame:
     adjacency = queen_adjacency(scored.geometry.to_numpy())
     islands = np.diff(adjacency.indptr) == 0
     y = scored[column].to_numpy(dtype=float)
-    tests = _LocalTests(y, adjacency, permutations, seed, leave_state, ahead)
+    tests = _LocalTests(y, adjacency, permutations, seed, leave_state)
     z, gi_p, quadrant, lisa_p = tests.run()
     gi_p[islands] = 1.0  # an area with no neighbours has no neighbourhood to test
     out.loc[scored.index, "gi_z"] = np.round(z, 6)

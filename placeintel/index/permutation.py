@@ -27,21 +27,12 @@ can differ from esda's in its last bits; the counts use the same relative tolera
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Literal
 
 import numpy as np
+from scipy import sparse
 
-if TYPE_CHECKING:  # scipy.sparse is imported where used: a build draws from stage 1 on
-    from scipy import sparse
-
-#: esda's permutations per area and the seed of its draws, for every hot spot test (the
-#: published numbers follow from them). Here, not in hotspots.py (esda, libpysal), so that
-#: a build can start drawing in stage 1 before the hot spots' imports are loaded.
-PERMUTATIONS = 9_999
-SEED = 20231
 #: Most areas per block: a block holds permutations x BLOCK floats (20 MB for 9,999).
 BLOCK = 256
 #: Relative tolerance within which a simulated statistic ties with the observed one.
@@ -58,43 +49,19 @@ def permuted_ids(
     esda's `vec_permutations` (without numba, as here) seeds NumPy's global random state
     and draws each row with its legacy `choice`. The same calls on a `RandomState` of
     their own, seeded alike (the same legacy seeding), give the same rows without
-    touching the global state while they draw (`draw`), so two levels' draws may run on
-    two threads at once. With `leave_state` the global state is then set where esda
-    leaves it, for seedless code that goes on to use it (mapclassify's natural breaks);
-    the caller whose draws esda would have made last leaves it."""
-    drawn = draw(n, max_neighbours, permutations, seed)
-    assert drawn is not None  # nothing to stop it
-    if leave_state:
-        np.random.set_state(drawn.state)
-    return drawn.ids
-
-
-@dataclass(frozen=True)
-class Drawn:
-    """Draws of positions, (permutations, width), and the random state they leave."""
-
-    ids: np.ndarray
-    state: tuple[Any, ...] | dict[str, Any]
-
-
-def draw(
-    n: int, width: int, permutations: int, seed: int, stop: threading.Event | None = None
-) -> Drawn | None:
-    """esda's draws for n areas, `width` positions a row (at most n - 1), on a RandomState
-    of their own, and the state they leave; None when `stop` is set before the last row.
-
-    A row's first k positions are the same whatever the width (the first k of one
-    shuffle of n - 1), so draws made wide serve any narrower need (`ahead.py`)."""
+    touching the global state while they draw, so two levels' draws may run on two
+    threads at once. With `leave_state` the global state is then set where esda leaves
+    it, for seedless code that goes on to use it (mapclassify's natural breaks); the
+    caller whose draws esda would have made last leaves it."""
     state = np.random.RandomState(seed)
-    ids = np.empty((permutations, min(width, max(n - 1, 0))), dtype=np.int64)
+    ids = np.empty((permutations, max_neighbours), dtype=np.int64)
     for row in range(permutations):
-        if stop is not None and stop.is_set():
-            return None
         # The legacy choice(n - 1, size, replace=False) is permutation(n - 1)[:size]
         # (a frozen stream); called directly, without choice's checks: 5 us less each.
-        # The shuffle releases the GIL while it runs.
-        ids[row] = state.permutation(n - 1)[: ids.shape[1]]
-    return Drawn(ids, state.get_state())
+        ids[row] = state.permutation(n - 1)[:max_neighbours]
+    if leave_state:
+        np.random.set_state(state.get_state())
+    return ids
 
 
 def neighbour_weights(weights: sparse.sparray | sparse.spmatrix) -> tuple[np.ndarray, np.ndarray]:
@@ -102,8 +69,6 @@ def neighbour_weights(weights: sparse.sparray | sparse.spmatrix) -> tuple[np.nda
     as esda's crand reads them: (n,) self weights and (max_neighbours, n) others, zero-
     padded. An island (no neighbour) gets self weight 0 and no other weight, as in esda
     with island_weight=0, so its every simulated statistic is 0."""
-    from scipy import sparse
-
     adjacency = sparse.csr_array(weights, dtype=float, copy=True)
     own = adjacency.diagonal()
     adjacency.setdiag(0)

@@ -6,7 +6,6 @@ file with schema errors is not read further, since its values cannot be trusted.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -151,15 +150,11 @@ def _check_file(manifest: Manifest, source: Source, report: Report) -> bool:
     )
 
 
-def validate_sources(
-    manifest: Manifest, on_read: Callable[[Mapping[str, Future]], None] | None = None
-) -> tuple[RegionData, Report]:
+def validate_sources(manifest: Manifest) -> tuple[RegionData, Report]:
     """Read and check every source; keep going after a bad file so one run reports them all.
 
     The nation base's files (if the manifest has a `nation:` block) are checked in the
-    same run, into the same report, and read into `data.nation`. `on_read`, if given, is
-    handed each source's future (frame or None, findings) by id as the reading begins:
-    for work that needs only some files' frames (the hot spots' draws, index/ahead.py).
+    same run, into the same report, and read into `data.nation`.
     """
     data = RegionData(manifest)
     report = Report(manifest.name)
@@ -168,7 +163,7 @@ def validate_sources(
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="vectors") as aside,
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="placing") as placer,
     ):
-        validated, early, placing = _validated_sources(manifest, aside, placer, on_read)
+        validated, early, placing = _validated_sources(manifest, aside, placer)
         for source, frame, findings in validated:
             report.findings += findings
             if frame is not None:
@@ -207,7 +202,6 @@ def _validated_sources(
     manifest: Manifest,
     aside: ThreadPoolExecutor,
     placer: ThreadPoolExecutor,
-    on_read: Callable[[Mapping[str, Future]], None] | None = None,
 ) -> tuple[
     list[tuple[Source, object | None, list[Finding]]],
     Future[EarlyChecks],
@@ -237,8 +231,6 @@ def _validated_sources(
         futures = {**pending, **mine}
         cleaned: dict[str, Future[object]] = {s.id: Future() for _, s in order}
         read = {s.id: futures[i] for i, s in order}
-        if on_read is not None:
-            on_read(read)
         early = aside.submit(early_checks, manifest, read, cleaned)
         placing = placer.submit(early_placing, manifest, cleaned)
         try:
