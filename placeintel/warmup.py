@@ -22,15 +22,14 @@ import threading
 from collections.abc import Iterable
 
 #: What a build imports after reading its sources, heaviest shared dependencies first
-#: (as `python -X importtime` measures them, each module's own part in brackets).
+#: (as `python -X importtime` measures them, each module's own part in brackets); not
+#: what the pipeline module imports itself (placeintel.indicators, index.uncertainty).
 LATER_STAGES = (
     "scipy.sparse",  # indicators' areal interpolation, hot spots' weights (0.2 s)
     "scipy.spatial",  # access distances and map labels (0.15 s)
     "scipy.stats",  # ranks and the hot spots' false discovery rate (0.4 s)
     "tobler.area_weighted",  # areal interpolation, with statsmodels and joblib (0.3 s)
-    "placeintel.indicators",
     "placeintel.index.hotspots",
-    "placeintel.index.uncertainty",
     "placeintel.publish.layers",
     "placeintel.publish.package",  # frictionless's Package and resources (0.2 s)
     "placeintel.publish.catalog",

@@ -199,9 +199,7 @@ def _read_aside(source: Source) -> bool:
 
 
 def _validated_sources(
-    manifest: Manifest,
-    aside: ThreadPoolExecutor,
-    placer: ThreadPoolExecutor,
+    manifest: Manifest, aside: ThreadPoolExecutor, placer: ThreadPoolExecutor
 ) -> tuple[
     list[tuple[Source, object | None, list[Finding]]],
     Future[EarlyChecks],
@@ -219,9 +217,9 @@ def _validated_sources(
     The checks and the reader find each file's encoding once, and parse it once.
     """
     indexed = list(enumerate(manifest.sources))
-    # This thread reads its files in `reading_order`, and the other threads take them in
-    # that order (`read` and `cleaned` are in it): the postcode files are placed while
-    # the smaller files are read.
+    # This thread reads its files in `reading_rank`'s order, and the other threads take
+    # them in that order (`read` and `cleaned` are in it): the postcode files are placed
+    # while the smaller files are read.
     order = sorted(indexed, key=lambda item: reading_rank(item[1]))
     with encodings_remembered(), parses_shared():
         pending = {i: aside.submit(_validated, manifest, s) for i, s in indexed if _read_aside(s)}
