@@ -497,7 +497,7 @@ class ReleaseProvider(BaseProvider):
             ) from None
         except RecursionError:
             raise ProviderInvalidQueryError(user_msg="filter is nested too deeply") from None
-        except (TypeError, ValueError) as error:
+        except (TypeError, ValueError, ArithmeticError) as error:  # e.g. 1/0: a 400
             raise ProviderInvalidQueryError(
                 user_msg=f"filter cannot be evaluated: {error}"
             ) from None

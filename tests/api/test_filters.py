@@ -388,3 +388,10 @@ def test_cached_filter_masks_are_keyed_by_structure_not_object_address() -> None
     keys = [_filter_key(parse(text)) for text in texts]
     assert len(set(keys)) == len(texts)
     assert all(_filter_key(parse(text)) == key for text, key in zip(texts, keys, strict=True))
+
+
+def test_a_filter_that_divides_by_zero_is_a_400_not_a_500(client) -> None:
+    """Found by schemathesis: `1/0` parses as CQL2 and failed only when evaluated."""
+    response = client.get(f"/collections/wards/items?f=json&filter={quote('1/0')}")
+    assert response.status_code == 400
+    assert "division by zero" in response.get_data(as_text=True)
