@@ -26,7 +26,7 @@ from placeintel.errors import DataError, PlaceintelError
 from placeintel.index import IndexResult, IndexSettings, compute_index
 from placeintel.index.deri import indicator_ranges
 from placeintel.index.reference import NationReference, clipped, nation_reference
-from placeintel.index.uncertainty import WeightDraws
+from placeintel.index.uncertainty import weight_uncertainty
 from placeintel.indicators import AreaIndicators, area_indicators, nation_indicators
 from placeintel.indicators.catalogue import BY_KEY, INDICATORS
 from placeintel.publish import abandon_release, begin_release, commit_release
@@ -483,9 +483,7 @@ def _analyse(
     The hot spots (one thread, level after level, as before: esda's draws seed and leave
     NumPy's global random state in the same order) run beside the weight uncertainty (this
     thread; its own seeded generator). Each is independent of the other and most of both is
-    NumPy work that releases the GIL, so the two share the cores. The hot spots' thread
-    then helps finish the weight draws (`WeightDraws`: the same numbers whichever thread
-    scores them).
+    NumPy work that releases the GIL, so the two share the cores.
     """
     from placeintel.index.hotspots import (
         NOT_SIGNIFICANT,
@@ -495,23 +493,18 @@ def _analyse(
         ward_hotspots,
     )
 
-    runs = {name: WeightDraws(level.result.wards, settings) for name, level in levels.items()}
-
-    def hot_spots() -> dict[str, pd.DataFrame]:
-        found = {
-            name: hotspots(
+    with ThreadPoolExecutor(1) as pool:
+        spotted = {
+            name: pool.submit(
+                hotspots,
                 gpd.GeoDataFrame(level.result.wards, geometry="geometry", crs="EPSG:27700"),
             )
             for name, level in levels.items()
         }
-        for run in runs.values():
-            run.work()
-        return found
-
-    with ThreadPoolExecutor(1) as pool:
-        spotted = pool.submit(hot_spots)
-        uncertain = {name: run.result() for name, run in runs.items()}
-        spots = spotted.result()
+        uncertain = {
+            name: weight_uncertainty(level.result.wards, settings) for name, level in levels.items()
+        }
+        spots = {name: done.result() for name, done in spotted.items()}
     for name, level in levels.items():
         level.result.wards = level.result.wards.join(spots[name]).join(uncertain[name])
     wards = levels["ward"].result.wards

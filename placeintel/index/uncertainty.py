@@ -12,7 +12,6 @@ Weights set to 0 stay 0: a choice to leave something out is not uncertain.
 from __future__ import annotations
 
 import math
-import threading
 
 import numpy as np
 import pandas as pd
@@ -42,98 +41,43 @@ def weight_uncertainty(
     seed: int = SEED,
 ) -> pd.DataFrame:
     """Rank interval, top-decile probability and weight sensitivity per ward."""
-    run = WeightDraws(wards, settings, draws, spread, seed)
-    run.work()
-    return run.result()
-
-
-class WeightDraws:
-    """`weight_uncertainty` for one level, in chunks of draws that any number of threads
-    may take (`work`): a thread done with its own work (the hot spots) helps finish the
-    Monte Carlo. Each draw's scores depend on its own weights only, each chunk writes
-    its own columns of the ranks, and the counts it adds are whole numbers, so the
-    results are the same whichever thread scores which chunk, in whatever order."""
-
-    def __init__(
-        self,
-        wards: pd.DataFrame,
-        settings: IndexSettings,
-        draws: int = DRAWS,
-        spread: float = SPREAD,
-        seed: int = SEED,
-    ) -> None:
-        scaled = wards[[c for c in wards.columns if c.endswith("_scaled")]]
-        scaled.columns = [c.removesuffix("_scaled") for c in scaled.columns]
-        plan = layout(scaled)
-        rng = np.random.default_rng(seed)
-        base_w = np.array([settings.indicator_weights[k] for k in plan.indicators], dtype=float)
-        base_cw = np.array([settings.component_weights.get(c, 0) for c in plan.components], float)
-        self.w = base_w * rng.uniform(1 - spread, 1 + spread, size=(draws, base_w.size))
-        self.cw = base_cw * rng.uniform(1 - spread, 1 + spread, size=(draws, base_cw.size))
-        self.index, self.draws = wards.index, draws
-        self.default_class, _ = risk_classes(wards["deri_score"].to_numpy(dtype=float))
-        # Ranks are whole numbers below 2**24, exact in float32: half the memory of float64.
-        self.drawn_ranks = np.empty((len(wards), draws), dtype=np.float32)
-        self.moved = np.zeros(len(wards), dtype=np.int64)
-        self.scored = np.isfinite(wards["deri_score"].to_numpy(dtype=float))
-        self.top = math.ceil(self.scored.sum() / 10)
-        # draws that rank each area in the top decile
-        self.in_top = np.zeros(len(wards), dtype=np.int64)
-        self.scores = DrawnScores(scaled.to_numpy(dtype=float), plan, ROWS)
-        self._chunks = iter(range(0, draws, CHUNK))
-        self._lock = threading.Condition()
-        self._busy = 0
-        self._error: BaseException | None = None
-
-    def work(self) -> None:
-        """Score, rank and class chunks of draws until none is left."""
-        while True:
-            with self._lock:
-                start = next(self._chunks, None) if self._error is None else None
-                if start is None:
-                    return
-                self._busy += 1
-            try:
-                self._chunk(slice(start, min(start + CHUNK, self.draws)))
-            except BaseException as error:
-                with self._lock:
-                    self._error = self._error or error
-                raise
-            finally:
-                with self._lock:
-                    self._busy -= 1
-                    self._lock.notify_all()
-
-    def _chunk(self, part: slice) -> None:
-        deri = self.scores.scores(self.w[part], self.cw[part])  # (wards, draws in the chunk)
+    scaled = wards[[c for c in wards.columns if c.endswith("_scaled")]]
+    scaled.columns = [c.removesuffix("_scaled") for c in scaled.columns]
+    plan = layout(scaled)
+    rng = np.random.default_rng(seed)
+    base_w = np.array([settings.indicator_weights[k] for k in plan.indicators], dtype=float)
+    base_cw = np.array([settings.component_weights.get(c, 0) for c in plan.components], float)
+    w = base_w * rng.uniform(1 - spread, 1 + spread, size=(draws, base_w.size))
+    cw = base_cw * rng.uniform(1 - spread, 1 + spread, size=(draws, base_cw.size))
+    values = scaled.to_numpy(dtype=float)
+    default_class, _ = risk_classes(wards["deri_score"].to_numpy(dtype=float))
+    # Ranks are whole numbers below 2**24, exact in float32: half the memory of float64.
+    drawn_ranks = np.empty((len(wards), draws), dtype=np.float32)
+    moved = np.zeros(len(wards), dtype=np.int64)
+    scored = np.isfinite(wards["deri_score"].to_numpy(dtype=float))
+    top = math.ceil(scored.sum() / 10)
+    in_top = np.zeros(len(wards), dtype=np.int64)  # draws that rank each area in the top decile
+    scores = DrawnScores(values, plan, ROWS)
+    for start in range(0, draws, CHUNK):
+        part = slice(start, min(start + CHUNK, draws))
+        # Each draw's scores depend on its own weights only: chunks give the same numbers.
+        deri = scores.scores(w[part], cw[part])  # (wards, draws in the chunk)
         ranked, ascending = _ranks_and_order(deri)
-        self.drawn_ranks[:, part] = ranked
-        in_top = (self.top >= ranked.T).sum(axis=0)  # along the draws' rows: contiguous
-        moved = _class_changes(deri, ascending, self.default_class)
-        with self._lock:
-            self.in_top += in_top
-            self.moved += moved
-
-    def result(self) -> pd.DataFrame:
-        """The level's columns, once every chunk is done (by whichever thread took it)."""
-        self.work()
-        with self._lock:
-            self._lock.wait_for(lambda: self._busy == 0)
-            if self._error is not None:
-                raise self._error
-        draws, scored = self.draws, self.scored
-        out = pd.DataFrame(index=self.index)
-        low, high = _rank_interval(self.drawn_ranks)
-        out["deri_rank_low"] = pd.array(np.round(low), dtype="Int64")
-        out["deri_rank_high"] = pd.array(np.round(high), dtype="Int64")
-        # The mean of the draws' hits, as (drawn_ranks <= top).mean(axis=1) takes it: their
-        # count (exact in float64) over the number of draws.
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out["p_top_decile"] = np.round(self.in_top / draws, 4)
-        out["weight_sensitive"] = (self.moved / draws >= SENSITIVE_SHARE) & scored
-        out.loc[~scored, ["deri_rank_low", "deri_rank_high"]] = pd.NA
-        out.loc[~scored, "p_top_decile"] = np.nan
-        return out
+        drawn_ranks[:, part] = ranked
+        in_top += (top >= ranked.T).sum(axis=0)  # along the draws' rows: contiguous
+        moved += _class_changes(deri, ascending, default_class)
+    out = pd.DataFrame(index=wards.index)
+    low, high = _rank_interval(drawn_ranks)
+    out["deri_rank_low"] = pd.array(np.round(low), dtype="Int64")
+    out["deri_rank_high"] = pd.array(np.round(high), dtype="Int64")
+    # The mean of the draws' hits, as (drawn_ranks <= top).mean(axis=1) takes it: their
+    # count (exact in float64) over the number of draws.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["p_top_decile"] = np.round(in_top / draws, 4)
+    out["weight_sensitive"] = (moved / draws >= SENSITIVE_SHARE) & scored
+    out.loc[~scored, ["deri_rank_low", "deri_rank_high"]] = pd.NA
+    out.loc[~scored, "p_top_decile"] = np.nan
+    return out
 
 
 def _rank_interval(drawn_ranks: np.ndarray, rows: int = 2_000) -> tuple[np.ndarray, np.ndarray]:

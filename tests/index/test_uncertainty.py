@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,7 +9,6 @@ import pytest
 from placeintel.index import IndexSettings, compute_index
 from placeintel.index.uncertainty import (
     PERCENTILES,
-    WeightDraws,
     _percentiles,
     weight_uncertainty,
 )
@@ -127,28 +124,6 @@ def test_classes_and_intervals_of_all_draws_at_once_are_the_per_draw_ones() -> N
         np.array_equal(a, b, equal_nan=True)
         for a, b in zip(_rank_interval(drawn), (low, high), strict=True)
     )
-
-
-def test_draws_shared_between_threads_give_the_same_numbers() -> None:
-    """`WeightDraws` chunks taken by two threads in any order: the same columns."""
-    rng = np.random.default_rng(3)
-    wards = pd.DataFrame(
-        {
-            "ward_code": [f"W{i:03}" for i in range(300)],
-            "lad_code": ["L"] * 300,
-            "pct_aged_65_plus": rng.uniform(0, 40, 300),
-            "avg_download_mbit": rng.uniform(5, 300, 300),
-            "imd_score": rng.uniform(2, 60, 300),
-        }
-    )
-    result = compute_index(wards)
-    expected = weight_uncertainty(result.wards, result.settings, draws=400)
-    run = WeightDraws(result.wards, result.settings, draws=400)
-    helper = threading.Thread(target=run.work)
-    helper.start()
-    shared = run.result()
-    helper.join()
-    assert shared.equals(expected)
 
 
 @pytest.mark.parametrize("draws", [2, 3, 7, 20, 999, 1_000])
