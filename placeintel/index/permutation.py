@@ -33,6 +33,8 @@ from typing import Literal
 import numpy as np
 from scipy import sparse
 
+from placeintel.index.flat import row_starts
+
 #: Most areas per block: a block holds permutations x BLOCK floats (20 MB for 9,999).
 BLOCK = 256
 #: Relative tolerance within which a simulated statistic ties with the observed one.
@@ -331,9 +333,7 @@ class _SortedColumns:
         """`running` (draws, columns) for the block at `start`, each column sorted, as
         (columns, draws); blocks must come in increasing order of `start`."""
         columns = np.ascontiguousarray(running.T)
-        # Row r's entry k of a (rows, draws) array is entry r * draws + k of its flat
-        # copy: one `take` gathers along every row (take_along_axis builds index grids).
-        rows = np.arange(len(columns))[:, None] * columns.shape[1]
+        rows = row_starts(*columns.shape)
         if self.order is None or start < self.start:
             self.order = np.argsort(columns, axis=1)
             self.start = start

@@ -19,6 +19,7 @@ import pandas as pd
 from placeintel.index.classes import CLASSES, risk_classes
 from placeintel.index.deri import IndexSettings, layout
 from placeintel.index.drawn import DrawnScores
+from placeintel.index.flat import row_starts
 
 DRAWS = 1_000
 SPREAD = 0.5
@@ -146,9 +147,7 @@ def _ranks_and_order(deri: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     # As deri.ranks: rank 1 = highest; a NaN sorts last (as -inf), then gets no rank.
     keys = np.ascontiguousarray(-np.where(unranked, -np.inf, deri).T)  # (draws, areas)
     order = np.argsort(keys, axis=1)
-    # Entry k of row r is entry r * areas + k of the flat array: one `take` and one
-    # assignment along every row (take/put_along_axis build index grids, 3x slower).
-    order += np.arange(0, keys.size, max(keys.shape[1], 1))[:, None]
+    order += row_starts(*keys.shape)  # flat positions: one `take`, one assignment
     ordered = keys.take(order)
     first = np.ones(ordered.shape, dtype=bool)
     np.not_equal(ordered[:, 1:], ordered[:, :-1], out=first[:, 1:])
