@@ -46,7 +46,11 @@ class _Group(click.Group):
     def main(self, args=None, *rest, **kwargs):  # type: ignore[override]
         """As the program (no `args`: click reads the command line), a successful build
         ends at once (`placeintel.leave`); called from Python (tests, click's runner), as
-        click does."""
+        click does. As the program, Ctrl+C never leaves it hanging (`placeintel.interrupt`)."""
+        if args is None:
+            from placeintel.interrupt import install
+
+            install()
         try:
             return super().main(args, *rest, **kwargs)
         except SystemExit as done:

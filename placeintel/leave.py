@@ -67,10 +67,16 @@ def _child_processes() -> bool:
     multiprocessing = sys.modules.get("multiprocessing")
     if multiprocessing is not None and multiprocessing.active_children():
         return True
-    try:  # each thread's children, as a worker process may be started from any thread
-        return any(task.joinpath("children").read_text().split() for task in _tasks())
+    try:
+        return bool(child_pids())
     except OSError:
         return True  # cannot tell: assume there may be some
+
+
+def child_pids() -> list[int]:
+    """This process's child processes, started from any of its threads (a worker process
+    may be started from any); OSError where /proc cannot tell (not Linux)."""
+    return [int(pid) for task in _tasks() for pid in task.joinpath("children").read_text().split()]
 
 
 def _tasks() -> list[Path]:
