@@ -483,24 +483,29 @@ def _analyse(
     The hot spots (one thread, level after level, as before: esda's draws seed and leave
     NumPy's global random state in the same order) run beside the weight uncertainty (this
     thread; its own seeded generator). Each is independent of the other and most of both is
-    NumPy work that releases the GIL, so the two share the cores.
+    NumPy work that releases the GIL, so the two share the cores. esda's permutations are
+    drawn by a second process from the start (`index.draws`): NumPy's legacy shuffles
+    keep the GIL, so on the hot spots' thread they held up the weight draws.
     """
+    from placeintel.index.draws import BackgroundDraws
     from placeintel.index.hotspots import (
         NOT_SIGNIFICANT,
+        PERMUTATIONS,
+        SEED,
         WARD_FROM_LSOAS_RULE,
         WARD_RULE,
         hotspots,
+        tested_count,
         ward_hotspots,
     )
 
-    with ThreadPoolExecutor(1) as pool:
-        spotted = {
-            name: pool.submit(
-                hotspots,
-                gpd.GeoDataFrame(level.result.wards, geometry="geometry", crs="EPSG:27700"),
-            )
-            for name, level in levels.items()
-        }
+    areas = {
+        name: gpd.GeoDataFrame(level.result.wards, geometry="geometry", crs="EPSG:27700")
+        for name, level in levels.items()
+    }
+    counts = [tested_count(frame) for frame in areas.values()]
+    with BackgroundDraws(counts, PERMUTATIONS, SEED) as drawn, ThreadPoolExecutor(1) as pool:
+        spotted = {name: pool.submit(hotspots, frame, drawn=drawn) for name, frame in areas.items()}
         uncertain = {
             name: weight_uncertainty(level.result.wards, settings) for name, level in levels.items()
         }

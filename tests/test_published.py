@@ -6,15 +6,28 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from placeintel.cli import main
+from placeintel.index import draws, hotspots
 from tests.published import fingerprint
 
 GOLDEN = Path(__file__).parent / "data" / "published-gm-synthetic.json"
 
 
-def test_gm_sized_build_publishes_the_same_tables(tmp_path: Path) -> None:
+@pytest.mark.parametrize("drawn_beside", [False, True], ids=["draws-here", "draws-beside"])
+def test_gm_sized_build_publishes_the_same_tables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, drawn_beside: bool
+) -> None:
+    """Also with esda's draws made by the second process, as national builds make them."""
+    if drawn_beside:
+        monkeypatch.setattr(draws, "BACKGROUND_FROM", 0)
+
+        def not_here(*args: object) -> None:
+            raise AssertionError("drawn in-process, not by the second process")
+
+        monkeypatch.setattr(hotspots, "permuted_ids", not_here)
     runner = CliRunner()
     region = tmp_path / "gm"
     made = runner.invoke(main, ["demo-data", "--scale", "gm", "--output", str(region)])

@@ -44,6 +44,7 @@ from scipy import sparse
 from scipy.stats import false_discovery_control
 
 from placeintel.index.contiguity import queen_adjacency
+from placeintel.index.draws import BackgroundDraws
 from placeintel.index.local import gi_star as gi_star_statistic
 from placeintel.index.local import local_moran
 from placeintel.index.permutation import (
@@ -135,8 +136,10 @@ class _LocalTests:
         permutations: int,
         seed: int,
         leave_state: bool = True,
+        drawn: BackgroundDraws | None = None,
     ) -> None:
         self.values = values
+        self.drawn = drawn
         self.adjacency = adjacency
         self.permutations = permutations
         self.seed = seed
@@ -145,9 +148,16 @@ class _LocalTests:
 
     def _draws(self, max_neighbours: int) -> np.ndarray:
         if self._ids is None or self._ids.shape[1] < max_neighbours:
-            self._ids = permuted_ids(
-                len(self.values), max_neighbours, self.permutations, self.seed, self.leave_state
-            )
+            n = len(self.values)
+            made = self.drawn and self.drawn.take(n, max_neighbours, self.permutations, self.seed)
+            if made:
+                self._ids, state = made
+                if self.leave_state:  # where esda's own draws leave the global state
+                    np.random.set_state(state)
+            else:
+                self._ids = permuted_ids(
+                    n, max_neighbours, self.permutations, self.seed, self.leave_state
+                )
         return self._ids
 
     def _p_values(
@@ -180,22 +190,23 @@ def hotspots(
     permutations: int = PERMUTATIONS,
     seed: int = SEED,
     leave_state: bool = True,
+    drawn: BackgroundDraws | None = None,
 ) -> pd.DataFrame:
     """Gi* and local Moran results per area, aligned with `areas`' index.
 
     The permutations are esda's, drawn without touching NumPy's global random state,
     which is then left where esda's draws leave it; with `leave_state` False it is not
     touched at all, so that two levels' hot spots can run on two threads at once and the
-    one esda would have drawn last leaves the state (`permutation.permuted_ids`)."""
+    one esda would have drawn last leaves the state (`permutation.permuted_ids`). They are
+    taken from `drawn` (a second process) where it made them."""
     out = pd.DataFrame(index=areas.index)
     out["gi_z"] = np.nan
     out["gi_p_fdr"] = np.nan
     out["hotspot"] = NOT_SIGNIFICANT
     out["lisa_p_fdr"] = np.nan
     out["lisa_cluster"] = NOT_SIGNIFICANT
-    shaped = ~(areas.geometry.isna() | areas.geometry.is_empty)
-    scored = areas[np.isfinite(areas[column].to_numpy(dtype=float)) & shaped]
-    if len(scored) < 5:
+    scored = _tested(areas, column)
+    if len(scored) < MIN_AREAS:
         return out
     with warnings.catch_warnings():
         # Islands (areas with no neighbour) are handled below; esda's notice that its
@@ -206,7 +217,23 @@ def hotspots(
             "ignore", message="The alternative hypothesis", category=DeprecationWarning
         )
         with np.errstate(divide="ignore", invalid="ignore"):  # islands divide by zero in esda
-            return _statistics(out, scored, column, permutations, seed, leave_state)
+            return _statistics(out, scored, column, permutations, seed, leave_state, drawn)
+
+
+#: Fewer areas than this with a score and a shape are not tested.
+MIN_AREAS = 5
+
+
+def _tested(areas: gpd.GeoDataFrame, column: str) -> gpd.GeoDataFrame:
+    """The areas the hot spots test: those with a finite score and a shape."""
+    shaped = ~(areas.geometry.isna() | areas.geometry.is_empty)
+    return areas[np.isfinite(areas[column].to_numpy(dtype=float)) & shaped]
+
+
+def tested_count(areas: gpd.GeoDataFrame, column: str = "deri_score") -> int:
+    """How many areas `hotspots` will test, and so draw permutations for (0: none)."""
+    n = len(_tested(areas, column))
+    return n if n >= MIN_AREAS else 0
 
 
 def _statistics(
@@ -216,11 +243,12 @@ def _statistics(
     permutations: int,
     seed: int,
     leave_state: bool,
+    drawn: BackgroundDraws | None,
 ) -> pd.DataFrame:
     adjacency = queen_adjacency(scored.geometry.to_numpy())
     islands = np.diff(adjacency.indptr) == 0
     y = scored[column].to_numpy(dtype=float)
-    tests = _LocalTests(y, adjacency, permutations, seed, leave_state)
+    tests = _LocalTests(y, adjacency, permutations, seed, leave_state, drawn)
     z, gi_p, quadrant, lisa_p = tests.run()
     gi_p[islands] = 1.0  # an area with no neighbours has no neighbourhood to test
     out.loc[scored.index, "gi_z"] = np.round(z, 6)

@@ -33,6 +33,7 @@ from typing import Literal
 import numpy as np
 from scipy import sparse
 
+from placeintel.index.draws import draw_rows
 from placeintel.index.flat import row_starts
 
 #: Most areas per block: a block holds permutations x BLOCK floats (20 MB for 9,999).
@@ -49,20 +50,14 @@ def permuted_ids(
     """esda's (permutations, max_neighbours) random positions among the other n - 1 areas.
 
     esda's `vec_permutations` (without numba, as here) seeds NumPy's global random state
-    and draws each row with its legacy `choice`. The same calls on a `RandomState` of
-    their own, seeded alike (the same legacy seeding), give the same rows without
-    touching the global state while they draw, so two levels' draws may run on two
-    threads at once. With `leave_state` the global state is then set where esda leaves
-    it, for seedless code that goes on to use it (mapclassify's natural breaks); the
-    caller whose draws esda would have made last leaves it."""
-    state = np.random.RandomState(seed)
-    ids = np.empty((permutations, max_neighbours), dtype=np.int64)
-    for row in range(permutations):
-        # The legacy choice(n - 1, size, replace=False) is permutation(n - 1)[:size]
-        # (a frozen stream); called directly, without choice's checks: 5 us less each.
-        ids[row] = state.permutation(n - 1)[:max_neighbours]
+    and draws each row with its legacy `choice`; `draws.draw_rows` makes the same calls on
+    a `RandomState` of its own, so two levels' draws may run on two threads at once. With
+    `leave_state` the global state is then set where esda leaves it, for seedless code
+    that goes on to use it (mapclassify's natural breaks); the caller whose draws esda
+    would have made last leaves it."""
+    ids, state = draw_rows(n, max_neighbours, permutations, seed)
     if leave_state:
-        np.random.set_state(state.get_state())
+        np.random.set_state(state)
     return ids
 
 

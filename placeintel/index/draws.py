@@ -1,0 +1,183 @@
+"""esda's permutation draws, and a second process that makes them beside the build.
+
+esda's conditional randomisation draws, from its seed, `permutations` rows of random
+positions among the other n - 1 areas (`vec_permutations`: NumPy's legacy
+`RandomState.choice` without replacement, a whole legacy shuffle per row). Nationally that
+is 9,999 shuffles of 35,315 LSOAs and of 7,046 wards, about 4 s of CPU, and NumPy's legacy
+shuffle keeps Python's GIL while it runs (its `Generator` lets it go; `RandomState`, kept
+frozen for reproducibility, does not): drawn on the hot spots' thread, the draws stopped
+every other thread of the build for those 4 s, the weight Monte Carlo's among them.
+
+The draws depend only on n, the seed and the number of permutations (a row's first k
+positions are the first k of its shuffle whatever k is), so `BackgroundDraws` has them
+made by this module run as a script, in a second process started when the hot spots'
+stage begins, `WIDTH` positions a row; the hot spots take them (`take`) when they get to
+them, or draw in-process, as before, for anything the process was not asked for, draws
+too narrow, or a process that failed. Same rows either way: the same function draws them.
+
+This module imports only NumPy, so the second process starts in a tenth of a second.
+"""
+
+from __future__ import annotations
+
+import struct
+import subprocess
+import sys
+import threading
+from collections.abc import Iterable
+from typing import IO, Any
+
+import numpy as np
+
+#: Positions kept per row (7.7 MB a level at 9,999 permutations): more queen neighbours
+#: than areas have (Greater Manchester's most: 15 for an LSOA, 9 for a ward). Contiguity
+#: with more is drawn in-process.
+WIDTH = 96
+
+#: Areas (all levels together) from which a second process pays: below it, its start-up
+#: (a tenth of a second) costs about what drawing them here does.
+BACKGROUND_FROM = 5_000
+
+State = tuple[Any, ...]
+#: Each answer's head: n, rows, width, the state's position and has_gauss (int64), and
+#: its cached Gaussian (float64); then the rows (int64) and the state's 624 keys (uint32).
+_HEAD = struct.Struct("<5qd")
+_KEYS = 624
+
+
+def draw_rows(n: int, width: int, permutations: int, seed: int) -> tuple[np.ndarray, State]:
+    """esda's (permutations, width) random positions among the other n - 1 areas, and the
+    legacy random state they leave (esda seeds NumPy's global state and draws from it;
+    the same calls on a `RandomState` of its own give the same rows)."""
+    state = np.random.RandomState(seed)
+    ids = np.empty((permutations, width), dtype=np.int64)
+    for row in range(permutations):
+        # The legacy choice(n - 1, size, replace=False) is permutation(n - 1)[:size]
+        # (a frozen stream); called directly, without choice's checks: 5 us less each.
+        ids[row] = state.permutation(n - 1)[:width]
+    return ids, state.get_state()
+
+
+def _write(out: IO[bytes], n: int, ids: np.ndarray, state: State) -> None:
+    _, keys, position, has_gauss, gaussian = state
+    out.write(_HEAD.pack(n, ids.shape[0], ids.shape[1], position, has_gauss, gaussian))
+    out.write(np.ascontiguousarray(ids, dtype="<i8").tobytes())
+    out.write(np.asarray(keys, dtype="<u4").tobytes())
+    out.flush()
+
+
+def _read_exactly(source: IO[bytes], size: int) -> bytes:
+    data = source.read(size)
+    if data is None or len(data) != size:
+        raise EOFError("the draws' process ended mid-answer")
+    return data
+
+
+def _read(source: IO[bytes]) -> tuple[int, np.ndarray, State] | None:
+    head = source.read(_HEAD.size)
+    if not head:
+        return None
+    if len(head) != _HEAD.size:
+        raise EOFError("the draws' process ended mid-answer")
+    n, rows, width, position, has_gauss, gaussian = _HEAD.unpack(head)
+    ids = np.frombuffer(_read_exactly(source, rows * width * 8), dtype="<i8")
+    keys = np.frombuffer(_read_exactly(source, _KEYS * 4), dtype="<u4").astype(np.uint32)
+    state = ("MT19937", keys, position, has_gauss, gaussian)
+    return n, ids.reshape(rows, width).astype(np.int64, copy=False), state
+
+
+def main(argv: list[str]) -> int:
+    """`WIDTH PERMUTATIONS SEED N [N ...]`: each N's draws, in that order, to stdout."""
+    width, permutations, seed, *counts = (int(a) for a in argv)
+    for n in counts:
+        ids, state = draw_rows(n, min(width, n - 1), permutations, seed)
+        _write(sys.stdout.buffer, n, ids, state)
+    return 0
+
+
+class BackgroundDraws:
+    """The draws for each of `counts` (area counts, in the order the hot spots test their
+    levels), made by a second process; `take` waits for the ones it asks for. `close` stops
+    the process if it is still drawing. Without a process (fewer than `from_areas` areas in
+    all, or none could start), `take` declines everything and the caller draws."""
+
+    def __init__(
+        self,
+        counts: Iterable[int],
+        permutations: int,
+        seed: int,
+        width: int = WIDTH,
+        from_areas: int | None = None,
+    ) -> None:
+        self.counts = [n for n in dict.fromkeys(counts) if n >= 2]
+        if sum(self.counts) < (BACKGROUND_FROM if from_areas is None else from_areas):
+            self.counts = []
+        self.permutations, self.seed, self.width = permutations, seed, width
+        self._drawn: dict[int, tuple[np.ndarray, State]] = {}
+        self._done = threading.Condition()
+        self._finished = not self.counts
+        self._process: subprocess.Popen | None = None
+        if not self.counts:
+            return
+        try:
+            self._process = subprocess.Popen(  # noqa: S603 - this interpreter, this file
+                [sys.executable, "-I", __file__, str(width), str(permutations), str(seed)]
+                + [str(n) for n in self.counts],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
+        except OSError:  # no interpreter to start (an embedded Python): draw in-process
+            self._finished = True
+            return
+        self._reader = threading.Thread(target=self._receive, name="draws", daemon=True)
+        self._reader.start()
+
+    def _receive(self) -> None:
+        assert self._process is not None and self._process.stdout is not None
+        try:
+            while (answer := _read(self._process.stdout)) is not None:
+                n, ids, state = answer
+                with self._done:
+                    self._drawn[n] = (ids, state)
+                    self._done.notify_all()
+        except (OSError, EOFError, ValueError):  # a failed process: the caller draws
+            pass
+        finally:
+            self._process.wait()
+            with self._done:
+                self._finished = True
+                self._done.notify_all()
+
+    def take(
+        self, n: int, width: int, permutations: int, seed: int
+    ) -> tuple[np.ndarray, State] | None:
+        """n's rows, `width` positions each, and the state they leave, if they are the ones
+        drawn here (same n, seed and permutations; the width covered); else None, at once
+        if they were never asked for, or when the process ends without them."""
+        if (permutations, seed) != (self.permutations, self.seed) or n not in self.counts:
+            return None
+        with self._done:
+            self._done.wait_for(lambda: n in self._drawn or self._finished)
+            drawn = self._drawn.pop(n, None)
+        if drawn is None or drawn[0].shape[1] < width:
+            return None
+        ids, state = drawn
+        return np.ascontiguousarray(ids[:, :width]), state
+
+    def close(self) -> None:
+        """Stop the process if it is still drawing, and wait for it to end."""
+        if self._process is None:
+            return
+        if self._process.poll() is None:
+            self._process.kill()
+        self._reader.join()
+
+    def __enter__(self) -> BackgroundDraws:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
