@@ -305,8 +305,12 @@ def _postcode_points(
             field=column,
             rule="postcode-lookup",
         )
-    lookup = postcodes.drop_duplicates("postcode").set_index("postcode")
     codes = normalise(frame[column].astype(str))
+    # Only the directory's rows for these postcodes (a council's few dozen against 1.7
+    # million nationally: indexing them all cost about a second); the first row of each,
+    # as before, since filtering keeps their order.
+    wanted = postcodes[postcodes["postcode"].isin(codes.unique())]
+    lookup = wanted.drop_duplicates("postcode").set_index("postcode")
     x = codes.map(lookup["easting"])
     y = codes.map(lookup["northing"])
     unknown = x.isna() | y.isna()
