@@ -1,4 +1,4 @@
-"""esda's permutation draws, and a second process that makes them beside the build.
+"""esda's permutation draws, and processes that make them beside the build.
 
 esda's conditional randomisation draws, from its seed, `permutations` rows of random
 positions among the other n - 1 areas (`vec_permutations`: NumPy's legacy
@@ -10,12 +10,12 @@ every other thread of the build for those 4 s, the weight Monte Carlo's among th
 
 The draws depend only on n, the seed and the number of permutations (a row's first k
 positions are the first k of its shuffle whatever k is), so `BackgroundDraws` has them
-made by this module run as a script, in a second process started when the hot spots'
+made by this module run as a script, a process per level started when the hot spots'
 stage begins, `WIDTH` positions a row; the hot spots take them (`take`) when they get to
-them, or draw in-process, as before, for anything the process was not asked for, draws
-too narrow, or a process that failed. Same rows either way: the same function draws them.
+them, or draw in-process, as before, for anything no process was asked for, draws too
+narrow, or a process that failed. Same rows either way: the same function draws them.
 
-This module imports only NumPy, so the second process starts in a tenth of a second.
+This module imports only NumPy, so a process starts in a tenth of a second.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ import numpy as np
 #: with more is drawn in-process.
 WIDTH = 96
 
-#: Areas (all levels together) from which a second process pays: below it, its start-up
+#: Areas (all levels together) from which the processes pay: below it, its start-up
 #: (a tenth of a second) costs about what drawing them here does.
 BACKGROUND_FROM = 5_000
 
@@ -96,10 +96,12 @@ def main(argv: list[str]) -> int:
 
 
 class BackgroundDraws:
-    """The draws for each of `counts` (area counts, in the order the hot spots test their
-    levels), made by a second process; `take` waits for the ones it asks for. `close` stops
-    the process if it is still drawing. Without a process (fewer than `from_areas` areas in
-    all, or none could start), `take` declines everything and the caller draws."""
+    """The draws for each of `counts` (area counts of the levels the hot spots test), each
+    made by a process of its own, all started at once: the wards' (a fifth of the work)
+    are not queued behind the LSOAs', nor the LSOAs' behind the wards'. `take` waits for
+    the ones it asks for; `close` stops any process still drawing. Without processes
+    (fewer than `from_areas` areas in all, or none could start), `take` declines
+    everything and the caller draws."""
 
     def __init__(
         self,
@@ -114,38 +116,41 @@ class BackgroundDraws:
             self.counts = []
         self.permutations, self.seed, self.width = permutations, seed, width
         self._drawn: dict[int, tuple[np.ndarray, State]] = {}
+        self._ended: set[int] = set()  # counts whose process has ended (or never began)
         self._done = threading.Condition()
-        self._finished = not self.counts
-        self._process: subprocess.Popen | None = None
-        if not self.counts:
-            return
-        try:
-            self._process = subprocess.Popen(  # noqa: S603 - this interpreter, this file
-                [sys.executable, "-I", __file__, str(width), str(permutations), str(seed)]
-                + [str(n) for n in self.counts],
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
+        self._processes: list[subprocess.Popen] = []
+        self._readers: list[threading.Thread] = []
+        for n in self.counts:
+            try:
+                process = subprocess.Popen(  # noqa: S603 - this interpreter, this file
+                    [sys.executable, "-I", __file__, str(width), str(permutations), str(seed)]
+                    + [str(n)],
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,
+                )
+            except OSError:  # no interpreter to start (an embedded Python): draw in-process
+                self._ended.add(n)
+                continue
+            reader = threading.Thread(
+                target=self._receive, args=(n, process), name="draws", daemon=True
             )
-        except OSError:  # no interpreter to start (an embedded Python): draw in-process
-            self._finished = True
-            return
-        self._reader = threading.Thread(target=self._receive, name="draws", daemon=True)
-        self._reader.start()
+            self._processes.append(process)
+            self._readers.append(reader)
+            reader.start()
 
-    def _receive(self) -> None:
-        assert self._process is not None and self._process.stdout is not None
+    def _receive(self, n: int, process: subprocess.Popen) -> None:
+        assert process.stdout is not None
         try:
-            while (answer := _read(self._process.stdout)) is not None:
-                n, ids, state = answer
+            answer = _read(process.stdout)
+            if answer is not None and answer[0] == n:
                 with self._done:
-                    self._drawn[n] = (ids, state)
-                    self._done.notify_all()
+                    self._drawn[n] = answer[1:]
         except (OSError, EOFError, ValueError):  # a failed process: the caller draws
             pass
         finally:
-            self._process.wait()
+            process.wait()
             with self._done:
-                self._finished = True
+                self._ended.add(n)
                 self._done.notify_all()
 
     def take(
@@ -153,11 +158,11 @@ class BackgroundDraws:
     ) -> tuple[np.ndarray, State] | None:
         """n's rows, `width` positions each, and the state they leave, if they are the ones
         drawn here (same n, seed and permutations; the width covered); else None, at once
-        if they were never asked for, or when the process ends without them."""
+        if they were never asked for, or when their process ends without them."""
         if (permutations, seed) != (self.permutations, self.seed) or n not in self.counts:
             return None
         with self._done:
-            self._done.wait_for(lambda: n in self._drawn or self._finished)
+            self._done.wait_for(lambda: n in self._drawn or n in self._ended)
             drawn = self._drawn.pop(n, None)
         if drawn is None or drawn[0].shape[1] < width:
             return None
@@ -165,12 +170,12 @@ class BackgroundDraws:
         return np.ascontiguousarray(ids[:, :width]), state
 
     def close(self) -> None:
-        """Stop the process if it is still drawing, and wait for it to end."""
-        if self._process is None:
-            return
-        if self._process.poll() is None:
-            self._process.kill()
-        self._reader.join()
+        """Stop any process still drawing, and wait for them to end."""
+        for process in self._processes:
+            if process.poll() is None:
+                process.kill()
+        for reader in self._readers:
+            reader.join()
 
     def __enter__(self) -> BackgroundDraws:
         return self

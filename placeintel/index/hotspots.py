@@ -36,6 +36,7 @@ second view: high-high and low-low clusters, and high-low / low-high outliers.
 from __future__ import annotations
 
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 import geopandas as gpd
 import numpy as np
@@ -165,22 +166,32 @@ class _LocalTests:
         statistic: Statistic,
         observed: np.ndarray,
         z: np.ndarray,
-        weights: sparse.csr_array,
+        laid_out: tuple[np.ndarray, np.ndarray],
         scaling: float,
+        ids: np.ndarray,
     ) -> np.ndarray:
-        own, others = neighbour_weights(weights)
-        ids = self._draws(others.shape[0])
+        own, others = laid_out
         upper, lower = tail_counts(statistic, observed, z, own, others, scaling, ids)
         return fdr(two_sided_from_counts(upper, lower, self.permutations))
 
     def run(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Gi* z and FDR p; local Moran quadrant and FDR p (row-standardised weights)."""
+        """Gi* z and FDR p; local Moran quadrant and FDR p (row-standardised weights).
+
+        The two statistics' tails are independent once drawn, and mostly NumPy work that
+        lets go of the GIL: Moran's are counted on a thread beside Gi*'s (nationally the
+        LSOAs' two took 1.2 s one after the other, at the end of stage 4)."""
         y = self.values
         gi = gi_star_statistic(self.adjacency, y)
-        gi_p = self._p_values("gi_star", gi.statistic, y, gi.weights, y.sum())
         lisa = local_moran(self.adjacency, y)
         scaling = (len(y) - 1) / (lisa.z * lisa.z).sum()  # esda crand's, for Moran
-        lisa_p = self._p_values("moran", lisa.statistic, lisa.z, lisa.weights, scaling)
+        gi_laid, lisa_laid = neighbour_weights(gi.weights), neighbour_weights(lisa.weights)
+        ids = self._draws(max(gi_laid[1].shape[0], lisa_laid[1].shape[0]))
+        with ThreadPoolExecutor(1, thread_name_prefix="moran") as pool:
+            moran = pool.submit(
+                self._p_values, "moran", lisa.statistic, lisa.z, lisa_laid, scaling, ids
+            )
+            gi_p = self._p_values("gi_star", gi.statistic, y, gi_laid, y.sum(), ids)
+            lisa_p = moran.result()
         return np.asarray(gi.z, dtype=float), gi_p, np.asarray(lisa.quadrant), lisa_p
 
 
