@@ -16,7 +16,9 @@ BLOCK = 16 << 20
 
 def sha256(path: Path) -> str:
     digest = hashlib.sha256()
-    buffer = bytearray(min(BLOCK, max(path.stat().st_size, 1)))
+    # A small file needs no 16 MB buffer; at least 64 kB, for files whose size says 0
+    # but that hold bytes (a pipe, some network file systems).
+    buffer = bytearray(min(BLOCK, max(path.stat().st_size, 1 << 16)))
     view = memoryview(buffer)
     with path.open("rb", buffering=0) as handle:
         while size := handle.readinto(view):

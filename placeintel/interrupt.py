@@ -36,8 +36,12 @@ _stopping = threading.Event()
 
 
 def install(grace: float = GRACE) -> None:
-    """Handle SIGINT as described above; only from the main thread (Python's rule)."""
+    """Handle SIGINT as described above: only from the main thread (Python's rule), and
+    only in place of Python's own handler (a program started with SIGINT ignored, as a
+    script's `cmd &` is, keeps ignoring it)."""
     if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
         return
 
     def on_interrupt(signum: int, frame: object) -> None:

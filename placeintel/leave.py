@@ -19,6 +19,7 @@ CLI through click's test runner) never comes here: only the program itself does.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import sys
 import threading
@@ -75,8 +76,13 @@ def _child_processes() -> bool:
 
 def child_pids() -> list[int]:
     """This process's child processes, started from any of its threads (a worker process
-    may be started from any); OSError where /proc cannot tell (not Linux)."""
-    return [int(pid) for task in _tasks() for pid in task.joinpath("children").read_text().split()]
+    may be started from any); OSError where /proc cannot tell (not Linux). A thread that
+    ends while they are listed is passed over: its children went to the others."""
+    pids: list[int] = []
+    for task in _tasks():
+        with contextlib.suppress(OSError):
+            pids += [int(pid) for pid in task.joinpath("children").read_text().split()]
+    return pids
 
 
 def _tasks() -> list[Path]:

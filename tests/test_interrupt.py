@@ -123,3 +123,24 @@ def test_the_program_installs_it_and_python_callers_keep_theirs() -> None:
     )
     answers = [line for line in done.stdout.splitlines() if line in ("True", "False")]
     assert answers == ["True", "False"]
+
+
+def test_a_program_started_with_sigint_ignored_keeps_ignoring_it() -> None:
+    """As a script's `placeintel build &` is started: Ctrl+C in the script leaves it be."""
+    code = (
+        "import signal, threading; from placeintel.interrupt import install; install(grace=1);"
+        "print(signal.getsignal(signal.SIGINT) is signal.SIG_IGN, flush=True);"
+        "threading.Event().wait(3)"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", code],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),  # noqa: PLW1509
+    )
+    assert process.stdout is not None and process.stdout.readline() == "True\n"
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 0, err

@@ -7,6 +7,8 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
+
 from placeintel import leave
 
 
@@ -83,3 +85,13 @@ def test_a_build_called_from_python_returns_and_keeps_nothing(tmp_path: Path) ->
     assert result.exit_code == 0, result.output
     assert "Highest-risk wards:" in result.output
     assert cli._finished == []
+
+
+def test_a_thread_gone_while_children_are_listed_is_passed_over(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real = leave._tasks()
+    monkeypatch.setattr(leave, "_tasks", lambda: [Path("/proc/self/task/0"), *real])
+    assert leave.child_pids() == [
+        int(p) for task in real for p in task.joinpath("children").read_text().split()
+    ]

@@ -73,15 +73,24 @@ def _read_exactly(source: IO[bytes], size: int) -> bytes:
     return data
 
 
-def _read(source: IO[bytes]) -> tuple[int, np.ndarray, State] | None:
+def _read(source: IO[bytes], n: int, rows: int, width: int) -> tuple[int, np.ndarray, State] | None:
+    """The answer for n's `rows` x `width` draws, or None if the process said nothing; a
+    ValueError if what it said is anything else (the state's position, which NumPy takes
+    on trust, included: out of range it crashes the next draw from the global state)."""
     head = source.read(_HEAD.size)
     if not head:
         return None
     if len(head) != _HEAD.size:
         raise EOFError("the draws' process ended mid-answer")
-    n, rows, width, position, has_gauss, gaussian = _HEAD.unpack(head)
+    said, said_rows, said_width, position, has_gauss, gaussian = _HEAD.unpack(head)
+    if (said, said_rows, said_width) != (n, rows, width) or not (
+        0 <= position <= _KEYS and has_gauss in (0, 1)
+    ):
+        raise ValueError("the draws' process answered something else")
     ids = np.frombuffer(_read_exactly(source, rows * width * 8), dtype="<i8")
     keys = np.frombuffer(_read_exactly(source, _KEYS * 4), dtype="<u4").astype(np.uint32)
+    if ids.size and (ids.min() < 0 or ids.max() >= n - 1):
+        raise ValueError("the draws' process answered positions out of range")
     state = ("MT19937", keys, position, has_gauss, gaussian)
     return n, ids.reshape(rows, width).astype(np.int64, copy=False), state
 
@@ -120,34 +129,44 @@ class BackgroundDraws:
         self._done = threading.Condition()
         self._processes: list[subprocess.Popen] = []
         self._readers: list[threading.Thread] = []
-        for n in self.counts:
-            try:
-                process = subprocess.Popen(  # noqa: S603 - this interpreter, this file
-                    [sys.executable, "-I", __file__, str(width), str(permutations), str(seed)]
-                    + [str(n)],
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.DEVNULL,
-                )
-            except OSError:  # no interpreter to start (an embedded Python): draw in-process
-                self._ended.add(n)
-                continue
-            reader = threading.Thread(
-                target=self._receive, args=(n, process), name="draws", daemon=True
+        try:
+            for n in self.counts:
+                self._start(n)
+        except BaseException:  # interrupted while starting them: leave none behind
+            self.close()
+            raise
+
+    def _start(self, n: int) -> None:
+        if not sys.executable:  # an embedded Python without an interpreter to start
+            self._ended.add(n)
+            return
+        try:
+            process = subprocess.Popen(  # noqa: S603 - this interpreter, this file
+                [sys.executable, "-I", __file__]
+                + [str(a) for a in (self.width, self.permutations, self.seed, n)],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
             )
-            self._processes.append(process)
-            self._readers.append(reader)
-            reader.start()
+        except OSError:  # none could start: draw in-process
+            self._ended.add(n)
+            return
+        self._processes.append(process)
+        reader = threading.Thread(target=self._receive, args=(n, process), name="draws")
+        reader.daemon = True
+        self._readers.append(reader)
+        reader.start()
 
     def _receive(self, n: int, process: subprocess.Popen) -> None:
         assert process.stdout is not None
         try:
-            answer = _read(process.stdout)
-            if answer is not None and answer[0] == n:
+            answer = _read(process.stdout, n, self.permutations, min(self.width, n - 1))
+            if answer is not None:
                 with self._done:
                     self._drawn[n] = answer[1:]
-        except (OSError, EOFError, ValueError):  # a failed process: the caller draws
-            pass
+        except Exception:  # noqa: BLE001 - any failed or garbled answer: the caller draws
+            process.kill()  # it may be blocked writing what was not read
         finally:
+            process.stdout.close()
             process.wait()
             with self._done:
                 self._ended.add(n)

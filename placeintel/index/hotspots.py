@@ -36,7 +36,9 @@ second view: high-high and low-low clusters, and high-low / low-high outliers.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -55,6 +57,8 @@ from placeintel.index.permutation import (
     tail_counts,
     two_sided_from_counts,
 )
+
+T = TypeVar("T")
 
 PERMUTATIONS = 9_999
 SEED = 20231
@@ -187,12 +191,28 @@ class _LocalTests:
         gi_laid, lisa_laid = neighbour_weights(gi.weights), neighbour_weights(lisa.weights)
         ids = self._draws(max(gi_laid[1].shape[0], lisa_laid[1].shape[0]))
         with ThreadPoolExecutor(1, thread_name_prefix="moran") as pool:
-            moran = pool.submit(
-                self._p_values, "moran", lisa.statistic, lisa.z, lisa_laid, scaling, ids
+            moran = pool.submit(  # NumPy's error settings are per context, not inherited
+                _with_errstate(np.geterr(), self._p_values),
+                "moran",
+                lisa.statistic,
+                lisa.z,
+                lisa_laid,
+                scaling,
+                ids,
             )
             gi_p = self._p_values("gi_star", gi.statistic, y, gi_laid, y.sum(), ids)
             lisa_p = moran.result()
         return np.asarray(gi.z, dtype=float), gi_p, np.asarray(lisa.quadrant), lisa_p
+
+
+def _with_errstate(settings: dict[str, str], work: Callable[..., T]) -> Callable[..., T]:
+    """`work` run under these NumPy error settings, on whichever thread calls it."""
+
+    def run(*args: object) -> T:
+        with np.errstate(**settings):
+            return work(*args)
+
+    return run
 
 
 def hotspots(

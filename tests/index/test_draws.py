@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from esda.crand import vec_permutations
 
+from placeintel.index import draws
 from placeintel.index import hotspots as hot
 from placeintel.index.draws import BackgroundDraws, draw_rows
 from tests.index.test_permutation import _map, _same_state
@@ -82,3 +83,40 @@ def test_hot_spots_from_the_second_process_are_the_same(monkeypatch: pytest.Monk
 def test_draw_rows_is_one_shuffle_per_row() -> None:
     rows, _ = draw_rows(50, 49, 20, 3)
     assert all(sorted(row) == list(range(49)) for row in rows.tolist())
+
+
+#: Stand-ins for the draws' process that answer wrongly: what they write to stdout.
+LIARS = {
+    "banner": "import sys; sys.stdout.buffer.write(b'hello from sitecustomize\\n' * 50)",
+    # A header claiming 10**12 rows, then a process that never ends on its own.
+    "huge": (
+        "import struct, sys, time; sys.stdout.buffer.write(struct.pack('<5qd', int(sys.argv[4]),"
+        " 10**12, 6, 5, 0, 0.0)); sys.stdout.flush(); time.sleep(600)"
+    ),
+    # Well formed, but 5 rows where 999 were asked for.
+    "rows": (
+        "import struct, sys; n = int(sys.argv[4]); out = sys.stdout.buffer;"
+        " out.write(struct.pack('<5qd', n, 5, 6, 5, 0, 0.0)); out.write(bytes(5 * 6 * 8));"
+        " out.write(bytes(624 * 4))"
+    ),
+    # Well formed and the right shape, but a state NumPy would crash on.
+    "state": (
+        "import struct, sys; n, p = int(sys.argv[4]), int(sys.argv[2]); out = sys.stdout.buffer;"
+        " out.write(struct.pack('<5qd', n, p, 6, 10**8, 0, 0.0)); out.write(bytes(p * 6 * 8));"
+        " out.write(bytes(624 * 4))"
+    ),
+}
+
+
+@pytest.mark.parametrize("liar", sorted(LIARS))
+def test_a_wrong_answer_is_declined_at_once(
+    liar: str, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The caller then draws itself: never a hang, a wrong draw or a bad random state."""
+    fake = tmp_path / "fake.py"
+    fake.write_text(LIARS[liar])
+    monkeypatch.setattr(draws, "__file__", str(fake))
+    started = time.monotonic()
+    with BackgroundDraws([300], PERMUTATIONS, 7, width=6, from_areas=0) as drawn:
+        assert drawn.take(300, 6, PERMUTATIONS, 7) is None
+    assert time.monotonic() - started < 20
