@@ -34,7 +34,12 @@ def _interrupt_at(stage: int, sig: signal.Signals, out: Path) -> int:
             process.send_signal(sig)
             break
     process.stdout.close()
-    return process.wait(timeout=120)
+    try:
+        return process.wait(timeout=120)
+    except subprocess.TimeoutExpired:  # a hang is the failure; leave no process behind
+        process.kill()
+        process.wait()
+        raise
 
 
 @pytest.mark.parametrize("stage", range(1, STAGES + 1))
