@@ -12,7 +12,6 @@ import hashlib
 import importlib
 import ipaddress
 import json
-import logging
 import os
 import sys
 import time
@@ -491,10 +490,10 @@ def run(
     headers waitress then honours (and drops from anyone else). The connection limit is
     the whole server's: each of the `workers` processes takes its share.
     """
+    import waitress
     import waitress.adjustments
-    import waitress.server
 
-    from placeintel.api.workers import ConnectionShares, listening_socket, run_workers
+    from placeintel.api.workers import listening_socket, run_workers
 
     url = (url or f"http://{host}:{port}").rstrip("/")
     if not url.startswith(("http://", "https://")):
@@ -544,25 +543,18 @@ def run(
     )
     echo("Press Ctrl+C to stop.")
 
-    shares = ConnectionShares(workers)
-
-    def worker(slot: int) -> None:
-        logging.basicConfig()  # as waitress.serve does: its warnings reach stderr
-        server = waitress.server.create_server(
+    def worker() -> None:
+        waitress.serve(
             app,
             sockets=[sock],
             threads=threads,
             ident="placeintel",
             **settings.waitress(trusted_proxy),
         )
-        if workers > 1:
-            shares.take(slot)
-            shares.share(server)
-        server.run()
 
     try:
         if workers == 1:
-            worker(0)
+            worker()
         else:
             run_workers(workers, worker, echo)
     finally:

@@ -19,21 +19,12 @@ up to five seconds, so a few idle sockets delay everyone (a slowloris client).
 
 The parent only watches: a child that dies is replaced, and SIGINT/SIGTERM stop
 them all.
-
-Connections are shared out (`ConnectionShares`): every worker wakes when a client connects,
-and whichever runs first accepts, so a burst of keep-alive connections could land 5/11 or
-worse on two workers (wrk's 16 connections: 2,700-2,800 req/s for a ward by id, against
-3,800-4,100 when they landed 7/9 or 8/8). Each worker now publishes how many connections it
-holds, in memory the forked workers share, and stops accepting while it holds more than one
-above the least loaded; the others then take the newcomers from the socket's backlog.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import gc
-import multiprocessing
 import os
 import signal
 import socket
@@ -65,56 +56,18 @@ def listening_socket(host: str, port: int, backlog: int = 1024) -> socket.socket
     return sock
 
 
-class ConnectionShares:
-    """Each worker's open connections, in memory its forked siblings share (an anonymous
-    shared mapping made before the fork: no file, no server process)."""
-
-    #: A worker accepts while it holds at most this many connections above the least
-    #: loaded other worker.
-    SLACK = 1
-
-    def __init__(self, workers: int) -> None:
-        self.counts = multiprocessing.RawArray(ctypes.c_int, max(workers, 1))
-        self.slot = 0
-
-    def take(self, slot: int) -> None:
-        """In a new worker: this process is worker `slot` (a replaced worker's slot is
-        taken over from zero)."""
-        self.slot = slot
-        self.counts[slot] = 0
-
-    def may_accept(self, mine: int) -> bool:
-        """Publish that this worker holds `mine` connections; whether it should accept."""
-        self.counts[self.slot] = mine
-        others = [c for i, c in enumerate(self.counts) if i != self.slot]
-        return not others or mine <= min(others) + self.SLACK
-
-    def share(self, server: Any) -> Any:
-        """`server` (a waitress server in this worker) accepting only its share: its own
-        `readable` (its connection limit) and this worker not above the least loaded."""
-        readable = server.readable
-
-        def balanced() -> bool:
-            accepting = readable()
-            return self.may_accept(len(server.active_channels)) and accepting
-
-        server.readable = balanced
-        return server
-
-
 def run_workers(
     workers: int,
-    child: Callable[[int], Any],
+    child: Callable[[], Any],
     echo: Callable[[str], None] = print,
 ) -> None:
-    """Fork `workers` processes running `child(slot)`, slot 0 to workers - 1 (a replaced
-    worker takes the slot of the one it replaces); keep them running until stopped."""
+    """Fork `workers` processes running `child()`; keep them running until stopped."""
     gc.collect()
     gc.freeze()  # the loaded objects stay out of the collector's reach: no copy-on-write
-    children: dict[int, tuple[float, int]] = {}
+    children: dict[int, float] = {}
     stopping = False
 
-    def start(slot: int) -> None:
+    def start() -> None:
         # SIGINT/SIGTERM are held back across the fork: arriving between the fork and the
         # pid being recorded, stop() would miss the new worker and the parent would wait
         # for it for ever; arriving in the child before its handlers are reset, the child
@@ -131,7 +84,7 @@ def run_workers(
             signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
             code = 0
             try:
-                child(slot)
+                child()
             except KeyboardInterrupt:
                 pass
             except BaseException as error:  # say why, then leave without the parent's cleanup
@@ -141,7 +94,7 @@ def run_workers(
                 sys.stdout.flush()
                 sys.stderr.flush()
                 os._exit(code)
-        children[pid] = (time.monotonic(), slot)
+        children[pid] = time.monotonic()
         signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
 
     def stop(signum: int, frame: Any) -> None:
@@ -153,10 +106,10 @@ def run_workers(
 
     previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        for slot in range(workers):
+        for _ in range(workers):
             if stopping:
                 break
-            start(slot)
+            start()
         while children:
             try:
                 pid, status = os.wait()
@@ -164,16 +117,15 @@ def run_workers(
                 break
             except InterruptedError:
                 continue
-            record = children.pop(pid, None)
-            if record is None or stopping:
+            started = children.pop(pid, None)
+            if started is None or stopping:
                 continue
-            started, slot = record
             if time.monotonic() - started < FAST_FAILURE:
                 echo(f"worker {pid} failed at start ({_describe(status)}); stopping")
                 stop(signal.SIGTERM, None)
                 continue
             echo(f"worker {pid} stopped ({_describe(status)}); starting another")
-            start(slot)
+            start()
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
