@@ -11,7 +11,9 @@ is the best of 1 and 2 uvicorn workers. The table gives req/s, p99 and the ratio
 
 Environment: PLACEINTEL_BENCH_POSTGRES (a PostGIS URL, e.g. the one
 scripts/start-postgis.sh prints), API_HTTP_SECONDS (per run, default 20),
-API_HTTP_SCALE (national or gm; default national), PLACEINTEL_BENCH_RELEASES.
+API_HTTP_SCALE (national or gm; default national), PLACEINTEL_BENCH_RELEASES,
+API_HTTP_QUERIES (only the queries whose label holds one of these comma-separated
+words, e.g. "by id", to re-run a row).
 National runs belong under the shared lock: flock /tmp/placeintel-national.lock ...
 
 The server's memory is measured on a fresh `serve`, after warm-up requests to every
@@ -201,10 +203,16 @@ def wrk(url: str, connections: int, seconds: int) -> tuple[float, float]:
     return rate, p99
 
 
+def selected() -> dict[str, tuple[str, str | None]]:
+    """The queries to run: all, or those API_HTTP_QUERIES names (see the docstring)."""
+    words = [w.strip() for w in os.environ.get("API_HTTP_QUERIES", "").split(",") if w.strip()]
+    return {k: v for k, v in QUERIES.items() if not words or any(w in k for w in words)}
+
+
 def urls(base: str, collections: dict[str, str], suffix: str) -> dict[str, str]:
     """Each query's URL on one server; `collections` maps placeintel's names to its own."""
     out = {}
-    for label, (collection, query) in QUERIES.items():
+    for label, (collection, query) in selected().items():
         name = collections[collection]
         if query is None:
             first = f"{base}/collections/{name}/items?limit=1{suffix}"
@@ -322,7 +330,7 @@ def report(ours: dict, theirs: dict) -> None:
     head = "| query | conns | placeintel req/s | p99 ms | tipg req/s | p99 ms | ratio |"
     print(head)
     print("|" + "---|" * 7)
-    for label in QUERIES:
+    for label in selected():
         for connections in CONNECTIONS:
             (rate, p99), (other, other_p99) = ours[label, connections], theirs[label, connections]
             print(
