@@ -26,14 +26,20 @@ threading.Event().wait()
 """
 
 
-def _started(grace: float) -> tuple[subprocess.Popen, int]:
-    process = subprocess.Popen(
-        [sys.executable, "-c", STUCK.format(grace=grace)],
+def _program(code: str, **options: object) -> subprocess.Popen:
+    """`python -c code` from the project's folder, its output read as text."""
+    return subprocess.Popen(
+        [sys.executable, "-c", code],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         cwd=Path(__file__).resolve().parents[1],
+        **options,
     )
+
+
+def _started(grace: float) -> tuple[subprocess.Popen, int]:
+    process = _program(STUCK.format(grace=grace))
     assert process.stdout is not None
     child = int(process.stdout.readline())
     return process, child
@@ -84,13 +90,7 @@ def test_a_stop_that_finishes_is_the_usual_one() -> None:
         "import threading; from placeintel.interrupt import install; install(grace=600);"
         "print('ready', flush=True); threading.Event().wait()"
     )
-    process = subprocess.Popen(
-        [sys.executable, "-c", code],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=Path(__file__).resolve().parents[1],
-    )
+    process = _program(code)
     assert process.stdout is not None and process.stdout.readline() == "ready\n"
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=30)
@@ -132,12 +132,8 @@ def test_a_program_started_with_sigint_ignored_keeps_ignoring_it() -> None:
         "print(signal.getsignal(signal.SIGINT) is signal.SIG_IGN, flush=True);"
         "threading.Event().wait(3)"
     )
-    process = subprocess.Popen(
-        [sys.executable, "-c", code],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=Path(__file__).resolve().parents[1],
+    process = _program(
+        code,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),  # noqa: PLW1509
     )
     assert process.stdout is not None and process.stdout.readline() == "True\n"
