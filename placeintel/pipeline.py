@@ -484,7 +484,7 @@ def _analyse(
     NumPy's global random state in the same order) run beside the weight uncertainty (this
     thread; its own seeded generator). Each is independent of the other and most of both is
     NumPy work that releases the GIL, so the two share the cores. esda's permutations are
-    drawn by a second process from the start (`index.draws`): NumPy's legacy shuffles
+    drawn by a process per level from the start (`index.draws`): NumPy's legacy shuffles
     keep the GIL, so on the hot spots' thread they held up the weight draws.
     """
     from placeintel.index.draws import BackgroundDraws

@@ -73,7 +73,7 @@ def _read_exactly(source: IO[bytes], size: int) -> bytes:
     return data
 
 
-def _read(source: IO[bytes], n: int, rows: int, width: int) -> tuple[int, np.ndarray, State] | None:
+def _read(source: IO[bytes], n: int, rows: int, width: int) -> tuple[np.ndarray, State] | None:
     """The answer for n's `rows` x `width` draws, or None if the process said nothing; a
     ValueError if what it said is anything else (the state's position, which NumPy takes
     on trust, included: out of range it crashes the next draw from the global state)."""
@@ -92,7 +92,7 @@ def _read(source: IO[bytes], n: int, rows: int, width: int) -> tuple[int, np.nda
     if ids.size and (ids.min() < 0 or ids.max() >= n - 1):
         raise ValueError("the draws' process answered positions out of range")
     state = ("MT19937", keys, position, has_gauss, gaussian)
-    return n, ids.reshape(rows, width).astype(np.int64, copy=False), state
+    return ids.reshape(rows, width).astype(np.int64, copy=False), state
 
 
 def main(argv: list[str]) -> int:
@@ -162,7 +162,7 @@ class BackgroundDraws:
             answer = _read(process.stdout, n, self.permutations, min(self.width, n - 1))
             if answer is not None:
                 with self._done:
-                    self._drawn[n] = answer[1:]
+                    self._drawn[n] = answer
         except Exception:  # noqa: BLE001 - any failed or garbled answer: the caller draws
             process.kill()  # it may be blocked writing what was not read
         finally:
