@@ -12,6 +12,7 @@ import hashlib
 import importlib
 import ipaddress
 import json
+import logging
 import os
 import sys
 import time
@@ -490,9 +491,10 @@ def run(
     headers waitress then honours (and drops from anyone else). The connection limit is
     the whole server's: each of the `workers` processes takes its share.
     """
-    import waitress
     import waitress.adjustments
+    import waitress.server
 
+    from placeintel.api.balance import ConnectionShares, run_balanced
     from placeintel.api.workers import listening_socket, run_workers
 
     url = (url or f"http://{host}:{port}").rstrip("/")
@@ -543,18 +545,25 @@ def run(
     )
     echo("Press Ctrl+C to stop.")
 
-    def worker() -> None:
-        waitress.serve(
+    shares = ConnectionShares(workers)
+
+    def worker(slot: int) -> None:
+        logging.basicConfig()  # as waitress.serve does: its warnings reach stderr
+        server = waitress.server.create_server(
             app,
             sockets=[sock],
             threads=threads,
             ident="placeintel",
             **settings.waitress(trusted_proxy),
         )
+        if workers == 1:
+            server.run()
+        else:
+            run_balanced(server, shares, slot)
 
     try:
         if workers == 1:
-            worker()
+            worker(0)
         else:
             run_workers(workers, worker, echo)
     finally:

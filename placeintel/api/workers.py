@@ -17,8 +17,8 @@ are honoured from the trusted proxy only). gunicorn's sync workers hold one
 connection each, and its gthread workers give each new connection a thread for
 up to five seconds, so a few idle sockets delay everyone (a slowloris client).
 
-The parent only watches: a child that dies is replaced, and SIGINT/SIGTERM stop
-them all.
+The parent only watches: a child that dies is replaced (in the same slot, so that
+placeintel.api.balance's counts stay one per worker), and SIGINT/SIGTERM stop them all.
 """
 
 from __future__ import annotations
@@ -58,16 +58,17 @@ def listening_socket(host: str, port: int, backlog: int = 1024) -> socket.socket
 
 def run_workers(
     workers: int,
-    child: Callable[[], Any],
+    child: Callable[[int], Any],
     echo: Callable[[str], None] = print,
 ) -> None:
-    """Fork `workers` processes running `child()`; keep them running until stopped."""
+    """Fork `workers` processes running `child(slot)`, slot 0 to workers - 1 (a replaced
+    worker takes the slot of the one it replaces); keep them running until stopped."""
     gc.collect()
     gc.freeze()  # the loaded objects stay out of the collector's reach: no copy-on-write
-    children: dict[int, float] = {}
+    children: dict[int, tuple[float, int]] = {}
     stopping = False
 
-    def start() -> None:
+    def start(slot: int) -> None:
         # SIGINT/SIGTERM are held back across the fork: arriving between the fork and the
         # pid being recorded, stop() would miss the new worker and the parent would wait
         # for it for ever; arriving in the child before its handlers are reset, the child
@@ -84,7 +85,7 @@ def run_workers(
             signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
             code = 0
             try:
-                child()
+                child(slot)
             except KeyboardInterrupt:
                 pass
             except BaseException as error:  # say why, then leave without the parent's cleanup
@@ -94,7 +95,7 @@ def run_workers(
                 sys.stdout.flush()
                 sys.stderr.flush()
                 os._exit(code)
-        children[pid] = time.monotonic()
+        children[pid] = (time.monotonic(), slot)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
 
     def stop(signum: int, frame: Any) -> None:
@@ -106,10 +107,10 @@ def run_workers(
 
     previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        for _ in range(workers):
+        for slot in range(workers):
             if stopping:
                 break
-            start()
+            start(slot)
         while children:
             try:
                 pid, status = os.wait()
@@ -117,15 +118,16 @@ def run_workers(
                 break
             except InterruptedError:
                 continue
-            started = children.pop(pid, None)
-            if started is None or stopping:
+            record = children.pop(pid, None)
+            if record is None or stopping:
                 continue
+            started, slot = record
             if time.monotonic() - started < FAST_FAILURE:
                 echo(f"worker {pid} failed at start ({_describe(status)}); stopping")
                 stop(signal.SIGTERM, None)
                 continue
             echo(f"worker {pid} stopped ({_describe(status)}); starting another")
-            start()
+            start(slot)
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)

@@ -21,7 +21,7 @@ SCRIPT = textwrap.dedent(
 
     os.fork = fork
     started = time.monotonic()
-    workers.run_workers(2, lambda: time.sleep(60), echo=print)
+    workers.run_workers(2, lambda slot: time.sleep(60), echo=print)
     print(f"stopped after {time.monotonic() - started:.1f} s")
     """
 )
