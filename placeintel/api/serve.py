@@ -494,7 +494,7 @@ def run(
     import waitress.adjustments
     import waitress.server
 
-    from placeintel.api.balance import ConnectionShares, run_balanced
+    from placeintel.api.balance import BalancedServer, ConnectionShares
     from placeintel.api.workers import listening_socket, run_workers
 
     url = (url or f"http://{host}:{port}").rstrip("/")
@@ -559,7 +559,7 @@ def run(
         if workers == 1:
             server.run()
         else:
-            run_balanced(server, shares, slot)
+            BalancedServer(server, shares).run(slot)
 
     try:
         if workers == 1:
