@@ -36,3 +36,40 @@ def test_a_stop_arriving_during_a_fork_stops_every_worker() -> None:
     assert done.returncode == 0, done.stderr
     assert "stopped after" in done.stdout
     assert float(done.stdout.split("stopped after ")[1].split()[0]) < 10
+
+
+REPLACED = textwrap.dedent(
+    """
+    import os, signal, sys, threading, time
+    from pathlib import Path
+    from placeintel.api import workers
+
+    workers.FAST_FAILURE = 0  # a worker ending at once is replaced, not the end of it all
+    died = Path(sys.argv[1])
+
+    def child(slot):
+        print(f"worker in slot {slot}", flush=True)
+        if slot == 1 and not died.exists():
+            died.touch()
+            raise SystemExit(3)  # the first worker in slot 1 dies
+        time.sleep(60)
+
+    threading.Timer(3, os.kill, (os.getpid(), signal.SIGTERM)).start()
+    workers.run_workers(2, child, echo=print)
+    """
+)
+
+
+def test_a_replaced_worker_takes_the_slot_of_the_one_it_replaces(tmp_path) -> None:
+    """Slots index the workers' shared connection counts (placeintel.api.balance): a
+    replacement taking a new slot would leave the dead worker's count behind."""
+    done = subprocess.run(
+        [sys.executable, "-c", REPLACED, str(tmp_path / "died")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 0, done.stderr
+    slots = [line for line in done.stdout.splitlines() if line.startswith("worker in slot")]
+    assert sorted(slots) == ["worker in slot 0", "worker in slot 1", "worker in slot 1"]
+    assert "stopped (exit code 1); starting another" in done.stdout
