@@ -74,6 +74,8 @@ def run_workers(
         # for it for ever; arriving in the child before its handlers are reset, the child
         # would run the parent's stop(). Held signals are delivered on unblocking.
         signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        sys.stdout.flush()  # else what the parent has buffered is written again by each child
+        sys.stderr.flush()
         try:
             pid = os.fork()
         except BaseException:

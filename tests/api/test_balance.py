@@ -48,6 +48,21 @@ def _workers(port: str) -> list[psutil.Process]:
     raise AssertionError(f"no serve process on port {port}")
 
 
+def _both_serving(port: str, threads: int = 4) -> None:
+    """Wait until both workers run their waitress loop (each has started its `threads`
+    request threads), not just the first to answer: until a worker has published its
+    count it is left out, and the other takes every connection (seen on a loaded machine:
+    16/0 right after start)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        workers = _workers(port)
+        if len(workers) == 2 and all(w.num_threads() > threads for w in workers):
+            time.sleep(0.2)  # from its threads' start to its first poll
+            return
+        time.sleep(0.05)
+    raise AssertionError("the two workers did not both start within 30 s")
+
+
 def _held_per_worker(port: str) -> list[int]:
     """Established connections held by each worker process of the server on `port`."""
     return sorted(
@@ -63,6 +78,7 @@ def test_a_burst_of_connections_is_shared_between_the_workers(
     the two workers ends up holding about half (without the sharing: 3/13 and 6/10 seen)."""
     with running_server(releases_dir, "--workers", "2") as url:
         host, port = url.removeprefix("http://").split(":")
+        _both_serving(port)
         connections = [http.client.HTTPConnection(host, int(port), timeout=10) for _ in range(16)]
         try:
             for connection in connections:
@@ -87,12 +103,14 @@ def test_idle_connections_do_not_stall_the_sharing(
     seconds, and the idle ones spread over both workers. A worker holding back once slept a whole
     second between looks at the counts, so both took ~3 connections a second and this
     request timed out."""
-    with running_server(releases_dir, "--workers", "2") as url, idle_sockets(url, 130):
-        started = time.monotonic()
-        with urllib.request.urlopen(f"{url}/conformance?f=json", timeout=20) as response:
-            assert response.status == 200
-        took = time.monotonic() - started
-        held = _held_per_worker(url.rsplit(":", 1)[1])
+    with running_server(releases_dir, "--workers", "2") as url:
+        _both_serving(url.rsplit(":", 1)[1])
+        with idle_sockets(url, 130):
+            started = time.monotonic()
+            with urllib.request.urlopen(f"{url}/conformance?f=json", timeout=20) as response:
+                assert response.status == 200
+            took = time.monotonic() - started
+            held = _held_per_worker(url.rsplit(":", 1)[1])
     assert took < 8, took  # the request queued behind the 130: all were accepted first
     assert sum(held) >= 130 and held[1] - held[0] <= 4, held
 
@@ -106,6 +124,7 @@ def test_a_stopped_worker_does_not_keep_new_clients_waiting(
     stopped one's count goes stale (seconds)."""
     with running_server(releases_dir, "--workers", "2") as url:
         host, port = url.removeprefix("http://").split(":")
+        _both_serving(port)
         stopped = _workers(port)[0]
         stopped.suspend()
         connections = [http.client.HTTPConnection(host, int(port), timeout=10) for _ in range(10)]
