@@ -117,7 +117,9 @@ def test_the_program_installs_it_and_python_callers_keep_theirs() -> None:
         "    pass\n"
         "print(signal.getsignal(signal.SIGINT) is signal.default_int_handler)\n"
     )
-    out, err = _program(code).communicate(timeout=60)
+    process = _program(code)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
     answers = [line for line in out.splitlines() if line in ("True", "False")]
     assert answers == ["True", "False"], err
 

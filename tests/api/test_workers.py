@@ -51,10 +51,11 @@ REPLACED = textwrap.dedent(
     def child(slot):
         os.write(1, f"worker in slot {slot}\\n".encode())  # one write: lines never mix
         if slot == 1:
-            generations.write_text(str(int(generations.read_text() or 0) + 1))
-            if generations.read_text() == "1":
+            generation = int(generations.read_text() or 0) + 1
+            generations.write_text(str(generation))
+            if generation == 1:
                 raise SystemExit(3)  # the first worker in slot 1 fails
-            if generations.read_text() == "2":
+            if generation == 2:
                 time.sleep(0.5)
                 return  # the second ends normally, flushing what it was forked with
         time.sleep(60)
